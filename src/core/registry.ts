@@ -1,0 +1,282 @@
+// The in-memory registry: instances indexed by service, their leases, statuses
+// and load, and one revision counter that numbers every change. Pure: time comes
+// from the injected clock, ids from the injected generator, and changes leave
+// as events to the listeners (the watch hub, health, logs, metrics).
+import type { Clock } from "./clock";
+import { DiscoveryError } from "./errors";
+import { EventLog } from "./event-log";
+import { LeaseQueue } from "./lease-queue";
+import { DEFAULT_REGISTRY_LIMITS, type RegistryLimits } from "./limits";
+import { createLoadTracker, type LoadTracker } from "./load-tracker";
+import { ServiceIndex } from "./service-index";
+import type {
+  ChangeType,
+  HealthStatus,
+  HeartbeatInput,
+  InstanceState,
+  InstanceView,
+  RegisterInput,
+  RegistryEvent,
+  ServiceSummary,
+} from "./types";
+import { validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
+
+export interface RegistryOptions {
+  clock: Clock;
+  /** Makes an id for a Register request that brings none (a UUID at runtime). */
+  newInstanceId: () => string;
+  /** The revision before the first change; must exceed any revision of an earlier run. */
+  baseRevision: number;
+  limits?: Partial<RegistryLimits>;
+}
+
+export type RegistryListener = (event: RegistryEvent) => void;
+
+export interface RegisterResult {
+  instance: InstanceView;
+  created: boolean;
+}
+
+/** The registry core: every mutation validates, applies, then emits its events. */
+export class Registry {
+  readonly limits: Readonly<RegistryLimits>;
+  readonly history: EventLog;
+  private currentRevision: number;
+  private readonly clock: Clock;
+  private readonly newInstanceId: () => string;
+  private readonly index = new ServiceIndex();
+  private readonly leases = new LeaseQueue<InstanceState>();
+  private readonly load: LoadTracker;
+  private readonly listeners = new Set<RegistryListener>();
+
+  constructor(options: RegistryOptions) {
+    this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
+    this.clock = options.clock;
+    this.newInstanceId = options.newInstanceId;
+    this.currentRevision = options.baseRevision;
+    this.history = new EventLog(this.limits.historySize, options.baseRevision);
+    this.load = createLoadTracker(this.limits.criticalLoadThreshold, this.limits.criticalLoadHysteresis);
+  }
+
+  /** The revision of the latest change. */
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  get instanceCount(): number {
+    return this.leases.size;
+  }
+
+  /** Subscribes to every change, in revision order; returns the unsubscribe. */
+  onEvent(listener: RegistryListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Adds an instance, or updates an existing one and renews its lease. */
+  register(request: RegisterInput): RegisterResult {
+    const input = validateRegister(request);
+    const now = this.clock.now();
+    const ttlMs = input.ttlMs ?? this.limits.defaultTtlMs;
+    const instanceId = input.instanceId || this.newInstanceId();
+    const existing = this.index.get(input.serviceName, instanceId);
+    if (existing === undefined) return { instance: this.add(input, instanceId, ttlMs, now), created: true };
+
+    const changed =
+      existing.host !== input.host ||
+      existing.port !== input.port ||
+      existing.healthEndpoint !== input.healthEndpoint ||
+      existing.ttlMs !== ttlMs ||
+      !sameMetadata(existing.metadata, input.metadata);
+    this.index.update(existing, () => {
+      existing.host = input.host;
+      existing.port = input.port;
+      existing.healthEndpoint = input.healthEndpoint;
+      existing.metadata = input.metadata;
+      existing.ttlMs = ttlMs;
+      existing.lastHeartbeat = now;
+    });
+    this.leases.set(existing, now + ttlMs);
+    if (changed) this.emit("updated", existing, now);
+    this.reportLoad(existing, input.load, now);
+    return { instance: existing, created: false };
+  }
+
+  /** Renews a lease, records the reported load and (optionally) a self-reported status. */
+  heartbeat(request: HeartbeatInput): InstanceView {
+    const input = validateHeartbeat(request);
+    const instance = this.require(input.serviceName, input.instanceId);
+    const now = this.clock.now();
+    this.leases.set(instance, now + instance.ttlMs);
+    this.index.update(instance, () => {
+      instance.lastHeartbeat = now;
+    });
+    if (input.status !== undefined) this.changeStatus(instance, input.status, now);
+    this.reportLoad(instance, input.load, now);
+    return instance;
+  }
+
+  /** Removes an instance at once. */
+  unregister(serviceName: string, instanceId: string): InstanceView {
+    const instance = this.require(validateServiceName(serviceName), validateInstanceId(instanceId, true));
+    this.remove(instance);
+    this.emit("unregistered", instance, this.clock.now());
+    return instance;
+  }
+
+  /** Sets an instance's status (from a probe or the instance itself); emits health-changed. */
+  setStatus(serviceName: string, instanceId: string, status: HealthStatus): InstanceView {
+    const instance = this.require(serviceName, instanceId);
+    this.changeStatus(instance, status, this.clock.now());
+    return instance;
+  }
+
+  /** Removes the instances whose lease has run out, at most `budget` of them; returns how many. */
+  expireDue(budget = Number.POSITIVE_INFINITY): number {
+    const now = this.clock.now();
+    let expired = 0;
+    while (expired < budget) {
+      const instance = this.leases.popDue(now);
+      if (instance === undefined) break;
+      this.remove(instance);
+      this.emit("expired", instance, now);
+      expired++;
+    }
+    return expired;
+  }
+
+  /** When the next lease runs out, or undefined when there is none. */
+  nextDeadline(): number | undefined {
+    return this.leases.peek();
+  }
+
+  get(serviceName: string, instanceId: string): InstanceView | undefined {
+    return this.index.get(serviceName, instanceId);
+  }
+
+  /** A service's live instances (do not hold on to them: they change in place). */
+  instancesOf(serviceName: string): Iterable<InstanceView> {
+    return this.index.instancesOf(serviceName);
+  }
+
+  /**
+   * A number that changes whenever anything in the service changes, heartbeats
+   * included: the key under which a rendered answer for it may be cached.
+   */
+  serviceStamp(serviceName: string): number {
+    return this.index.stamp(serviceName);
+  }
+
+  /** The revision of the last event that touched the service (or the current one if none is retained). */
+  serviceRevision(serviceName: string): number {
+    return this.index.lastRevision(serviceName) ?? this.currentRevision;
+  }
+
+  hasService(serviceName: string): boolean {
+    return this.index.has(serviceName);
+  }
+
+  serviceNames(): Iterable<string> {
+    return this.index.names();
+  }
+
+  summaries(): ServiceSummary[] {
+    return this.index.summaries();
+  }
+
+  summaryOf(serviceName: string): ServiceSummary | undefined {
+    return this.index.summaryOf(serviceName);
+  }
+
+  /** Frozen copies of the instances of the given services (all when undefined). */
+  snapshot(services?: ReadonlySet<string>): InstanceView[] {
+    const out: InstanceView[] = [];
+    const names = services ?? this.index.names();
+    for (const name of names) for (const instance of this.index.instancesOf(name)) out.push(freeze(instance));
+    return out;
+  }
+
+  private add(input: RegisterInput, instanceId: string, ttlMs: number, now: number): InstanceView {
+    if (this.leases.size >= this.limits.maxInstances) {
+      throw new DiscoveryError(
+        "resource-exhausted",
+        `registry is full: it holds ${this.limits.maxInstances} instances (DISCOVERY_MAX_INSTANCES)`,
+      );
+    }
+    const instance: InstanceState = {
+      serviceName: input.serviceName,
+      instanceId,
+      host: input.host,
+      port: input.port,
+      healthEndpoint: input.healthEndpoint,
+      metadata: input.metadata,
+      status: "healthy",
+      load: input.load ?? 0,
+      loadReported: input.load !== undefined,
+      critical: input.load !== undefined && this.load.isCritical(false, input.load),
+      registeredAt: now,
+      lastHeartbeat: now,
+      ttlMs,
+    };
+    this.index.add(instance);
+    this.leases.set(instance, now + ttlMs);
+    this.emit("registered", instance, now);
+    // Arriving already saturated is a crossing too: alert watchers that only follow load.
+    if (instance.critical) this.emit("load-critical", instance, now);
+    return instance;
+  }
+
+  private remove(instance: InstanceState): void {
+    this.leases.delete(instance);
+    this.index.remove(instance);
+  }
+
+  private reportLoad(instance: InstanceState, load: number | undefined, now: number): void {
+    if (load === undefined) return;
+    const wasCritical = instance.critical;
+    const critical = this.load.isCritical(wasCritical, load);
+    this.index.update(instance, () => {
+      instance.load = load;
+      instance.loadReported = true;
+      instance.critical = critical;
+    });
+    if (critical !== wasCritical) this.emit(critical ? "load-critical" : "load-normal", instance, now);
+  }
+
+  private changeStatus(instance: InstanceState, status: HealthStatus, now: number): void {
+    const previous = instance.status;
+    if (previous === status) return;
+    this.index.update(instance, () => {
+      instance.status = status;
+    });
+    this.emit("health-changed", instance, now, previous);
+  }
+
+  private require(serviceName: string, instanceId: string): InstanceState {
+    const instance = this.index.get(serviceName, instanceId);
+    if (instance === undefined) {
+      throw new DiscoveryError("not-found", `instance ${instanceId} of service ${serviceName} is not registered (or its lease expired)`);
+    }
+    return instance;
+  }
+
+  private emit(type: ChangeType, instance: InstanceState, now: number, previousStatus?: HealthStatus): void {
+    const revision = ++this.currentRevision;
+    const event: RegistryEvent = { revision, type, instance: freeze(instance), previousStatus, occurredAt: now };
+    this.index.touch(instance.serviceName, revision);
+    this.history.append(event);
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function freeze(instance: InstanceState): InstanceView {
+  // Metadata objects are replaced, never mutated, so the copy may share them.
+  return Object.freeze({ ...instance });
+}
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}

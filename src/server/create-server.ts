@@ -1,0 +1,162 @@
+// Assembles the registry, the watch hub, the services and the one-port front,
+// and owns their lifetime: start listening, and shut down in order.
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as grpc from "@grpc/grpc-js";
+import type { DescFile } from "@bufbuild/protobuf";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { DiscoveryService, file_discovery_v1_discovery } from "../../gen/discovery/v1/discovery_pb";
+import { Health, file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb";
+import * as reflectionV1 from "../../gen/grpc/reflection/v1/reflection_pb";
+import * as reflectionV1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
+import type { Clock } from "../core/clock";
+import { DiscoveryError } from "../core/errors";
+import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
+import { Registry } from "../core/registry";
+import { startExpiryTimer } from "../runtime/expiry-timer";
+import { WatchHub } from "../watch/watch-hub";
+import { createAuthorizer } from "./auth";
+import { createDiscoveryHandlers } from "./discovery-service";
+import { createFront } from "./front";
+import { addConnectService } from "./grpc-adapter";
+import { withErrorMapping } from "./handlers";
+import { HealthBoard } from "./health-board";
+import { createHealthHandlers } from "./health-service";
+import { logRegistryEvents } from "./event-logging";
+import { createReflectionHandlers } from "./reflection-service";
+
+/** How long in-flight calls get to finish at shutdown before connections are cut. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+  /** When set, Register, Heartbeat and Unregister require `authorization: Bearer <secret>`. */
+  secret?: string;
+  clock?: Clock;
+  limits?: Partial<RegistryLimits>;
+  watchQueueLimit?: number;
+  maxWatchers?: number;
+  shutdownGraceMs?: number;
+  /** Serves HTTP/1.1 requests that are not RPCs (pages, metrics); 404 when absent. */
+  httpFallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
+}
+
+export interface DiscoveryServer {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly hub: WatchHub;
+  /** Aborts when shutdown begins. */
+  readonly shutdownSignal: AbortSignal;
+  /** Graceful shutdown: NOT_SERVING, stop accepting, end watches with UNAVAILABLE, close. */
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/** The gRPC services this server answers, by full name, for reflection and health. */
+const SERVED = [DiscoveryService.typeName, Health.typeName, reflectionV1.ServerReflection.typeName, reflectionV1alpha.ServerReflection.typeName];
+const SERVED_FILES: DescFile[] = [
+  file_discovery_v1_discovery,
+  file_grpc_health_v1_health,
+  reflectionV1.file_grpc_reflection_v1_reflection,
+  reflectionV1alpha.file_grpc_reflection_v1alpha_reflection,
+];
+
+export async function startServer(options: ServerOptions): Promise<DiscoveryServer> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger;
+  const lifetime = new AbortController();
+
+  // Revisions start at the start time in microseconds: never reused across restarts.
+  const registry = new Registry({ clock, newInstanceId: randomUUID, baseRevision: clock.now() * 1000, limits: options.limits });
+  const hub = new WatchHub({
+    registry,
+    queueLimit: options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT,
+    maxWatchers: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+  });
+  const board = new HealthBoard(registry, [DiscoveryService.typeName]);
+  logRegistryEvents(registry, logger.child({ module: "registry" }));
+
+  const rpcLogger = logger.child({ module: "rpc" });
+  const discovery = withErrorMapping(
+    DiscoveryService,
+    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret) }),
+    rpcLogger,
+  );
+  const health = withErrorMapping(Health, createHealthHandlers(board), rpcLogger);
+  const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
+
+  const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  addConnectService(grpcServer, DiscoveryService, discovery);
+  addConnectService(grpcServer, Health, health);
+  addConnectService(grpcServer, reflectionV1.ServerReflection, withErrorMapping(reflectionV1.ServerReflection, reflection.v1, rpcLogger));
+  addConnectService(
+    grpcServer,
+    reflectionV1alpha.ServerReflection,
+    withErrorMapping(reflectionV1alpha.ServerReflection, reflection.v1alpha, rpcLogger),
+  );
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  const connectHandler = connectNodeAdapter({
+    routes: (router) => {
+      router.service(DiscoveryService, discovery);
+      router.service(Health, health);
+    },
+    // Only HTTP/1.1 reaches this adapter, so requests are always node:http's.
+    fallback: (request, response) =>
+      (options.httpFallback ?? notFound)(request as http.IncomingMessage, response as http.ServerResponse),
+  });
+  const httpServer = http.createServer(connectHandler);
+  httpServer.on("clientError", (_error, socket) => socket.destroy());
+
+  const front = createFront({
+    onHttp2: (socket) => injector.injectConnection(socket),
+    onHttp1: (socket) => httpServer.emit("connection", socket),
+  });
+  await listen(front.server, options.host, options.port);
+  const address = front.server.address() as AddressInfo;
+  startExpiryTimer(registry, { signal: lifetime.signal });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      lifetime.abort();
+      board.setShuttingDown();
+      const closed = front.close();
+      hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
+      const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+      injector.drain(grace);
+      httpServer.closeIdleConnections();
+      const timer = setTimeout(() => front.destroyAll(), grace);
+      await closed;
+      clearTimeout(timer);
+      injector.destroy();
+      httpServer.close();
+    })();
+    return closing;
+  };
+
+  logger.info({ host: address.address, port: address.port }, "discovery server listening");
+  return { host: address.address, port: address.port, registry, hub, shutdownSignal: lifetime.signal, close };
+}
+
+function listen(server: import("node:net").Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.removeListener("error", reject);
+      resolve();
+    });
+  });
+}
+
+function notFound(_request: http.IncomingMessage, response: http.ServerResponse): void {
+  response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+  response.end("not found\n");
+}

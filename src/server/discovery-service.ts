@@ -1,0 +1,120 @@
+// discovery.v1.DiscoveryService: maps each request onto the registry core and
+// each answer back to protobuf. No rule of the registry lives here.
+import { create } from "@bufbuild/protobuf";
+import {
+  DiscoveryService,
+  ListHealthyResponseSchema,
+  ListInstancesResponseSchema,
+  ListServicesResponseSchema,
+  type WatchEvent,
+} from "../../gen/discovery/v1/discovery_pb";
+import type { Registry } from "../core/registry";
+import { isServing } from "../core/types";
+import { validateServiceName } from "../core/validate";
+import type { WatchHub } from "../watch/watch-hub";
+import type { Authorizer } from "./auth";
+import type { CallContext, Handlers } from "./handlers";
+import { ListCache } from "./list-cache";
+import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
+
+export interface DiscoveryServiceOptions {
+  registry: Registry;
+  hub: WatchHub;
+  authorize: Authorizer;
+  listCache?: ListCache;
+}
+
+export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
+  const { registry, hub, authorize } = options;
+  const cache = options.listCache ?? new ListCache();
+
+  return {
+    register(request, context) {
+      authorize(context.requestHeader);
+      const { instance } = registry.register({
+        serviceName: request.serviceName,
+        instanceId: request.instanceId,
+        host: request.host,
+        port: request.port,
+        healthEndpoint: request.healthEndpoint,
+        metadata: request.metadata,
+        ttlMs: request.ttl === undefined ? undefined : durationToMs(request.ttl),
+        load: request.loadPercentage,
+      });
+      return { instance: instanceToProto(instance), heartbeatInterval: durationFromMs(Math.floor(instance.ttlMs / 3)) };
+    },
+
+    heartbeat(request, context) {
+      authorize(context.requestHeader);
+      const instance = registry.heartbeat({
+        serviceName: request.serviceName,
+        instanceId: request.instanceId,
+        load: request.loadPercentage,
+        status: request.status === undefined ? undefined : statusFromProto(request.status),
+      });
+      return { instance: instanceToProto(instance) };
+    },
+
+    unregister(request, context) {
+      authorize(context.requestHeader);
+      registry.unregister(request.serviceName, request.instanceId);
+      return {};
+    },
+
+    listHealthy(request) {
+      const service = validateServiceName(request.serviceName);
+      const kind = request.excludeCriticalLoad ? "healthy-normal-load" : "healthy";
+      return cache.get(kind, service, registry.serviceStamp(service), () => {
+        const instances = [];
+        for (const instance of registry.instancesOf(service)) {
+          if (!isServing(instance.status)) continue;
+          if (request.excludeCriticalLoad && instance.critical) continue;
+          instances.push(instanceToProto(instance));
+        }
+        return create(ListHealthyResponseSchema, { instances, revision: BigInt(registry.revision) });
+      });
+    },
+
+    listInstances(request) {
+      const service = validateServiceName(request.serviceName);
+      return cache.get("all", service, registry.serviceStamp(service), () => {
+        const instances = Array.from(registry.instancesOf(service), instanceToProto);
+        return create(ListInstancesResponseSchema, { instances, revision: BigInt(registry.revision) });
+      });
+    },
+
+    listServices() {
+      return create(ListServicesResponseSchema, {
+        services: registry.summaries().map(summaryToProto),
+        revision: BigInt(registry.revision),
+      });
+    },
+
+    watch(request, context) {
+      return watchStream(hub, request.serviceNames, request.sinceRevision, context);
+    },
+  };
+}
+
+async function* watchStream(
+  hub: WatchHub,
+  serviceNames: readonly string[],
+  sinceRevision: bigint,
+  context: CallContext,
+): AsyncGenerator<WatchEvent> {
+  const services = serviceNames.map((name) => validateServiceName(name, "service_names"));
+  // A revision past 2^53 cannot be ours; Number() keeps it "from the future".
+  const subscription = hub.subscribe({ services, sinceRevision: Number(sinceRevision) });
+  const stop = () => subscription.close();
+  context.signal.addEventListener("abort", stop, { once: true });
+  try {
+    for (;;) {
+      const next = await subscription.next();
+      if (next.done === true) return;
+      yield watchItemToProto(next.value);
+    }
+  } finally {
+    context.signal.removeEventListener("abort", stop);
+    subscription.close();
+  }
+}

@@ -1,0 +1,23 @@
+// Registry changes in the log: every state change at info, one line each.
+// Heartbeats emit no event, so nothing per heartbeat is logged above debug.
+import type { Logger } from "pino";
+import type { Registry } from "../core/registry";
+
+export function logRegistryEvents(registry: Registry, logger: Logger): void {
+  registry.onEvent((event) => {
+    const { instance } = event;
+    logger.info(
+      {
+        event: event.type,
+        revision: event.revision,
+        service: instance.serviceName,
+        instance: instance.instanceId,
+        address: `${instance.host}:${instance.port}`,
+        status: instance.status,
+        previousStatus: event.previousStatus,
+        load: instance.loadReported ? instance.load : undefined,
+      },
+      `${event.type} ${instance.serviceName}/${instance.instanceId}`,
+    );
+  });
+}

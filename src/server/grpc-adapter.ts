@@ -1,0 +1,113 @@
+// Mounts a service written in Connect's handler shape on a @grpc/grpc-js server,
+// using protobuf-es for (de)serialisation (see src/grpc/service-definition.ts).
+import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { ConnectError } from "@connectrpc/connect";
+import type { AnyHandler, CallContext, Handlers } from "./handlers";
+import { grpcMethodDefinition } from "../grpc/service-definition";
+
+type GrpcCall = NodeJS.EventEmitter & { readonly metadata: grpc.Metadata };
+type StreamCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+/** Adds the service's handlers to a grpc-js server. */
+export function addConnectService<S extends DescService>(server: grpc.Server, service: S, handlers: Handlers<S>): void {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = (handlers as Record<string, AnyHandler>)[method.localName];
+    if (handler === undefined) continue;
+    definition[method.localName] = grpcMethodDefinition(service, method);
+    implementation[method.localName] = makeHandler(method, handler);
+  }
+  server.addService(definition as grpc.ServiceDefinition, implementation);
+}
+
+function makeHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHandleCall {
+  switch (method.methodKind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const { context, done } = contextOf(call);
+        Promise.resolve()
+          .then(() => handler(call.request, context))
+          .then(
+            (result) => callback(null, asMessage(method.output, result)),
+            (error: unknown) => callback(toStatus(error)),
+          )
+          .finally(done);
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const { context, done } = contextOf(call);
+        void pump(call, method, handler(call.request, context) as AsyncIterable<unknown>).finally(done);
+      };
+    case "bidi_streaming":
+      return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        const { context, done } = contextOf(call);
+        // The call's readable side is an async iterable of the decoded requests.
+        void pump(call, method, handler(call, context) as AsyncIterable<unknown>).finally(done);
+      };
+    default:
+      throw new Error(`client-streaming methods are not supported: ${method.name}`);
+  }
+}
+
+/** Writes a handler's messages to the call, waiting while the transport is full. */
+async function pump(
+  call: StreamCall,
+  method: DescMethod,
+  responses: AsyncIterable<unknown>,
+): Promise<void> {
+  const iterator = responses[Symbol.asyncIterator]();
+  const stop = () => void iterator.return?.();
+  call.once("cancelled", stop);
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      if (call.cancelled) return;
+      if (!call.write(asMessage(method.output, next.value))) await drained(call);
+    }
+    if (!call.cancelled) call.end();
+  } catch (error) {
+    if (!call.cancelled) call.emit("error", toStatus(error));
+  } finally {
+    call.removeListener("cancelled", stop);
+  }
+}
+
+function drained(call: StreamCall): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      call.removeListener("drain", finish);
+      call.removeListener("cancelled", finish);
+      resolve();
+    };
+    call.once("drain", finish);
+    call.once("cancelled", finish);
+  });
+}
+
+function contextOf(call: GrpcCall): { context: CallContext; done: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  call.once("cancelled", abort);
+  const requestHeader = new Headers();
+  for (const [key, value] of Object.entries(call.metadata.getMap())) {
+    if (typeof value === "string") requestHeader.append(key, value);
+  }
+  // Once the call is over, abort too: whatever the handler started stops with it.
+  const done = () => {
+    call.removeListener("cancelled", abort);
+    controller.abort();
+  };
+  return { context: { signal: controller.signal, requestHeader }, done };
+}
+
+function asMessage(schema: DescMessage, value: unknown): unknown {
+  return isMessage(value, schema) ? value : create(schema, value as never);
+}
+
+function toStatus(error: unknown): Partial<grpc.StatusObject> {
+  const connectError = ConnectError.from(error);
+  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage };
+}

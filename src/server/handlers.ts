@@ -1,0 +1,73 @@
+// The shape of a service implementation, written once and mounted on both
+// transports (grpc-js and connect-node), and the wrapper that maps its errors.
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { isExpected, toConnectError } from "./error-map";
+
+/** What a handler may use of a call; Connect's HandlerContext satisfies it. */
+export interface CallContext {
+  /** Aborts when the call ends, is cancelled, or its deadline passes. */
+  readonly signal: AbortSignal;
+  readonly requestHeader: Headers;
+}
+
+type Unary<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+) => Promise<MessageInitShape<O>> | MessageInitShape<O>;
+type ServerStreaming<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+) => AsyncIterable<MessageInitShape<O>>;
+type BiDiStreaming<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<I>>,
+  context: CallContext,
+) => AsyncIterable<MessageInitShape<O>>;
+
+type HandlerOf<M> = M extends DescMethod & { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? Unary<I, O>
+  : M extends DescMethod & { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? ServerStreaming<I, O>
+    : M extends DescMethod & { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? BiDiStreaming<I, O>
+      : never;
+
+/** One handler per method of the service, in Connect's ServiceImpl shape. */
+export type Handlers<S extends DescService> = { [K in keyof S["method"]]: HandlerOf<S["method"][K]> };
+
+/** Any handler, as the transports see it. */
+export type AnyHandler = (input: unknown, context: CallContext) => unknown;
+
+/**
+ * Wraps every handler so that domain errors reach the wire with their code and
+ * unexpected ones are logged and sent as INTERNAL, never as UNKNOWN with a stack.
+ */
+export function withErrorMapping<S extends DescService>(service: S, handlers: Handlers<S>, logger: Logger): Handlers<S> {
+  const wrapped: Record<string, AnyHandler> = {};
+  const report = (method: string, error: unknown) => {
+    if (!isExpected(error)) logger.error({ err: error, method }, "handler failed");
+    return toConnectError(error);
+  };
+  for (const method of service.methods) {
+    const handler = (handlers as Record<string, AnyHandler>)[method.localName];
+    if (handler === undefined) continue;
+    const name = `${service.typeName}/${method.name}`;
+    wrapped[method.localName] =
+      method.methodKind === "unary"
+        ? async (input, context) => {
+            try {
+              return await handler(input, context);
+            } catch (error) {
+              throw report(name, error);
+            }
+          }
+        : async function* (input, context) {
+            try {
+              yield* handler(input, context) as AsyncIterable<unknown>;
+            } catch (error) {
+              throw report(name, error);
+            }
+          };
+  }
+  return wrapped as Handlers<S>;
+}

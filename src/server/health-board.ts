@@ -1,0 +1,75 @@
+// Serving status per name for grpc.health.v1: the server itself (""), the APIs it
+// serves, and every registered service (SERVING while it has a healthy instance).
+// Watchers hear only real changes of the name they follow.
+import type { Registry } from "../core/registry";
+import type { RegistryEvent } from "../core/types";
+
+export type ServingStatus = "serving" | "not-serving";
+
+type Listener = (status: ServingStatus | undefined) => void;
+
+export class HealthBoard {
+  private shuttingDown = false;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly unsubscribe: () => void;
+
+  /**
+   * @param serverNames names that report the server itself: "" and the full
+   *   names of the gRPC services it serves.
+   */
+  constructor(
+    private readonly registry: Registry,
+    private readonly serverNames: readonly string[],
+  ) {
+    this.unsubscribe = registry.onEvent((event) => this.onRegistryEvent(event));
+  }
+
+  /** The status of a name, or undefined when the name is unknown. */
+  status(name: string): ServingStatus | undefined {
+    if (name === "" || this.serverNames.includes(name)) return this.shuttingDown ? "not-serving" : "serving";
+    const summary = this.registry.summaryOf(name);
+    if (summary === undefined) return undefined;
+    return summary.healthyCount > 0 ? "serving" : "not-serving";
+  }
+
+  /** Every known name with its status. */
+  all(): Map<string, ServingStatus> {
+    const out = new Map<string, ServingStatus>();
+    for (const name of ["", ...this.serverNames, ...this.registry.serviceNames()]) out.set(name, this.status(name)!);
+    return out;
+  }
+
+  /** Calls `listener` with the name's status each time it may have changed. */
+  watch(name: string, listener: Listener): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(name);
+    };
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The server stops serving: "" and the APIs turn NOT_SERVING; every watcher hears it. */
+  setShuttingDown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.unsubscribe();
+    for (const name of [...this.listeners.keys()]) this.notify(name);
+  }
+
+  private onRegistryEvent(event: RegistryEvent): void {
+    this.notify(event.instance.serviceName);
+  }
+
+  private notify(name: string): void {
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    const status = this.status(name);
+    for (const listener of set) listener(status);
+  }
+}

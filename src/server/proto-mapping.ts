@@ -1,0 +1,125 @@
+// Domain ⇄ protobuf: the only place that knows both the core's types and gen/.
+// Watch events are converted once per event, whatever the number of subscribers.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, type Duration, DurationSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  EventType,
+  HealthStatus,
+  InstanceSchema,
+  ServiceSummarySchema,
+  WatchEventSchema,
+  type Instance,
+  type ServiceSummary,
+  type WatchEvent,
+} from "../../gen/discovery/v1/discovery_pb";
+import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../core/types";
+import type { WatchItem } from "../watch/subscription";
+import { markShared } from "../grpc/wire-cache";
+
+const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {
+  unknown: HealthStatus.UNKNOWN,
+  healthy: HealthStatus.HEALTHY,
+  degraded: HealthStatus.DEGRADED,
+  unhealthy: HealthStatus.UNHEALTHY,
+};
+
+const CHANGE_TO_PROTO: Record<ChangeType, EventType> = {
+  registered: EventType.REGISTERED,
+  updated: EventType.UPDATED,
+  "health-changed": EventType.HEALTH_CHANGED,
+  "load-critical": EventType.LOAD_CRITICAL,
+  "load-normal": EventType.LOAD_NORMAL,
+  unregistered: EventType.UNREGISTERED,
+  expired: EventType.EXPIRED,
+};
+
+export function statusToProto(status: DomainStatus): HealthStatus {
+  return STATUS_TO_PROTO[status];
+}
+
+/** A self-reported status from the wire; UNSPECIFIED and unknown numbers read as "unknown" and fail validation. */
+export function statusFromProto(status: HealthStatus): DomainStatus {
+  switch (status) {
+    case HealthStatus.HEALTHY:
+      return "healthy";
+    case HealthStatus.DEGRADED:
+      return "degraded";
+    case HealthStatus.UNHEALTHY:
+      return "unhealthy";
+    default:
+      return "unknown";
+  }
+}
+
+export function durationFromMs(ms: number): Duration {
+  return create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
+}
+
+/** Milliseconds of a Duration; NaN for a malformed one, which validation then rejects. */
+export function durationToMs(duration: Duration): number {
+  const { seconds, nanos } = duration;
+  if (nanos <= -1_000_000_000 || nanos >= 1_000_000_000) return Number.NaN;
+  return Number(seconds) * 1000 + nanos / 1_000_000;
+}
+
+function timestamp(ms: number): Timestamp {
+  return timestampFromMs(ms);
+}
+
+export function instanceToProto(instance: InstanceView): Instance {
+  return create(InstanceSchema, {
+    serviceName: instance.serviceName,
+    instanceId: instance.instanceId,
+    host: instance.host,
+    port: instance.port,
+    healthEndpoint: instance.healthEndpoint,
+    metadata: { ...instance.metadata },
+    status: STATUS_TO_PROTO[instance.status],
+    loadPercentage: instance.load,
+    criticalLoad: instance.critical,
+    registeredAt: timestamp(instance.registeredAt),
+    lastHeartbeat: timestamp(instance.lastHeartbeat),
+    ttl: durationFromMs(instance.ttlMs),
+  });
+}
+
+export function summaryToProto(summary: DomainSummary): ServiceSummary {
+  return create(ServiceSummarySchema, summary);
+}
+
+// Registry events are immutable and shared by every subscriber: convert each once.
+const eventCache = new WeakMap<RegistryEvent, WatchEvent>();
+
+export function watchItemToProto(item: WatchItem): WatchEvent {
+  switch (item.t) {
+    case "event": {
+      let message = eventCache.get(item.event);
+      if (message === undefined) {
+        message = markShared(eventToProto(item.event));
+        eventCache.set(item.event, message);
+      }
+      return message;
+    }
+    case "snapshot":
+      return create(WatchEventSchema, {
+        revision: BigInt(item.revision),
+        type: EventType.SNAPSHOT,
+        instance: instanceToProto(item.instance),
+        occurredAt: timestamp(item.instance.lastHeartbeat),
+      });
+    case "synced":
+      return create(WatchEventSchema, { revision: BigInt(item.revision), type: EventType.SYNCED });
+    case "reset":
+      return create(WatchEventSchema, { revision: BigInt(item.revision), type: EventType.RESET, reason: item.reason });
+  }
+}
+
+function eventToProto(event: RegistryEvent): WatchEvent {
+  return create(WatchEventSchema, {
+    revision: BigInt(event.revision),
+    type: CHANGE_TO_PROTO[event.type],
+    instance: instanceToProto(event.instance),
+    previousStatus: event.previousStatus === undefined ? HealthStatus.UNSPECIFIED : STATUS_TO_PROTO[event.previousStatus],
+    occurredAt: timestamp(event.occurredAt),
+  });
+}

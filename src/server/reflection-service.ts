@@ -1,0 +1,171 @@
+// gRPC server reflection (grpc.reflection.v1 and v1alpha), served from the exact
+// file descriptors protobuf-es generated, with every import, so that grpcurl and
+// strict clients can build the API's types with no .proto files at hand.
+import { create, toBinary, type DescFile, type DescMessage } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb";
+import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
+import type { Handlers } from "./handlers";
+
+/** What a client may ask for; both protocol versions share this shape. */
+type MessageRequest =
+  | { case: "fileByFilename"; value: string }
+  | { case: "fileContainingSymbol"; value: string }
+  | { case: "fileContainingExtension"; value: { containingType: string; extensionNumber: number } }
+  | { case: "allExtensionNumbersOfType"; value: string }
+  | { case: "listServices"; value: string }
+  | { case: undefined; value?: undefined };
+
+interface ReflectionRequest {
+  host: string;
+  messageRequest: MessageRequest;
+}
+
+/** An index of the served files: by name, by symbol, and their extensions. */
+class DescriptorIndex {
+  private readonly byName = new Map<string, DescFile>();
+  private readonly bySymbol = new Map<string, DescFile>();
+  private readonly extensions = new Map<string, Map<number, DescFile>>();
+  private readonly encoded = new Map<DescFile, Uint8Array>();
+
+  constructor(
+    files: readonly DescFile[],
+    readonly services: readonly string[],
+  ) {
+    for (const file of files) this.addFile(file);
+  }
+
+  fileByName(name: string): DescFile | undefined {
+    return this.byName.get(name);
+  }
+
+  fileBySymbol(symbol: string): DescFile | undefined {
+    return this.bySymbol.get(symbol.replace(/^\./, ""));
+  }
+
+  fileByExtension(type: string, number: number): DescFile | undefined {
+    return this.extensions.get(type)?.get(number);
+  }
+
+  extensionNumbers(type: string): number[] | undefined {
+    const known = this.extensions.get(type);
+    if (known === undefined) return this.bySymbol.has(type) ? [] : undefined;
+    return [...known.keys()];
+  }
+
+  /** The file and everything it imports, transitively, each encoded once. */
+  withDependencies(file: DescFile): Uint8Array[] {
+    const seen = new Set<DescFile>();
+    const visit = (f: DescFile) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const dep of f.dependencies) visit(dep);
+    };
+    visit(file);
+    return [...seen].map((f) => this.encode(f));
+  }
+
+  private encode(file: DescFile): Uint8Array {
+    let bytes = this.encoded.get(file);
+    if (bytes === undefined) {
+      bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+      this.encoded.set(file, bytes);
+    }
+    return bytes;
+  }
+
+  private addFile(file: DescFile): void {
+    if (this.byName.has(file.proto.name)) return;
+    this.byName.set(file.proto.name, file);
+    for (const dep of file.dependencies) this.addFile(dep);
+    const addMessage = (message: DescMessage) => {
+      this.bySymbol.set(message.typeName, file);
+      for (const field of message.fields) this.bySymbol.set(`${message.typeName}.${field.name}`, file);
+      for (const nested of message.nestedMessages) addMessage(nested);
+      for (const nested of message.nestedEnums) this.bySymbol.set(nested.typeName, file);
+      for (const ext of message.nestedExtensions) this.addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
+    };
+    for (const message of file.messages) addMessage(message);
+    for (const enumeration of file.enums) this.bySymbol.set(enumeration.typeName, file);
+    for (const ext of file.extensions) this.addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
+    for (const service of file.services) {
+      this.bySymbol.set(service.typeName, file);
+      for (const method of service.methods) this.bySymbol.set(`${service.typeName}.${method.name}`, file);
+    }
+  }
+
+  private addExtension(typeName: string, extendee: string, number: number, file: DescFile): void {
+    this.bySymbol.set(typeName, file);
+    let known = this.extensions.get(extendee);
+    if (known === undefined) this.extensions.set(extendee, (known = new Map()));
+    known.set(number, file);
+  }
+}
+
+/** The answer's oneof, in the shape both protocol versions accept. */
+function answer(index: DescriptorIndex, request: MessageRequest): Record<string, unknown> {
+  const files = (file: DescFile | undefined, what: string) =>
+    file === undefined
+      ? { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } }
+      : { case: "fileDescriptorResponse", value: { fileDescriptorProto: index.withDependencies(file) } };
+  switch (request.case) {
+    case "fileByFilename":
+      return files(index.fileByName(request.value), `file ${request.value}`);
+    case "fileContainingSymbol":
+      return files(index.fileBySymbol(request.value), `symbol ${request.value}`);
+    case "fileContainingExtension": {
+      const { containingType, extensionNumber } = request.value;
+      return files(index.fileByExtension(containingType, extensionNumber), `extension ${containingType}(${extensionNumber})`);
+    }
+    case "allExtensionNumbersOfType": {
+      const numbers = index.extensionNumbers(request.value);
+      return numbers === undefined
+        ? { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `type ${request.value} not found` } }
+        : { case: "allExtensionNumbersResponse", value: { baseTypeName: request.value, extensionNumber: numbers } };
+    }
+    case "listServices":
+      return { case: "listServicesResponse", value: { service: index.services.map((name) => ({ name })) } };
+    default:
+      return { case: "errorResponse", value: { errorCode: Code.InvalidArgument, errorMessage: "message_request is required" } };
+  }
+}
+
+async function* respond<T>(
+  index: DescriptorIndex,
+  requests: AsyncIterable<ReflectionRequest>,
+  build: (request: ReflectionRequest, response: Record<string, unknown>) => T,
+): AsyncGenerator<T> {
+  for await (const request of requests) yield build(request, answer(index, request.messageRequest));
+}
+
+/** Handlers for both reflection versions over the given files and service names. */
+export function createReflectionHandlers(
+  files: readonly DescFile[],
+  services: readonly string[],
+): { v1: Handlers<typeof v1.ServerReflection>; v1alpha: Handlers<typeof v1alpha.ServerReflection> } {
+  const index = new DescriptorIndex(files, services);
+  // The two versions differ only in their package: the same answer fits both schemas.
+  return {
+    v1: {
+      serverReflectionInfo: (requests) =>
+        respond(index, requests, (request, response) =>
+          create(v1.ServerReflectionResponseSchema, {
+            validHost: request.host,
+            originalRequest: request as v1.ServerReflectionRequest,
+            messageResponse: response as never,
+          }),
+        ),
+    },
+    v1alpha: {
+      serverReflectionInfo: (requests) =>
+        respond(index, requests, (request, response) =>
+          create(v1alpha.ServerReflectionResponseSchema, {
+            validHost: request.host,
+            originalRequest: request as v1alpha.ServerReflectionRequest,
+            messageResponse: response as never,
+          }),
+        ),
+    },
+  };
+}

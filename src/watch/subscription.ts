@@ -1,0 +1,134 @@
+// One Watch subscriber: what it must still receive, bounded. Publishing to it is
+// O(1) and never waits; a subscriber that falls too far behind loses its queue
+// and is sent RESET and a fresh snapshot instead, so it converges in bounded memory.
+import type { InstanceView, RegistryEvent } from "../core/types";
+
+/** What a Watch stream carries, before it is put on the wire. */
+export type WatchItem =
+  | { readonly t: "reset"; readonly reason: string; readonly revision: number }
+  | { readonly t: "snapshot"; readonly instance: InstanceView; readonly revision: number }
+  | { readonly t: "synced"; readonly revision: number }
+  | { readonly t: "event"; readonly event: RegistryEvent };
+
+/** Builds RESET + snapshot + SYNCED items for a subscriber starting over. */
+export type Resync = (reason: string | undefined) => WatchItem[];
+
+/** Compact the queue's consumed prefix once it is this long (amortised O(1) shift). */
+const COMPACT_AFTER = 1024;
+
+export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
+  /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
+  private preface: WatchItem[];
+  private prefaceAt = 0;
+  private queue: RegistryEvent[] = [];
+  private queueAt = 0;
+  private resetReason: string | undefined;
+  private waiter: ((result: IteratorResult<WatchItem>) => void) | undefined;
+  private failWaiter: ((error: unknown) => void) | undefined;
+  private ended: { error: unknown } | undefined;
+  private readonly onClose: (sub: Subscription) => void;
+
+  constructor(
+    readonly services: ReadonlySet<string> | undefined,
+    preface: WatchItem[],
+    private readonly queueLimit: number,
+    private readonly resync: Resync,
+    onClose: (sub: Subscription) => void,
+  ) {
+    this.preface = preface;
+    this.onClose = onClose;
+  }
+
+  /** Pending live events (not counting a snapshot still being sent). */
+  get pending(): number {
+    return this.queue.length - this.queueAt;
+  }
+
+  /** Called by the hub for each matching event; never blocks. */
+  push(event: RegistryEvent): void {
+    if (this.ended !== undefined || this.resetReason !== undefined) return;
+    if (this.waiter !== undefined) {
+      const wake = this.waiter;
+      this.waiter = this.failWaiter = undefined;
+      wake({ done: false, value: { t: "event", event } });
+      return;
+    }
+    if (this.pending >= this.queueLimit) {
+      // Too far behind: drop what it holds; it will be resynced when it reads again.
+      this.queue = [];
+      this.queueAt = 0;
+      this.preface = [];
+      this.prefaceAt = 0;
+      this.resetReason = "slow-consumer";
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  next(): Promise<IteratorResult<WatchItem>> {
+    const ready = this.take();
+    if (ready !== undefined) return Promise.resolve({ done: false, value: ready });
+    if (this.ended !== undefined) {
+      return this.ended.error === undefined
+        ? Promise.resolve({ done: true, value: undefined })
+        : Promise.reject(this.ended.error);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.failWaiter = reject;
+    });
+  }
+
+  /** The next item if one is ready now, without waiting. */
+  take(): WatchItem | undefined {
+    if (this.ended !== undefined) return undefined;
+    if (this.resetReason !== undefined) {
+      this.preface = this.resync(this.resetReason);
+      this.prefaceAt = 0;
+      this.resetReason = undefined;
+    }
+    if (this.prefaceAt < this.preface.length) {
+      const item = this.preface[this.prefaceAt++]!;
+      if (this.prefaceAt === this.preface.length) {
+        this.preface = [];
+        this.prefaceAt = 0;
+      }
+      return item;
+    }
+    if (this.queueAt < this.queue.length) {
+      const event = this.queue[this.queueAt++]!;
+      if (this.queueAt === this.queue.length) {
+        this.queue = [];
+        this.queueAt = 0;
+      } else if (this.queueAt >= COMPACT_AFTER) {
+        this.queue = this.queue.slice(this.queueAt);
+        this.queueAt = 0;
+      }
+      return { t: "event", event };
+    }
+    return undefined;
+  }
+
+  /** Ends the subscription: normally, or (shutdown) with an error its reader will see. */
+  close(error?: unknown): void {
+    if (this.ended !== undefined) return;
+    this.ended = { error };
+    this.queue = [];
+    this.preface = [];
+    this.onClose(this);
+    const wake = this.waiter;
+    const fail = this.failWaiter;
+    this.waiter = this.failWaiter = undefined;
+    if (error !== undefined) fail?.(error);
+    else wake?.({ done: true, value: undefined });
+  }
+
+  return(): Promise<IteratorResult<WatchItem>> {
+    this.close();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchItem> {
+    return this;
+  }
+}
