@@ -16,6 +16,18 @@ export type Resync = (reason: string | undefined) => WatchItem[];
 /** Compact the queue's consumed prefix once it is this long (amortised O(1) shift). */
 const COMPACT_AFTER = 1024;
 
+export interface SubscriptionOptions {
+  /** Services followed; undefined follows all. */
+  services: ReadonlySet<string> | undefined;
+  /** What to send first: a snapshot or a replay, then SYNCED. */
+  preface: WatchItem[];
+  /** Pending events before the subscriber is dropped and resynced. */
+  queueLimit: number;
+  resync: Resync;
+  onOverflow: () => void;
+  onClose: (sub: Subscription) => void;
+}
+
 export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
   private preface: WatchItem[];
@@ -26,17 +38,24 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   private waiter: ((result: IteratorResult<WatchItem>) => void) | undefined;
   private failWaiter: ((error: unknown) => void) | undefined;
   private ended: { error: unknown } | undefined;
+  readonly services: ReadonlySet<string> | undefined;
+  private readonly queueLimit: number;
+  private readonly resync: Resync;
+  private readonly onOverflow: () => void;
   private readonly onClose: (sub: Subscription) => void;
 
-  constructor(
-    readonly services: ReadonlySet<string> | undefined,
-    preface: WatchItem[],
-    private readonly queueLimit: number,
-    private readonly resync: Resync,
-    onClose: (sub: Subscription) => void,
-  ) {
-    this.preface = preface;
-    this.onClose = onClose;
+  constructor(options: SubscriptionOptions) {
+    this.services = options.services;
+    this.preface = options.preface;
+    this.queueLimit = options.queueLimit;
+    this.resync = options.resync;
+    this.onOverflow = options.onOverflow;
+    this.onClose = options.onClose;
+  }
+
+  /** True while the subscriber's backlog is dropped and a resync awaits its next read. */
+  get awaitingResync(): boolean {
+    return this.resetReason !== undefined;
   }
 
   /** Pending live events (not counting a snapshot still being sent). */
@@ -60,6 +79,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       this.preface = [];
       this.prefaceAt = 0;
       this.resetReason = "slow-consumer";
+      this.onOverflow();
       return;
     }
     this.queue.push(event);

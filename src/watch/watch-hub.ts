@@ -31,7 +31,7 @@ export class WatchHub {
   private closedWith: unknown;
   private readonly unsubscribe: () => void;
 
-  /** Subscribers reset for being slow, over the hub's life. */
+  /** Times a subscriber's backlog was dropped for being slow, over the hub's life. */
   slowResets = 0;
 
   constructor(options: WatchHubOptions) {
@@ -55,16 +55,14 @@ export class WatchHub {
     }
     const services = options.services.length === 0 ? undefined : new Set(options.services);
     const preface = this.preface(services, options.sinceRevision);
-    const sub = new Subscription(
+    const sub = new Subscription({
       services,
       preface,
-      this.queueLimit,
-      (reason) => {
-        this.slowResets++;
-        return this.resync(services, reason);
-      },
-      (closed) => this.remove(closed),
-    );
+      queueLimit: this.queueLimit,
+      resync: (reason) => this.resync(services, reason),
+      onOverflow: () => this.slowResets++,
+      onClose: (closed) => this.remove(closed),
+    });
     this.add(sub);
     return sub;
   }
