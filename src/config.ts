@@ -83,3 +83,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
+
+/** What an operator should hear about at start: risky settings, not errors. */
+export function startupWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.secret === undefined && !isLoopback(config.host)) {
+    warnings.push(
+      "SERVICE_DISCOVERY_SECRET is not set and the server listens beyond loopback: anyone who can reach it can register and unregister instances",
+    );
+  }
+  return warnings;
+}

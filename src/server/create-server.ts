@@ -5,7 +5,6 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import type { DescFile } from "@bufbuild/protobuf";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { DiscoveryService, file_discovery_v1_discovery } from "../../gen/discovery/v1/discovery_pb";
 import { Health, file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb";
@@ -24,6 +23,8 @@ import { addConnectService } from "./grpc-adapter";
 import { withErrorMapping } from "./handlers";
 import { HealthBoard } from "./health-board";
 import { createHealthHandlers } from "./health-service";
+import { createHttpHandler } from "./http-handler";
+import { trackHttp1Connections } from "./http1-drain";
 import { logRegistryEvents } from "./event-logging";
 import { createReflectionHandlers } from "./reflection-service";
 
@@ -103,17 +104,18 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   );
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
-  const connectHandler = connectNodeAdapter({
-    routes: (router) => {
-      router.service(DiscoveryService, discovery);
-      router.service(Health, health);
-    },
-    // Only HTTP/1.1 reaches this adapter, so requests are always node:http's.
-    fallback: (request, response) =>
-      (options.httpFallback ?? notFound)(request as http.IncomingMessage, response as http.ServerResponse),
-  });
-  const httpServer = http.createServer(connectHandler);
+  const httpServer = http.createServer(
+    createHttpHandler({
+      routes: (router) => {
+        router.service(DiscoveryService, discovery);
+        router.service(Health, health);
+      },
+      fallback: options.httpFallback ?? notFound,
+      logger: logger.child({ module: "http" }),
+    }),
+  );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
+  const http1 = trackHttp1Connections(httpServer);
 
   const front = createFront({
     onHttp2: (socket) => injector.injectConnection(socket),
@@ -132,7 +134,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
       const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
       injector.drain(grace);
-      httpServer.closeIdleConnections();
+      http1.drain();
       const timer = setTimeout(() => front.destroyAll(), grace);
       await closed;
       clearTimeout(timer);

@@ -43,8 +43,11 @@ function makeHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHandl
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const { context, done } = contextOf(call);
-        // The call's readable side is an async iterable of the decoded requests.
-        void pump(call, method, handler(call, context) as AsyncIterable<unknown>).finally(done);
+        // The call's readable side yields the decoded requests. Iterating the call
+        // itself would destroy it when the client half-closes, before the status
+        // is sent (strict clients then hang until their deadline): keep it open.
+        const requests: AsyncIterable<unknown> = { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+        void pump(call, method, handler(requests, context) as AsyncIterable<unknown>).finally(done);
       };
     default:
       throw new Error(`client-streaming methods are not supported: ${method.name}`);

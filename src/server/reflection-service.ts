@@ -1,8 +1,8 @@
 // gRPC server reflection (grpc.reflection.v1 and v1alpha), served from the exact
 // file descriptors protobuf-es generated, with every import, so that grpcurl and
 // strict clients can build the API's types with no .proto files at hand.
-import { create, toBinary, type DescFile, type DescMessage } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { create, toBinary, type DescExtension, type DescFile, type DescMessage } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, type DescriptorProto, type EnumDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
@@ -79,24 +79,48 @@ class DescriptorIndex {
     if (this.byName.has(file.proto.name)) return;
     this.byName.set(file.proto.name, file);
     for (const dep of file.dependencies) this.addFile(dep);
-    const addMessage = (message: DescMessage) => {
-      this.bySymbol.set(message.typeName, file);
-      for (const field of message.fields) this.bySymbol.set(`${message.typeName}.${field.name}`, file);
-      for (const nested of message.nestedMessages) addMessage(nested);
-      for (const nested of message.nestedEnums) this.bySymbol.set(nested.typeName, file);
-      for (const ext of message.nestedExtensions) this.addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
+    // Symbols come from the FileDescriptorProto itself, as a descriptor pool names
+    // them: protobuf-es' DescMessage.nestedMessages leaves out map entries, and
+    // oneofs (synthetic ones too) and enum values are symbols that clients ask for.
+    const pkg = file.proto.package;
+    const scoped = (scope: string, name: string) => (scope === "" ? name : `${scope}.${name}`);
+    const addEnum = (scope: string, enumeration: EnumDescriptorProto) => {
+      this.bySymbol.set(scoped(scope, enumeration.name), file);
+      // Enum values are siblings of their enum, not children (C++ scoping rules).
+      for (const value of enumeration.value) this.bySymbol.set(scoped(scope, value.name), file);
     };
-    for (const message of file.messages) addMessage(message);
-    for (const enumeration of file.enums) this.bySymbol.set(enumeration.typeName, file);
-    for (const ext of file.extensions) this.addExtension(ext.typeName, ext.extendee.typeName, ext.number, file);
-    for (const service of file.services) {
-      this.bySymbol.set(service.typeName, file);
-      for (const method of service.methods) this.bySymbol.set(`${service.typeName}.${method.name}`, file);
+    const addMessage = (scope: string, message: DescriptorProto) => {
+      const typeName = scoped(scope, message.name);
+      this.bySymbol.set(typeName, file);
+      for (const field of message.field) this.bySymbol.set(`${typeName}.${field.name}`, file);
+      for (const oneof of message.oneofDecl) this.bySymbol.set(`${typeName}.${oneof.name}`, file);
+      for (const ext of message.extension) this.bySymbol.set(`${typeName}.${ext.name}`, file);
+      for (const nested of message.nestedType) addMessage(typeName, nested);
+      for (const nested of message.enumType) addEnum(typeName, nested);
+    };
+    for (const message of file.proto.messageType) addMessage(pkg, message);
+    for (const enumeration of file.proto.enumType) addEnum(pkg, enumeration);
+    for (const ext of file.proto.extension) this.bySymbol.set(scoped(pkg, ext.name), file);
+    for (const service of file.proto.service) {
+      const typeName = scoped(pkg, service.name);
+      this.bySymbol.set(typeName, file);
+      for (const method of service.method) this.bySymbol.set(`${typeName}.${method.name}`, file);
     }
+    // Extensions by extendee and number, from the resolved descriptors.
+    const addExtensions = (extensions: readonly DescExtension[]) => {
+      for (const ext of extensions) this.addExtension(ext.extendee.typeName, ext.number, file);
+    };
+    const addNestedExtensions = (messages: readonly DescMessage[]) => {
+      for (const message of messages) {
+        addExtensions(message.nestedExtensions);
+        addNestedExtensions(message.nestedMessages);
+      }
+    };
+    addExtensions(file.extensions);
+    addNestedExtensions(file.messages);
   }
 
-  private addExtension(typeName: string, extendee: string, number: number, file: DescFile): void {
-    this.bySymbol.set(typeName, file);
+  private addExtension(extendee: string, number: number, file: DescFile): void {
     let known = this.extensions.get(extendee);
     if (known === undefined) this.extensions.set(extendee, (known = new Map()));
     known.set(number, file);

@@ -9,7 +9,7 @@ import { WatchEventSchema, WatchRequestSchema, type WatchEvent } from "../../gen
 export class RawWatchStream extends EventEmitter {
   private readonly session: http2.ClientHttp2Session;
   private readonly stream: http2.ClientHttp2Stream;
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
 
   constructor(target: string, request: MessageInitShape<typeof WatchRequestSchema>) {
     super();

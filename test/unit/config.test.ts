@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig, startupWarnings } from "../../src/config";
+
+describe("loadConfig", () => {
+  test("defaults: port 3004 on 0.0.0.0, 30 s TTL, 0.8/0.1 load thresholds, documented limits", () => {
+    expect(loadConfig({})).toEqual({
+      host: "0.0.0.0",
+      port: 3004,
+      secret: undefined,
+      defaultTtlMs: 30_000,
+      criticalLoadThreshold: 0.8,
+      criticalLoadHysteresis: 0.1,
+      watchHistorySize: 10_000,
+      watchQueueLimit: 1_000,
+      maxInstances: 100_000,
+      maxWatchers: 10_000,
+      logLevel: "info",
+    });
+  });
+
+  test("reads every variable", () => {
+    const config = loadConfig({
+      SERVICE_DISCOVERY_PORT: "5000",
+      SERVICE_DISCOVERY_HOST: "127.0.0.1",
+      SERVICE_DISCOVERY_SECRET: "x",
+      SERVICE_REGISTRATION_TTL_SECONDS: "12.5",
+      CRITICAL_LOAD_THRESHOLD: "0.9",
+      CRITICAL_LOAD_HYSTERESIS: "0.05",
+      WATCH_HISTORY_SIZE: "50",
+      WATCH_QUEUE_LIMIT: "20",
+      DISCOVERY_MAX_INSTANCES: "7",
+      DISCOVERY_MAX_WATCHERS: "3",
+      LOG_LEVEL: "DEBUG",
+    });
+    expect(config).toMatchObject({ port: 5000, host: "127.0.0.1", secret: "x", defaultTtlMs: 12_500, criticalLoadThreshold: 0.9 });
+    expect(config).toMatchObject({ watchHistorySize: 50, watchQueueLimit: 20, maxInstances: 7, maxWatchers: 3, logLevel: "debug" });
+  });
+
+  test.each([
+    [{ SERVICE_DISCOVERY_PORT: "http" }, /SERVICE_DISCOVERY_PORT must be a number/],
+    [{ SERVICE_DISCOVERY_PORT: "70000" }, /SERVICE_DISCOVERY_PORT must be a number from 0 to 65535/],
+    [{ SERVICE_DISCOVERY_PORT: "30.5" }, /SERVICE_DISCOVERY_PORT must be a whole number/],
+    [{ SERVICE_REGISTRATION_TTL_SECONDS: "0" }, /SERVICE_REGISTRATION_TTL_SECONDS must be a number from 1 to 3600/],
+    [{ CRITICAL_LOAD_THRESHOLD: "1.5" }, /CRITICAL_LOAD_THRESHOLD/],
+    [{ CRITICAL_LOAD_THRESHOLD: "0.1", CRITICAL_LOAD_HYSTERESIS: "0.2" }, /must not exceed CRITICAL_LOAD_THRESHOLD/],
+    [{ WATCH_QUEUE_LIMIT: "0" }, /WATCH_QUEUE_LIMIT/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL must be one of/],
+    [{ SERVICE_DISCOVERY_HOST: " " }, /SERVICE_DISCOVERY_HOST must not be empty/],
+  ])("rejects %j naming the variable", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test("an empty secret means no secret", () => {
+    expect(loadConfig({ SERVICE_DISCOVERY_SECRET: "" }).secret).toBeUndefined();
+  });
+});
+
+describe("startupWarnings", () => {
+  test("warns when there is no secret and the host is beyond loopback", () => {
+    expect(startupWarnings(loadConfig({}))).toEqual([expect.stringMatching(/SERVICE_DISCOVERY_SECRET is not set/)]);
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "::" }))).toHaveLength(1);
+  });
+
+  test("is quiet on loopback or with a secret", () => {
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "127.0.0.1" }))).toEqual([]);
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "localhost" }))).toEqual([]);
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s" }))).toEqual([]);
+  });
+});
