@@ -1,0 +1,47 @@
+// The hot paths' sharing: a Watch event is encoded once for all subscribers, and
+// a list answer is built once per change of its service.
+import { create } from "@bufbuild/protobuf";
+import { ListHealthyRequestSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
+import { Registry } from "../../src/core/registry";
+import { encode, markShared } from "../../src/grpc/wire-cache";
+import { createDiscoveryHandlers } from "../../src/server/discovery-service";
+import type { CallContext } from "../../src/server/handlers";
+import { watchItemToProto } from "../../src/server/proto-mapping";
+import { WatchHub } from "../../src/watch/watch-hub";
+import { ManualClock } from "../helpers/manual-clock";
+
+test("a shared message is encoded once; an unshared one each time", () => {
+  const shared = markShared(create(WatchEventSchema, { revision: 7n }));
+  expect(encode(WatchEventSchema, shared)).toBe(encode(WatchEventSchema, shared));
+  const single = create(WatchEventSchema, { revision: 7n });
+  const first = encode(WatchEventSchema, single);
+  expect(encode(WatchEventSchema, single)).not.toBe(first);
+  expect(encode(WatchEventSchema, single)).toEqual(first);
+});
+
+test("every subscriber gets the same WatchEvent object for one registry event", () => {
+  const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "x", baseRevision: 1 });
+  const hub = new WatchHub({ registry, queueLimit: 10, maxWatchers: 10 });
+  const a = hub.subscribe({ services: [], sinceRevision: 0 });
+  const b = hub.subscribe({ services: ["users"], sinceRevision: 0 });
+  a.take();
+  b.take();
+  registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+  expect(watchItemToProto(a.take()!)).toBe(watchItemToProto(b.take()!));
+});
+
+test("ListHealthy builds one answer per change of the service, heartbeats included", async () => {
+  const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "x", baseRevision: 1 });
+  const handlers = createDiscoveryHandlers({ registry, hub: new WatchHub({ registry, queueLimit: 10, maxWatchers: 10 }), authorize: () => {} });
+  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers() };
+  const list = () => handlers.listHealthy(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
+  registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+  const first = await list();
+  expect(await list()).toBe(first);
+  registry.register({ serviceName: "orders", instanceId: "o", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+  expect(await list()).toBe(first); // another service changed: still the same answer
+  registry.heartbeat({ serviceName: "users", instanceId: "u", load: 0.5 });
+  const second = await list();
+  expect(second).not.toBe(first);
+  expect(await list()).toBe(second);
+});
