@@ -32,8 +32,11 @@ type HandlerOf<M> = M extends DescMethod & { methodKind: "unary"; input: infer I
       ? BiDiStreaming<I, O>
       : never;
 
-/** One handler per method of the service, in Connect's ServiceImpl shape. */
-export type Handlers<S extends DescService> = { [K in keyof S["method"]]: HandlerOf<S["method"][K]> };
+/**
+ * Handlers for the methods of a service, in Connect's ServiceImpl shape. A method
+ * without one answers UNIMPLEMENTED on both transports.
+ */
+export type Handlers<S extends DescService> = { [K in keyof S["method"]]?: HandlerOf<S["method"][K]> };
 
 /** Any handler, as the transports see it. */
 export type AnyHandler = (input: unknown, context: CallContext) => unknown;

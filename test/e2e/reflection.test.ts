@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, type DescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
+import { DiscoveryService, HealthStatusSchema } from "../../gen/discovery/v1/discovery_pb";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
@@ -260,7 +260,7 @@ describe.each(VERSIONS)("server reflection $name", ({ service, responseType }) =
 
     const reflected = registry.getService(DiscoveryService.typeName);
     expect(reflected).toBeDefined();
-    expect(reflected!.methods).toHaveLength(7);
+    expect(reflected!.methods.map((m) => m.name)).toEqual(expect.arrayContaining(["Register", "Heartbeat", "Unregister", "ListHealthy", "ListInstances", "ListServices", "Watch"]));
     expect(reflected!.methods.map((m) => [m.name, m.methodKind, m.input.typeName, m.output.typeName])).toEqual(
       DiscoveryService.methods.map((m) => [m.name, m.methodKind, m.input.typeName, m.output.typeName]),
     );
@@ -272,7 +272,7 @@ describe.each(VERSIONS)("server reflection $name", ({ service, responseType }) =
     expect(instance.field.registeredAt?.message?.typeName).toBe("google.protobuf.Timestamp");
     expect(instance.field.ttl?.message?.typeName).toBe("google.protobuf.Duration");
     expect(registry.getMessage("discovery.v1.RegisterRequest")!.field.loadPercentage?.proto.proto3Optional).toBe(true);
-    expect(registry.getEnum("discovery.v1.HealthStatus")!.values).toHaveLength(5);
+    expect(registry.getEnum("discovery.v1.HealthStatus")!.values.map((v) => v.name)).toEqual(HealthStatusSchema.values.map((v) => v.name));
   });
 });
 

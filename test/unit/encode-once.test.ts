@@ -34,7 +34,7 @@ test("ListHealthy builds one answer per change of the service, heartbeats includ
   const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "x", baseRevision: 1 });
   const handlers = createDiscoveryHandlers({ registry, hub: new WatchHub({ registry, queueLimit: 10, maxWatchers: 10 }), authorize: () => {} });
   const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers() };
-  const list = () => handlers.listHealthy(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
+  const list = () => handlers.listHealthy!(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const first = await list();
   expect(await list()).toBe(first);

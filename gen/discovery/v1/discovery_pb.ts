@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file discovery/v1/discovery.proto.
  */
 export const file_discovery_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("ChxkaXNjb3ZlcnkvdjEvZGlzY292ZXJ5LnByb3RvEgxkaXNjb3ZlcnkudjEivgMKCEluc3RhbmNlEhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEjYKCG1ldGFkYXRhGAYgAygLMiQuZGlzY292ZXJ5LnYxLkluc3RhbmNlLk1ldGFkYXRhRW50cnkSKgoGc3RhdHVzGAcgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1cxIXCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAESFQoNY3JpdGljYWxfbG9hZBgJIAEoCBIxCg1yZWdpc3RlcmVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2hlYXJ0YmVhdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDdHRsGAwgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK7AgoPUmVnaXN0ZXJSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEj0KCG1ldGFkYXRhGAYgAygLMisuZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVxdWVzdC5NZXRhZGF0YUVudHJ5EiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAFIAIgBARovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEgoQX2xvYWRfcGVyY2VudGFnZSJzChBSZWdpc3RlclJlc3BvbnNlEigKCGluc3RhbmNlGAEgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKrAQoQSGVhcnRiZWF0UmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSHAoPbG9hZF9wZXJjZW50YWdlGAMgASgBSACIAQESLwoGc3RhdHVzGAQgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1c0gBiAEBQhIKEF9sb2FkX3BlcmNlbnRhZ2VCCQoHX3N0YXR1cyI9ChFIZWFydGJlYXRSZXNwb25zZRIoCghpbnN0YW5jZRgBIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZSI+ChFVbnJlZ2lzdGVyUmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkiFAoSVW5yZWdpc3RlclJlc3BvbnNlIkkKEkxpc3RIZWFsdGh5UmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSHQoVZXhjbHVkZV9jcml0aWNhbF9sb2FkGAIgASgIIlIKE0xpc3RIZWFsdGh5UmVzcG9uc2USKQoJaW5zdGFuY2VzGAEgAygLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEhAKCHJldmlzaW9uGAIgASgEIiwKFExpc3RJbnN0YW5jZXNSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCSJUChVMaXN0SW5zdGFuY2VzUmVzcG9uc2USKQoJaW5zdGFuY2VzGAEgAygLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEhAKCHJldmlzaW9uGAIgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3QiiAEKDlNlcnZpY2VTdW1tYXJ5EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRIWCg5pbnN0YW5jZV9jb3VudBgCIAEoDRIVCg1oZWFsdGh5X2NvdW50GAMgASgNEhsKE2NyaXRpY2FsX2xvYWRfY291bnQYBCABKA0SFAoMYXZlcmFnZV9sb2FkGAUgASgBIlgKFExpc3RTZXJ2aWNlc1Jlc3BvbnNlEi4KCHNlcnZpY2VzGAEgAygLMhwuZGlzY292ZXJ5LnYxLlNlcnZpY2VTdW1tYXJ5EhAKCHJldmlzaW9uGAIgASgEIj0KDFdhdGNoUmVxdWVzdBIVCg1zZXJ2aWNlX25hbWVzGAEgAygJEhYKDnNpbmNlX3JldmlzaW9uGAIgASgEIuUBCgpXYXRjaEV2ZW50EhAKCHJldmlzaW9uGAEgASgEEiUKBHR5cGUYAiABKA4yFy5kaXNjb3ZlcnkudjEuRXZlbnRUeXBlEigKCGluc3RhbmNlGAMgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEjMKD3ByZXZpb3VzX3N0YXR1cxgEIAEoDjIaLmRpc2NvdmVyeS52MS5IZWFsdGhTdGF0dXMSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgGIAEoCSqcAQoMSGVhbHRoU3RhdHVzEh0KGUhFQUxUSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVIRUFMVEhfU1RBVFVTX1VOS05PV04QARIZChVIRUFMVEhfU1RBVFVTX0hFQUxUSFkQAhIaChZIRUFMVEhfU1RBVFVTX0RFR1JBREVEEAMSGwoXSEVBTFRIX1NUQVRVU19VTkhFQUxUSFkQBCquAgoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFVkVOVF9UWVBFX1JFU0VUEAESFwoTRVZFTlRfVFlQRV9TTkFQU0hPVBACEhUKEUVWRU5UX1RZUEVfU1lOQ0VEEAMSGQoVRVZFTlRfVFlQRV9SRUdJU1RFUkVEEAQSFgoSRVZFTlRfVFlQRV9VUERBVEVEEAUSHQoZRVZFTlRfVFlQRV9IRUFMVEhfQ0hBTkdFRBAGEhwKGEVWRU5UX1RZUEVfTE9BRF9DUklUSUNBTBAHEhoKFkVWRU5UX1RZUEVfTE9BRF9OT1JNQUwQCBIbChdFVkVOVF9UWVBFX1VOUkVHSVNURVJFRBAJEhYKEkVWRU5UX1RZUEVfRVhQSVJFRBAKMsIEChBEaXNjb3ZlcnlTZXJ2aWNlEkkKCFJlZ2lzdGVyEh0uZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVxdWVzdBoeLmRpc2NvdmVyeS52MS5SZWdpc3RlclJlc3BvbnNlEkwKCUhlYXJ0YmVhdBIeLmRpc2NvdmVyeS52MS5IZWFydGJlYXRSZXF1ZXN0Gh8uZGlzY292ZXJ5LnYxLkhlYXJ0YmVhdFJlc3BvbnNlEk8KClVucmVnaXN0ZXISHy5kaXNjb3ZlcnkudjEuVW5yZWdpc3RlclJlcXVlc3QaIC5kaXNjb3ZlcnkudjEuVW5yZWdpc3RlclJlc3BvbnNlElIKC0xpc3RIZWFsdGh5EiAuZGlzY292ZXJ5LnYxLkxpc3RIZWFsdGh5UmVxdWVzdBohLmRpc2NvdmVyeS52MS5MaXN0SGVhbHRoeVJlc3BvbnNlElgKDUxpc3RJbnN0YW5jZXMSIi5kaXNjb3ZlcnkudjEuTGlzdEluc3RhbmNlc1JlcXVlc3QaIy5kaXNjb3ZlcnkudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlElUKDExpc3RTZXJ2aWNlcxIhLmRpc2NvdmVyeS52MS5MaXN0U2VydmljZXNSZXF1ZXN0GiIuZGlzY292ZXJ5LnYxLkxpc3RTZXJ2aWNlc1Jlc3BvbnNlEj8KBVdhdGNoEhouZGlzY292ZXJ5LnYxLldhdGNoUmVxdWVzdBoYLmRpc2NvdmVyeS52MS5XYXRjaEV2ZW50MAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChxkaXNjb3ZlcnkvdjEvZGlzY292ZXJ5LnByb3RvEgxkaXNjb3ZlcnkudjEi4gQKCEluc3RhbmNlEhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEjYKCG1ldGFkYXRhGAYgAygLMiQuZGlzY292ZXJ5LnYxLkluc3RhbmNlLk1ldGFkYXRhRW50cnkSKgoGc3RhdHVzGAcgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1cxIXCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAESFQoNY3JpdGljYWxfbG9hZBgJIAEoCBIxCg1yZWdpc3RlcmVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2hlYXJ0YmVhdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDdHRsGAwgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDGhlYWx0aF9jaGVjaxgNIAEoCzIZLmRpc2NvdmVyeS52MS5IZWFsdGhDaGVjaxI1ChFsYXN0X2hlYWx0aF9jaGVjaxgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ1cHRpbWUYECABKAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItUCCgtIZWFsdGhDaGVjaxInCgRodHRwGAEgASgLMhcuZGlzY292ZXJ5LnYxLkh0dHBQcm9iZUgAEiUKA3RjcBgCIAEoCzIWLmRpc2NvdmVyeS52MS5UY3BQcm9iZUgAEicKBGdycGMYAyABKAsyFy5kaXNjb3ZlcnkudjEuR3JwY1Byb2JlSAASKwoIaW50ZXJ2YWwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKgoHdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIZChFoZWFsdGh5X3RocmVzaG9sZBgGIAEoDRIbChN1bmhlYWx0aHlfdGhyZXNob2xkGAcgASgNEjMKEGRlZ3JhZGVkX2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBwoFcHJvYmUiugEKCUh0dHBQcm9iZRIMCgRwYXRoGAEgASgJEhsKE2V4cGVjdGVkX3N0YXR1c19taW4YAiABKA0SGwoTZXhwZWN0ZWRfc3RhdHVzX21heBgDIAEoDRI1CgdoZWFkZXJzGAQgAygLMiQuZGlzY292ZXJ5LnYxLkh0dHBQcm9iZS5IZWFkZXJzRW50cnkaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiCgoIVGNwUHJvYmUiHAoJR3JwY1Byb2JlEg8KB3NlcnZpY2UYASABKAki1wEKEUhlYWx0aENoZWNrUmVzdWx0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB291dGNvbWUYAiABKA4yGi5kaXNjb3ZlcnkudjEuUHJvYmVPdXRjb21lEioKB2xhdGVuY3kYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHAoPbG9hZF9wZXJjZW50YWdlGAQgASgBSACIAQESDQoFZXJyb3IYBSABKAlCEgoQX2xvYWRfcGVyY2VudGFnZSLsAgoPUmVnaXN0ZXJSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEj0KCG1ldGFkYXRhGAYgAygLMisuZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVxdWVzdC5NZXRhZGF0YUVudHJ5EiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAFIAIgBARIvCgxoZWFsdGhfY2hlY2sYCSABKAsyGS5kaXNjb3ZlcnkudjEuSGVhbHRoQ2hlY2saLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhIKEF9sb2FkX3BlcmNlbnRhZ2UicwoQUmVnaXN0ZXJSZXNwb25zZRIoCghpbnN0YW5jZRgBIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iqwEKEEhlYXJ0YmVhdFJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEhwKD2xvYWRfcGVyY2VudGFnZRgDIAEoAUgAiAEBEi8KBnN0YXR1cxgEIAEoDjIaLmRpc2NvdmVyeS52MS5IZWFsdGhTdGF0dXNIAYgBAUISChBfbG9hZF9wZXJjZW50YWdlQgkKB19zdGF0dXMiPQoRSGVhcnRiZWF0UmVzcG9uc2USKAoIaW5zdGFuY2UYASABKAsyFi5kaXNjb3ZlcnkudjEuSW5zdGFuY2UiaAoRVW5yZWdpc3RlclJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEigKBWRyYWluGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhQKElVucmVnaXN0ZXJSZXNwb25zZSJJChJMaXN0SGVhbHRoeVJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEh0KFWV4Y2x1ZGVfY3JpdGljYWxfbG9hZBgCIAEoCCJSChNMaXN0SGVhbHRoeVJlc3BvbnNlEikKCWluc3RhbmNlcxgBIAMoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIQCghyZXZpc2lvbhgCIAEoBCIsChRMaXN0SW5zdGFuY2VzUmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkiVAoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEikKCWluc3RhbmNlcxgBIAMoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIQCghyZXZpc2lvbhgCIAEoBCIVChNMaXN0U2VydmljZXNSZXF1ZXN0IugBCg5TZXJ2aWNlU3VtbWFyeRIUCgxzZXJ2aWNlX25hbWUYASABKAkSFgoOaW5zdGFuY2VfY291bnQYAiABKA0SFQoNaGVhbHRoeV9jb3VudBgDIAEoDRIbChNjcml0aWNhbF9sb2FkX2NvdW50GAQgASgNEhQKDGF2ZXJhZ2VfbG9hZBgFIAEoARIVCg11bmtub3duX2NvdW50GAYgASgNEhYKDmRlZ3JhZGVkX2NvdW50GAcgASgNEhcKD3VuaGVhbHRoeV9jb3VudBgIIAEoDRIWCg5kcmFpbmluZ19jb3VudBgJIAEoDSJYChRMaXN0U2VydmljZXNSZXNwb25zZRIuCghzZXJ2aWNlcxgBIAMoCzIcLmRpc2NvdmVyeS52MS5TZXJ2aWNlU3VtbWFyeRIQCghyZXZpc2lvbhgCIAEoBCI8Cg9DaGVja05vd1JlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJIm0KEENoZWNrTm93UmVzcG9uc2USLwoGcmVzdWx0GAEgASgLMh8uZGlzY292ZXJ5LnYxLkhlYWx0aENoZWNrUmVzdWx0EigKCGluc3RhbmNlGAIgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlIkQKF0dldEhlYWx0aEhpc3RvcnlSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCSKQAQoYR2V0SGVhbHRoSGlzdG9yeVJlc3BvbnNlEjAKB3Jlc3VsdHMYASADKAsyHy5kaXNjb3ZlcnkudjEuSGVhbHRoQ2hlY2tSZXN1bHQSMgoPbGF0ZW5jeV9hdmVyYWdlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnVwdGltZRgDIAEoASI9CgxXYXRjaFJlcXVlc3QSFQoNc2VydmljZV9uYW1lcxgBIAMoCRIWCg5zaW5jZV9yZXZpc2lvbhgCIAEoBCLlAQoKV2F0Y2hFdmVudBIQCghyZXZpc2lvbhgBIAEoBBIlCgR0eXBlGAIgASgOMhcuZGlzY292ZXJ5LnYxLkV2ZW50VHlwZRIoCghpbnN0YW5jZRgDIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIzCg9wcmV2aW91c19zdGF0dXMYBCABKA4yGi5kaXNjb3ZlcnkudjEuSGVhbHRoU3RhdHVzEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBiABKAkquAEKDEhlYWx0aFN0YXR1cxIdChlIRUFMVEhfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVSEVBTFRIX1NUQVRVU19VTktOT1dOEAESGQoVSEVBTFRIX1NUQVRVU19IRUFMVEhZEAISGgoWSEVBTFRIX1NUQVRVU19ERUdSQURFRBADEhsKF0hFQUxUSF9TVEFUVVNfVU5IRUFMVEhZEAQSGgoWSEVBTFRIX1NUQVRVU19EUkFJTklORxAFKq4CCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEVWRU5UX1RZUEVfUkVTRVQQARIXChNFVkVOVF9UWVBFX1NOQVBTSE9UEAISFQoRRVZFTlRfVFlQRV9TWU5DRUQQAxIZChVFVkVOVF9UWVBFX1JFR0lTVEVSRUQQBBIWChJFVkVOVF9UWVBFX1VQREFURUQQBRIdChlFVkVOVF9UWVBFX0hFQUxUSF9DSEFOR0VEEAYSHAoYRVZFTlRfVFlQRV9MT0FEX0NSSVRJQ0FMEAcSGgoWRVZFTlRfVFlQRV9MT0FEX05PUk1BTBAIEhsKF0VWRU5UX1RZUEVfVU5SRUdJU1RFUkVEEAkSFgoSRVZFTlRfVFlQRV9FWFBJUkVEEAoqeQoMUHJvYmVPdXRjb21lEh0KGVBST0JFX09VVENPTUVfVU5TUEVDSUZJRUQQABIWChJQUk9CRV9PVVRDT01FX1BBU1MQARIaChZQUk9CRV9PVVRDT01FX0RFR1JBREVEEAISFgoSUFJPQkVfT1VUQ09NRV9GQUlMEAMywgYKEERpc2NvdmVyeVNlcnZpY2USSQoIUmVnaXN0ZXISHS5kaXNjb3ZlcnkudjEuUmVnaXN0ZXJSZXF1ZXN0Gh4uZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVzcG9uc2USTAoJSGVhcnRiZWF0Eh4uZGlzY292ZXJ5LnYxLkhlYXJ0YmVhdFJlcXVlc3QaHy5kaXNjb3ZlcnkudjEuSGVhcnRiZWF0UmVzcG9uc2USTwoKVW5yZWdpc3RlchIfLmRpc2NvdmVyeS52MS5VbnJlZ2lzdGVyUmVxdWVzdBogLmRpc2NvdmVyeS52MS5VbnJlZ2lzdGVyUmVzcG9uc2USUgoLTGlzdEhlYWx0aHkSIC5kaXNjb3ZlcnkudjEuTGlzdEhlYWx0aHlSZXF1ZXN0GiEuZGlzY292ZXJ5LnYxLkxpc3RIZWFsdGh5UmVzcG9uc2USWAoNTGlzdEluc3RhbmNlcxIiLmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBojLmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2USVQoMTGlzdFNlcnZpY2VzEiEuZGlzY292ZXJ5LnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaIi5kaXNjb3ZlcnkudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USPwoFV2F0Y2gSGi5kaXNjb3ZlcnkudjEuV2F0Y2hSZXF1ZXN0GhguZGlzY292ZXJ5LnYxLldhdGNoRXZlbnQwARJQCglLZWVwQWxpdmUSHi5kaXNjb3ZlcnkudjEuSGVhcnRiZWF0UmVxdWVzdBofLmRpc2NvdmVyeS52MS5IZWFydGJlYXRSZXNwb25zZSgBMAESSQoIQ2hlY2tOb3cSHS5kaXNjb3ZlcnkudjEuQ2hlY2tOb3dSZXF1ZXN0Gh4uZGlzY292ZXJ5LnYxLkNoZWNrTm93UmVzcG9uc2USYQoQR2V0SGVhbHRoSGlzdG9yeRIlLmRpc2NvdmVyeS52MS5HZXRIZWFsdGhIaXN0b3J5UmVxdWVzdBomLmRpc2NvdmVyeS52MS5HZXRIZWFsdGhIaXN0b3J5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Instance is one registered endpoint of a service.
@@ -89,6 +89,34 @@ export type Instance = Message<"discovery.v1.Instance"> & {
    * @generated from field: google.protobuf.Duration ttl = 12;
    */
   ttl?: Duration | undefined;
+
+  /**
+   * The active health check, when the instance has one.
+   *
+   * @generated from field: discovery.v1.HealthCheck health_check = 13;
+   */
+  healthCheck?: HealthCheck | undefined;
+
+  /**
+   * When the last probe finished (unset before the first).
+   *
+   * @generated from field: google.protobuf.Timestamp last_health_check = 14;
+   */
+  lastHealthCheck?: Timestamp | undefined;
+
+  /**
+   * Moving average of passing probes' latency.
+   *
+   * @generated from field: google.protobuf.Duration latency = 15;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * Share of passing probes over the retained history, 0 to 1.
+   *
+   * @generated from field: double uptime = 16;
+   */
+  uptime: number;
 };
 
 /**
@@ -97,6 +125,195 @@ export type Instance = Message<"discovery.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_discovery_v1_discovery, 0);
+
+/**
+ * HealthCheck is how the registry probes an instance. A RegisterRequest with
+ * only health_endpoint gets an HTTP GET of that path with the server's defaults.
+ *
+ * @generated from message discovery.v1.HealthCheck
+ */
+export type HealthCheck = Message<"discovery.v1.HealthCheck"> & {
+  /**
+   * @generated from oneof discovery.v1.HealthCheck.probe
+   */
+  probe: {
+    /**
+     * @generated from field: discovery.v1.HttpProbe http = 1;
+     */
+    value: HttpProbe;
+    case: "http";
+  } | {
+    /**
+     * @generated from field: discovery.v1.TcpProbe tcp = 2;
+     */
+    value: TcpProbe;
+    case: "tcp";
+  } | {
+    /**
+     * @generated from field: discovery.v1.GrpcProbe grpc = 3;
+     */
+    value: GrpcProbe;
+    case: "grpc";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Time between probes (default HEALTH_CHECK_INTERVAL_SECONDS).
+   *
+   * @generated from field: google.protobuf.Duration interval = 4;
+   */
+  interval?: Duration | undefined;
+
+  /**
+   * A probe slower than this fails (default HEALTH_CHECK_TIMEOUT_SECONDS).
+   *
+   * @generated from field: google.protobuf.Duration timeout = 5;
+   */
+  timeout?: Duration | undefined;
+
+  /**
+   * Consecutive passes that make an instance HEALTHY (default 2).
+   *
+   * @generated from field: uint32 healthy_threshold = 6;
+   */
+  healthyThreshold: number;
+
+  /**
+   * Consecutive failures that make it UNHEALTHY (default 3).
+   *
+   * @generated from field: uint32 unhealthy_threshold = 7;
+   */
+  unhealthyThreshold: number;
+
+  /**
+   * A passing probe slower than this makes it DEGRADED (unset: never).
+   *
+   * @generated from field: google.protobuf.Duration degraded_latency = 8;
+   */
+  degradedLatency?: Duration | undefined;
+};
+
+/**
+ * Describes the message discovery.v1.HealthCheck.
+ * Use `create(HealthCheckSchema)` to create a new message.
+ */
+export const HealthCheckSchema: GenMessage<HealthCheck> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 1);
+
+/**
+ * HttpProbe GETs a path on the instance's host:port. A JSON body may carry
+ * {"status": "healthy" | "degraded" | "unhealthy", "load_percentage": 0.3}.
+ *
+ * @generated from message discovery.v1.HttpProbe
+ */
+export type HttpProbe = Message<"discovery.v1.HttpProbe"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Accepted status codes, inclusive (default 200 to 399).
+   *
+   * @generated from field: uint32 expected_status_min = 2;
+   */
+  expectedStatusMin: number;
+
+  /**
+   * @generated from field: uint32 expected_status_max = 3;
+   */
+  expectedStatusMax: number;
+
+  /**
+   * @generated from field: map<string, string> headers = 4;
+   */
+  headers: { [key: string]: string };
+};
+
+/**
+ * Describes the message discovery.v1.HttpProbe.
+ * Use `create(HttpProbeSchema)` to create a new message.
+ */
+export const HttpProbeSchema: GenMessage<HttpProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 2);
+
+/**
+ * TcpProbe passes when a TCP connection to host:port opens.
+ *
+ * @generated from message discovery.v1.TcpProbe
+ */
+export type TcpProbe = Message<"discovery.v1.TcpProbe"> & {
+};
+
+/**
+ * Describes the message discovery.v1.TcpProbe.
+ * Use `create(TcpProbeSchema)` to create a new message.
+ */
+export const TcpProbeSchema: GenMessage<TcpProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 3);
+
+/**
+ * GrpcProbe calls grpc.health.v1.Health/Check on host:port.
+ *
+ * @generated from message discovery.v1.GrpcProbe
+ */
+export type GrpcProbe = Message<"discovery.v1.GrpcProbe"> & {
+  /**
+   * The name to check ("" is the server as a whole).
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message discovery.v1.GrpcProbe.
+ * Use `create(GrpcProbeSchema)` to create a new message.
+ */
+export const GrpcProbeSchema: GenMessage<GrpcProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 4);
+
+/**
+ * HealthCheckResult is one probe's result.
+ *
+ * @generated from message discovery.v1.HealthCheckResult
+ */
+export type HealthCheckResult = Message<"discovery.v1.HealthCheckResult"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: discovery.v1.ProbeOutcome outcome = 2;
+   */
+  outcome: ProbeOutcome;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 3;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * The load the instance reported in its answer, if any.
+   *
+   * @generated from field: optional double load_percentage = 4;
+   */
+  loadPercentage?: number | undefined;
+
+  /**
+   * Why it failed: refused, timeout after 5s, HTTP 503, bad JSON, ...
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message discovery.v1.HealthCheckResult.
+ * Use `create(HealthCheckResultSchema)` to create a new message.
+ */
+export const HealthCheckResultSchema: GenMessage<HealthCheckResult> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 5);
 
 /**
  * @generated from message discovery.v1.RegisterRequest
@@ -145,6 +362,14 @@ export type RegisterRequest = Message<"discovery.v1.RegisterRequest"> & {
    * @generated from field: optional double load_percentage = 8;
    */
   loadPercentage?: number | undefined;
+
+  /**
+   * Active health probing; unset with health_endpoint set means an HTTP GET of
+   * that path with the server's defaults; both unset means no probing.
+   *
+   * @generated from field: discovery.v1.HealthCheck health_check = 9;
+   */
+  healthCheck?: HealthCheck | undefined;
 };
 
 /**
@@ -152,7 +377,7 @@ export type RegisterRequest = Message<"discovery.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 1);
+  messageDesc(file_discovery_v1_discovery, 6);
 
 /**
  * @generated from message discovery.v1.RegisterResponse
@@ -176,7 +401,7 @@ export type RegisterResponse = Message<"discovery.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 2);
+  messageDesc(file_discovery_v1_discovery, 7);
 
 /**
  * @generated from message discovery.v1.HeartbeatRequest
@@ -213,7 +438,7 @@ export type HeartbeatRequest = Message<"discovery.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 3);
+  messageDesc(file_discovery_v1_discovery, 8);
 
 /**
  * @generated from message discovery.v1.HeartbeatResponse
@@ -230,7 +455,7 @@ export type HeartbeatResponse = Message<"discovery.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 4);
+  messageDesc(file_discovery_v1_discovery, 9);
 
 /**
  * @generated from message discovery.v1.UnregisterRequest
@@ -245,6 +470,14 @@ export type UnregisterRequest = Message<"discovery.v1.UnregisterRequest"> & {
    * @generated from field: string instance_id = 2;
    */
   instanceId: string;
+
+  /**
+   * Unset: remove at once. Set: the instance turns DRAINING now (out of
+   * ListHealthy, HEALTH_CHANGED pushed) and is removed when the period ends.
+   *
+   * @generated from field: google.protobuf.Duration drain = 3;
+   */
+  drain?: Duration | undefined;
 };
 
 /**
@@ -252,7 +485,7 @@ export type UnregisterRequest = Message<"discovery.v1.UnregisterRequest"> & {
  * Use `create(UnregisterRequestSchema)` to create a new message.
  */
 export const UnregisterRequestSchema: GenMessage<UnregisterRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 5);
+  messageDesc(file_discovery_v1_discovery, 10);
 
 /**
  * @generated from message discovery.v1.UnregisterResponse
@@ -265,7 +498,7 @@ export type UnregisterResponse = Message<"discovery.v1.UnregisterResponse"> & {
  * Use `create(UnregisterResponseSchema)` to create a new message.
  */
 export const UnregisterResponseSchema: GenMessage<UnregisterResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 6);
+  messageDesc(file_discovery_v1_discovery, 11);
 
 /**
  * @generated from message discovery.v1.ListHealthyRequest
@@ -289,7 +522,7 @@ export type ListHealthyRequest = Message<"discovery.v1.ListHealthyRequest"> & {
  * Use `create(ListHealthyRequestSchema)` to create a new message.
  */
 export const ListHealthyRequestSchema: GenMessage<ListHealthyRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 7);
+  messageDesc(file_discovery_v1_discovery, 12);
 
 /**
  * @generated from message discovery.v1.ListHealthyResponse
@@ -313,7 +546,7 @@ export type ListHealthyResponse = Message<"discovery.v1.ListHealthyResponse"> & 
  * Use `create(ListHealthyResponseSchema)` to create a new message.
  */
 export const ListHealthyResponseSchema: GenMessage<ListHealthyResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 8);
+  messageDesc(file_discovery_v1_discovery, 13);
 
 /**
  * @generated from message discovery.v1.ListInstancesRequest
@@ -330,7 +563,7 @@ export type ListInstancesRequest = Message<"discovery.v1.ListInstancesRequest"> 
  * Use `create(ListInstancesRequestSchema)` to create a new message.
  */
 export const ListInstancesRequestSchema: GenMessage<ListInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 9);
+  messageDesc(file_discovery_v1_discovery, 14);
 
 /**
  * @generated from message discovery.v1.ListInstancesResponse
@@ -352,7 +585,7 @@ export type ListInstancesResponse = Message<"discovery.v1.ListInstancesResponse"
  * Use `create(ListInstancesResponseSchema)` to create a new message.
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 10);
+  messageDesc(file_discovery_v1_discovery, 15);
 
 /**
  * @generated from message discovery.v1.ListServicesRequest
@@ -365,7 +598,7 @@ export type ListServicesRequest = Message<"discovery.v1.ListServicesRequest"> & 
  * Use `create(ListServicesRequestSchema)` to create a new message.
  */
 export const ListServicesRequestSchema: GenMessage<ListServicesRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 11);
+  messageDesc(file_discovery_v1_discovery, 16);
 
 /**
  * ServiceSummary counts one service's instances.
@@ -401,6 +634,28 @@ export type ServiceSummary = Message<"discovery.v1.ServiceSummary"> & {
    * @generated from field: double average_load = 5;
    */
   averageLoad: number;
+
+  /**
+   * Instances in each status (healthy_count counts HEALTHY and DEGRADED).
+   *
+   * @generated from field: uint32 unknown_count = 6;
+   */
+  unknownCount: number;
+
+  /**
+   * @generated from field: uint32 degraded_count = 7;
+   */
+  degradedCount: number;
+
+  /**
+   * @generated from field: uint32 unhealthy_count = 8;
+   */
+  unhealthyCount: number;
+
+  /**
+   * @generated from field: uint32 draining_count = 9;
+   */
+  drainingCount: number;
 };
 
 /**
@@ -408,7 +663,7 @@ export type ServiceSummary = Message<"discovery.v1.ServiceSummary"> & {
  * Use `create(ServiceSummarySchema)` to create a new message.
  */
 export const ServiceSummarySchema: GenMessage<ServiceSummary> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 12);
+  messageDesc(file_discovery_v1_discovery, 17);
 
 /**
  * @generated from message discovery.v1.ListServicesResponse
@@ -430,7 +685,102 @@ export type ListServicesResponse = Message<"discovery.v1.ListServicesResponse"> 
  * Use `create(ListServicesResponseSchema)` to create a new message.
  */
 export const ListServicesResponseSchema: GenMessage<ListServicesResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 13);
+  messageDesc(file_discovery_v1_discovery, 18);
+
+/**
+ * @generated from message discovery.v1.CheckNowRequest
+ */
+export type CheckNowRequest = Message<"discovery.v1.CheckNowRequest"> & {
+  /**
+   * @generated from field: string service_name = 1;
+   */
+  serviceName: string;
+
+  /**
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+};
+
+/**
+ * Describes the message discovery.v1.CheckNowRequest.
+ * Use `create(CheckNowRequestSchema)` to create a new message.
+ */
+export const CheckNowRequestSchema: GenMessage<CheckNowRequest> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 19);
+
+/**
+ * @generated from message discovery.v1.CheckNowResponse
+ */
+export type CheckNowResponse = Message<"discovery.v1.CheckNowResponse"> & {
+  /**
+   * @generated from field: discovery.v1.HealthCheckResult result = 1;
+   */
+  result?: HealthCheckResult | undefined;
+
+  /**
+   * @generated from field: discovery.v1.Instance instance = 2;
+   */
+  instance?: Instance | undefined;
+};
+
+/**
+ * Describes the message discovery.v1.CheckNowResponse.
+ * Use `create(CheckNowResponseSchema)` to create a new message.
+ */
+export const CheckNowResponseSchema: GenMessage<CheckNowResponse> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 20);
+
+/**
+ * @generated from message discovery.v1.GetHealthHistoryRequest
+ */
+export type GetHealthHistoryRequest = Message<"discovery.v1.GetHealthHistoryRequest"> & {
+  /**
+   * @generated from field: string service_name = 1;
+   */
+  serviceName: string;
+
+  /**
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+};
+
+/**
+ * Describes the message discovery.v1.GetHealthHistoryRequest.
+ * Use `create(GetHealthHistoryRequestSchema)` to create a new message.
+ */
+export const GetHealthHistoryRequestSchema: GenMessage<GetHealthHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 21);
+
+/**
+ * @generated from message discovery.v1.GetHealthHistoryResponse
+ */
+export type GetHealthHistoryResponse = Message<"discovery.v1.GetHealthHistoryResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated discovery.v1.HealthCheckResult results = 1;
+   */
+  results: HealthCheckResult[];
+
+  /**
+   * @generated from field: google.protobuf.Duration latency_average = 2;
+   */
+  latencyAverage?: Duration | undefined;
+
+  /**
+   * @generated from field: double uptime = 3;
+   */
+  uptime: number;
+};
+
+/**
+ * Describes the message discovery.v1.GetHealthHistoryResponse.
+ * Use `create(GetHealthHistoryResponseSchema)` to create a new message.
+ */
+export const GetHealthHistoryResponseSchema: GenMessage<GetHealthHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 22);
 
 /**
  * @generated from message discovery.v1.WatchRequest
@@ -456,7 +806,7 @@ export type WatchRequest = Message<"discovery.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 14);
+  messageDesc(file_discovery_v1_discovery, 23);
 
 /**
  * @generated from message discovery.v1.WatchEvent
@@ -505,7 +855,7 @@ export type WatchEvent = Message<"discovery.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 15);
+  messageDesc(file_discovery_v1_discovery, 24);
 
 /**
  * HealthStatus is an instance's health as the registry sees it.
@@ -541,6 +891,14 @@ export enum HealthStatus {
    * @generated from enum value: HEALTH_STATUS_UNHEALTHY = 4;
    */
   UNHEALTHY = 4,
+
+  /**
+   * Leaving: finishing in-flight work, not listed as healthy, removed when
+   * its drain period ends.
+   *
+   * @generated from enum value: HEALTH_STATUS_DRAINING = 5;
+   */
+  DRAINING = 5,
 }
 
 /**
@@ -638,6 +996,41 @@ export const EventTypeSchema: GenEnum<EventType> = /*@__PURE__*/
   enumDesc(file_discovery_v1_discovery, 1);
 
 /**
+ * ProbeOutcome is what one probe found.
+ *
+ * @generated from enum discovery.v1.ProbeOutcome
+ */
+export enum ProbeOutcome {
+  /**
+   * @generated from enum value: PROBE_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PROBE_OUTCOME_PASS = 1;
+   */
+  PASS = 1,
+
+  /**
+   * Answered, but slow or self-reported as degraded.
+   *
+   * @generated from enum value: PROBE_OUTCOME_DEGRADED = 2;
+   */
+  DEGRADED = 2,
+
+  /**
+   * @generated from enum value: PROBE_OUTCOME_FAIL = 3;
+   */
+  FAIL = 3,
+}
+
+/**
+ * Describes the enum discovery.v1.ProbeOutcome.
+ */
+export const ProbeOutcomeSchema: GenEnum<ProbeOutcome> = /*@__PURE__*/
+  enumDesc(file_discovery_v1_discovery, 2);
+
+/**
  * DiscoveryService is the registry's whole public API.
  *
  * @generated from service discovery.v1.DiscoveryService
@@ -716,6 +1109,40 @@ export const DiscoveryService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRequestSchema;
     output: typeof WatchEventSchema;
+  },
+  /**
+   * KeepAlive carries heartbeats as messages on one long-lived stream, one
+   * response per request. When the stream breaks without an Unregister, the
+   * instances it kept alive turn UNHEALTHY at once; their leases run on, so a
+   * quick reconnect loses nothing.
+   *
+   * @generated from rpc discovery.v1.DiscoveryService.KeepAlive
+   */
+  keepAlive: {
+    methodKind: "bidi_streaming";
+    input: typeof HeartbeatRequestSchema;
+    output: typeof HeartbeatResponseSchema;
+  },
+  /**
+   * CheckNow runs an instance's health probe at once and returns its result.
+   *
+   * @generated from rpc discovery.v1.DiscoveryService.CheckNow
+   */
+  checkNow: {
+    methodKind: "unary";
+    input: typeof CheckNowRequestSchema;
+    output: typeof CheckNowResponseSchema;
+  },
+  /**
+   * GetHealthHistory returns an instance's latest probe results, the latency
+   * moving average and its uptime over the retained window.
+   *
+   * @generated from rpc discovery.v1.DiscoveryService.GetHealthHistory
+   */
+  getHealthHistory: {
+    methodKind: "unary";
+    input: typeof GetHealthHistoryRequestSchema;
+    output: typeof GetHealthHistoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_discovery_v1_discovery, 0);
