@@ -4,8 +4,9 @@ import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { Registry as PromRegistry } from "prom-client";
 import { DiscoveryService, file_discovery_v1_discovery } from "../../gen/discovery/v1/discovery_pb";
 import { Health, file_grpc_health_v1_health } from "../../gen/grpc/health/v1/health_pb";
 import * as reflectionV1 from "../../gen/grpc/reflection/v1/reflection_pb";
@@ -14,18 +15,20 @@ import type { Clock } from "../core/clock";
 import { DiscoveryError } from "../core/errors";
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
+import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
 import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "./auth";
 import { createDiscoveryHandlers } from "./discovery-service";
 import { createFront } from "./front";
 import { addConnectService } from "./grpc-adapter";
-import { withErrorMapping } from "./handlers";
+import { withCallObserver, withErrorMapping, type Handlers } from "./handlers";
 import { HealthBoard } from "./health-board";
 import { createHealthHandlers } from "./health-service";
 import { createHttpHandler } from "./http-handler";
 import { trackHttp1Connections } from "./http1-drain";
 import { logRegistryEvents } from "./event-logging";
+import { createOperatorPages } from "./operator-pages";
 import { createReflectionHandlers } from "./reflection-service";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
@@ -43,8 +46,12 @@ export interface ServerOptions {
   watchQueueLimit?: number;
   maxWatchers?: number;
   shutdownGraceMs?: number;
-  /** Serves HTTP/1.1 requests that are not RPCs (pages, metrics); 404 when absent. */
+  /** Serves HTTP/1.1 requests that are neither RPCs nor the operator pages; 404 when absent. */
   httpFallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
+  /** Where the metrics live (default: a fresh prom-client Registry per server, never the global one). */
+  metricsRegistry?: PromRegistry;
+  /** The built dashboard's folder (default: dist/dashboard). */
+  dashboardDir?: string;
 }
 
 export interface DiscoveryServer {
@@ -52,6 +59,7 @@ export interface DiscoveryServer {
   readonly port: number;
   readonly registry: Registry;
   readonly hub: WatchHub;
+  readonly metrics: Metrics;
   /** Aborts when shutdown begins. */
   readonly shutdownSignal: AbortSignal;
   /** Graceful shutdown: NOT_SERVING, stop accepting, end watches with UNAVAILABLE, close. */
@@ -83,25 +91,25 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   });
   const board = new HealthBoard(registry, [DiscoveryService.typeName]);
   logRegistryEvents(registry, logger.child({ module: "registry" }));
+  const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
+  const metrics = createMetrics({ register: metricsRegistry, registry, hub });
 
   const rpcLogger = logger.child({ module: "rpc" });
-  const discovery = withErrorMapping(
+  // Errors get their wire code first, so the observer counts the code clients see.
+  const serve = <S extends DescService>(service: S, handlers: Handlers<S>) =>
+    withCallObserver(service, withErrorMapping(service, handlers, rpcLogger), metrics.rpcObserver);
+  const discovery = serve(
     DiscoveryService,
-    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret) }),
-    rpcLogger,
+    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret), onHeartbeat: metrics.heartbeat }),
   );
-  const health = withErrorMapping(Health, createHealthHandlers(board), rpcLogger);
+  const health = serve(Health, createHealthHandlers(board));
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
   const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
   addConnectService(grpcServer, DiscoveryService, discovery);
   addConnectService(grpcServer, Health, health);
-  addConnectService(grpcServer, reflectionV1.ServerReflection, withErrorMapping(reflectionV1.ServerReflection, reflection.v1, rpcLogger));
-  addConnectService(
-    grpcServer,
-    reflectionV1alpha.ServerReflection,
-    withErrorMapping(reflectionV1alpha.ServerReflection, reflection.v1alpha, rpcLogger),
-  );
+  addConnectService(grpcServer, reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));
+  addConnectService(grpcServer, reflectionV1alpha.ServerReflection, serve(reflectionV1alpha.ServerReflection, reflection.v1alpha));
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const httpServer = http.createServer(
@@ -110,7 +118,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         router.service(DiscoveryService, discovery);
         router.service(Health, health);
       },
-      fallback: options.httpFallback ?? notFound,
+      fallback: createOperatorPages({
+        metrics: metricsRegistry,
+        dashboardDir: options.dashboardDir,
+        next: options.httpFallback ?? notFound,
+        logger: logger.child({ module: "pages" }),
+      }),
       logger: logger.child({ module: "http" }),
     }),
   );
@@ -145,7 +158,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   };
 
   logger.info({ host: address.address, port: address.port }, "discovery server listening");
-  return { host: address.address, port: address.port, registry, hub, shutdownSignal: lifetime.signal, close };
+  return { host: address.address, port: address.port, registry, hub, metrics, shutdownSignal: lifetime.signal, close };
 }
 
 function listen(server: import("node:net").Server, host: string, port: number): Promise<void> {

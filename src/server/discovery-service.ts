@@ -22,11 +22,14 @@ export interface DiscoveryServiceOptions {
   hub: WatchHub;
   authorize: Authorizer;
   listCache?: ListCache;
+  /** Called for every renewed lease (metrics); keep it cheap, it runs per heartbeat. */
+  onHeartbeat?: () => void;
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
   const { registry, hub, authorize } = options;
   const cache = options.listCache ?? new ListCache();
+  const onHeartbeat = options.onHeartbeat ?? (() => {});
 
   return {
     register(request, context) {
@@ -52,6 +55,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         load: request.loadPercentage,
         status: request.status === undefined ? undefined : statusFromProto(request.status),
       });
+      onHeartbeat();
       return { instance: instanceToProto(instance) };
     },
 

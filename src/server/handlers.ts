@@ -2,6 +2,7 @@
 // transports (grpc-js and connect-node), and the wrapper that maps its errors.
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { ConnectError } from "@connectrpc/connect";
 import { isExpected, toConnectError } from "./error-map";
 
 /** What a handler may use of a call; Connect's HandlerContext satisfies it. */
@@ -69,6 +70,68 @@ export function withErrorMapping<S extends DescService>(service: S, handlers: Ha
               yield* handler(input, context) as AsyncIterable<unknown>;
             } catch (error) {
               throw report(name, error);
+            }
+          };
+  }
+  return wrapped as Handlers<S>;
+}
+
+/** gRPC's canonical code names, by number (Connect's Code uses the same numbers). */
+const CODE_NAMES = [
+  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+
+/** The canonical name of the code an error reaches the wire with. */
+export function codeNameOf(error: unknown): string {
+  return CODE_NAMES[ConnectError.from(error).code] ?? "UNKNOWN";
+}
+
+/** Receives one finished call: its gRPC code name and duration in seconds. */
+export type CallObserver = (code: string, seconds: number) => void;
+
+/**
+ * Wraps every handler to report how each call ended and how long it took, on
+ * both transports. Wrap outside withErrorMapping so errors carry their final
+ * code. A stream is measured until it ends; one the client leaves is CANCELLED.
+ * `observerFor` runs once per method, so per-call work is a clock read and a call.
+ */
+export function withCallObserver<S extends DescService>(
+  service: S,
+  handlers: Handlers<S>,
+  observerFor: (method: string) => CallObserver,
+): Handlers<S> {
+  const wrapped: Record<string, AnyHandler> = {};
+  for (const method of service.methods) {
+    const handler = (handlers as Record<string, AnyHandler>)[method.localName];
+    if (handler === undefined) continue;
+    const observe = observerFor(`${service.typeName}/${method.name}`);
+    wrapped[method.localName] =
+      method.methodKind === "unary"
+        ? async (input, context) => {
+            const start = performance.now();
+            try {
+              const output = await handler(input, context);
+              observe("OK", (performance.now() - start) / 1000);
+              return output;
+            } catch (error) {
+              observe(codeNameOf(error), (performance.now() - start) / 1000);
+              throw error;
+            }
+          }
+        : async function* (input, context) {
+            const start = performance.now();
+            let code = "CANCELLED";
+            try {
+              yield* handler(input, context) as AsyncIterable<unknown>;
+              // A stream that ends because its call was aborted (the client left) did not succeed.
+              code = context.signal.aborted ? "CANCELLED" : "OK";
+            } catch (error) {
+              code = codeNameOf(error);
+              throw error;
+            } finally {
+              observe(code, (performance.now() - start) / 1000);
             }
           };
   }
