@@ -1,5 +1,6 @@
-// Environment variables → one typed, validated Config. A bad value stops the
-// server at start with a message naming the variable, never a silent default.
+// Environment variables and command-line flags → one typed, validated Config.
+// A flag overrides its variable. A bad value stops the server at start with a
+// message naming the flag or variable it came from, never a silent default.
 import {
   DEFAULT_CRITICAL_LOAD_HYSTERESIS,
   DEFAULT_CRITICAL_LOAD_THRESHOLD,
@@ -36,7 +37,48 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function loadConfig(env: Env): Config {
+/** Every setting: its environment variable, the flag of `discovery serve` that overrides it, and what it means. */
+export const SETTINGS = [
+  { env: "SERVICE_DISCOVERY_PORT", flag: "port", help: `the one port for every protocol (0 picks a free port; default ${DEFAULT_PORT})` },
+  { env: "SERVICE_DISCOVERY_HOST", flag: "host", help: `the address to listen on (default ${DEFAULT_HOST})` },
+  { env: "SERVICE_DISCOVERY_SECRET", flag: "secret", help: "require `authorization: Bearer <secret>` on Register, Heartbeat and Unregister" },
+  { env: "SERVICE_REGISTRATION_TTL_SECONDS", flag: "ttl-seconds", help: `lease of a Register that gives no ttl (default ${DEFAULT_TTL_MS / 1000})` },
+  { env: "CRITICAL_LOAD_THRESHOLD", flag: "critical-load-threshold", help: `load at which an instance becomes critical (default ${DEFAULT_CRITICAL_LOAD_THRESHOLD})` },
+  { env: "CRITICAL_LOAD_HYSTERESIS", flag: "critical-load-hysteresis", help: `normal again only below threshold minus this (default ${DEFAULT_CRITICAL_LOAD_HYSTERESIS})` },
+  { env: "WATCH_HISTORY_SIZE", flag: "watch-history-size", help: `events kept for resuming a Watch (default ${DEFAULT_WATCH_HISTORY_SIZE})` },
+  { env: "WATCH_QUEUE_LIMIT", flag: "watch-queue-limit", help: `events a subscriber may have pending before it is reset (default ${DEFAULT_WATCH_QUEUE_LIMIT})` },
+  { env: "DISCOVERY_MAX_INSTANCES", flag: "max-instances", help: `registrations past this are refused (default ${DEFAULT_MAX_INSTANCES})` },
+  { env: "DISCOVERY_MAX_WATCHERS", flag: "max-watchers", help: `Watch streams past this are refused (default ${DEFAULT_MAX_WATCHERS})` },
+  { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
+] as const;
+
+export type SettingName = (typeof SETTINGS)[number]["env"];
+
+/** Flag values by the variable they override (undefined: not given). */
+export type Flags = Partial<Record<SettingName, string>>;
+
+/**
+ * The settings from the environment, each overridden by its flag when given.
+ * Errors name the flag (`--port`) or the variable, whichever the value came from.
+ */
+export function loadConfig(environment: Env, flags: Flags = {}): Config {
+  const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  const env: Env = { ...environment, ...given };
+  const flagOf = new Map<string, string>(SETTINGS.map((s) => [s.env, `--${s.flag}`]));
+  const label = (name: string) => (name in given ? (flagOf.get(name) ?? name) : name);
+  try {
+    return readConfig(env);
+  } catch (error) {
+    // Messages start with the variable's name; say the flag instead when the value came from one.
+    if (error instanceof ConfigError) {
+      const name = SETTINGS.find((s) => error.message.startsWith(`${s.env} `))?.env;
+      if (name !== undefined && label(name) !== name) throw new ConfigError(label(name) + error.message.slice(name.length));
+    }
+    throw error;
+  }
+}
+
+function readConfig(env: Env): Config {
   const threshold = number(env, "CRITICAL_LOAD_THRESHOLD", DEFAULT_CRITICAL_LOAD_THRESHOLD, 0, 1);
   const hysteresis = number(env, "CRITICAL_LOAD_HYSTERESIS", DEFAULT_CRITICAL_LOAD_HYSTERESIS, 0, 1);
   if (hysteresis > threshold) {

@@ -3,6 +3,7 @@
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ConnectError } from "@connectrpc/connect";
+import { codeName } from "../grpc/code-names";
 import { isExpected, toConnectError } from "./error-map";
 
 /** What a handler may use of a call; Connect's HandlerContext satisfies it. */
@@ -76,16 +77,9 @@ export function withErrorMapping<S extends DescService>(service: S, handlers: Ha
   return wrapped as Handlers<S>;
 }
 
-/** gRPC's canonical code names, by number (Connect's Code uses the same numbers). */
-const CODE_NAMES = [
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
-
 /** The canonical name of the code an error reaches the wire with. */
 export function codeNameOf(error: unknown): string {
-  return CODE_NAMES[ConnectError.from(error).code] ?? "UNKNOWN";
+  return codeName(ConnectError.from(error).code);
 }
 
 /** Receives one finished call: its gRPC code name and duration in seconds. */

@@ -66,4 +66,16 @@ describe("startupWarnings", () => {
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "localhost" }))).toEqual([]);
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s" }))).toEqual([]);
   });
+
+describe("loadConfig with flags", () => {
+  test("a flag overrides its variable; absent flags leave the variable", () => {
+    const config = loadConfig({ SERVICE_DISCOVERY_PORT: "5000", SERVICE_DISCOVERY_HOST: "10.0.0.1" }, { SERVICE_DISCOVERY_PORT: "6000", LOG_LEVEL: undefined });
+    expect(config).toMatchObject({ port: 6000, host: "10.0.0.1", logLevel: "info" });
+  });
+
+  test("a bad flag is reported by its flag name, a bad variable by its own", () => {
+    expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "5" }, { WATCH_QUEUE_LIMIT: "0" })).toThrow(new ConfigError('--watch-queue-limit must be a number from 1 to 10000000 (got "0")'));
+    expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
+  });
 });
+

@@ -1,0 +1,147 @@
+// The client commands: services, instances, watch, register and unregister.
+// Each prints for people by default and, with --json, the API's own JSON
+// (proto3 JSON, as Connect and grpcurl print it) for scripts.
+import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import {
+  ListHealthyResponseSchema,
+  ListInstancesResponseSchema,
+  ListServicesResponseSchema,
+  RegisterResponseSchema,
+  WatchEventSchema,
+  type ListHealthyResponse,
+  type ListInstancesResponse,
+} from "../../gen/discovery/v1/discovery_pb";
+import type { Output } from "./output";
+import { table } from "./output";
+import { ago, eventLine, loadText, statusText } from "./instance-text";
+import { CALL_TIMEOUT_MS, type RegistryClient } from "./registry-client";
+
+export interface CommandContext {
+  client: RegistryClient;
+  out: Output;
+  json: boolean;
+  signal: AbortSignal;
+}
+
+function printJson<S extends DescMessage>(out: Output, schema: S, message: MessageShape<S>): void {
+  out.line(JSON.stringify(toJson(schema, message)));
+}
+
+export async function listServices({ client, out, json }: CommandContext): Promise<void> {
+  const answer = await client.listServices({}, { timeoutMs: CALL_TIMEOUT_MS });
+  if (json) return printJson(out, ListServicesResponseSchema, answer);
+  if (answer.services.length === 0) return out.line("no services registered");
+  const rows = [["SERVICE", "INSTANCES", "HEALTHY", "CRITICAL", "AVG LOAD"].map((h) => out.paint(h, "bold"))];
+  for (const s of answer.services) {
+    const healthy = s.healthyCount === s.instanceCount ? out.paint(String(s.healthyCount), "green") : out.paint(String(s.healthyCount), "yellow");
+    const critical = s.criticalLoadCount > 0 ? out.paint(String(s.criticalLoadCount), "red") : "0";
+    rows.push([s.serviceName, String(s.instanceCount), healthy, critical, `${Math.round(s.averageLoad * 100)}%`]);
+  }
+  for (const line of table(rows)) out.line(line);
+}
+
+export interface InstancesOptions {
+  healthy: boolean;
+  excludeCritical: boolean;
+}
+
+export async function listInstances({ client, out, json }: CommandContext, service: string, options: InstancesOptions): Promise<void> {
+  let answer: ListHealthyResponse | ListInstancesResponse;
+  if (options.healthy || options.excludeCritical) {
+    const healthy = await client.listHealthy({ serviceName: service, excludeCriticalLoad: options.excludeCritical }, { timeoutMs: CALL_TIMEOUT_MS });
+    if (json) return printJson(out, ListHealthyResponseSchema, healthy);
+    answer = healthy;
+  } else {
+    answer = await client.listInstances({ serviceName: service }, { timeoutMs: CALL_TIMEOUT_MS });
+    if (json) return printJson(out, ListInstancesResponseSchema, answer);
+  }
+  if (answer.instances.length === 0) return out.line(`no instances of ${service}`);
+  const now = Date.now();
+  const rows = [["INSTANCE", "ADDRESS", "STATUS", "LOAD", "LAST HEARTBEAT", "METADATA"].map((h) => out.paint(h, "bold"))];
+  for (const i of answer.instances) {
+    const metadata = Object.entries(i.metadata).map(([k, v]) => `${k}=${v}`).join(",");
+    rows.push([i.instanceId, `${i.host}:${i.port}`, statusText(out, i.status), loadText(out, i), ago(i.lastHeartbeat, now), metadata]);
+  }
+  for (const line of table(rows)) out.line(line);
+}
+
+export interface WatchOptions {
+  since: bigint;
+}
+
+/** Streams events until the signal aborts (Ctrl-C) or the server ends the stream. */
+export async function watch({ client, out, json, signal }: CommandContext, services: string[], options: WatchOptions): Promise<void> {
+  try {
+    for await (const event of client.watch({ serviceNames: services, sinceRevision: options.since }, { signal })) {
+      out.line(json ? JSON.stringify(toJson(WatchEventSchema, event)) : eventLine(out, event));
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+}
+
+export interface RegisterOptions {
+  id: string;
+  ttl: number | undefined;
+  load: number | undefined;
+  meta: Record<string, string>;
+  healthEndpoint: string;
+  keepAlive: boolean;
+}
+
+/**
+ * Registers once; with keepAlive, heartbeats at the interval the server asks for
+ * (re-registering if the lease was lost) and unregisters when the signal aborts.
+ */
+export async function register(ctx: CommandContext, service: string, host: string, port: number, options: RegisterOptions): Promise<void> {
+  const { client, out, json, signal } = ctx;
+  const request = {
+    serviceName: service,
+    instanceId: options.id,
+    host,
+    port,
+    metadata: options.meta,
+    healthEndpoint: options.healthEndpoint,
+    ttl: options.ttl === undefined ? undefined : { seconds: BigInt(Math.floor(options.ttl)), nanos: Math.round((options.ttl % 1) * 1e9) },
+    loadPercentage: options.load,
+  };
+  const answer = await client.register(request, { timeoutMs: CALL_TIMEOUT_MS });
+  const instance = answer.instance!;
+  const intervalMs = Number(answer.heartbeatInterval?.seconds ?? 10n) * 1000 + (answer.heartbeatInterval?.nanos ?? 0) / 1e6;
+  if (json) printJson(out, RegisterResponseSchema, answer);
+  else out.line(`registered ${instance.serviceName}/${instance.instanceId} at ${instance.host}:${instance.port} (${statusText(out, instance.status)}, ttl ${instance.ttl?.seconds ?? "?"}s)`);
+  if (!options.keepAlive) return;
+  if (!json) out.line(`heartbeating every ${intervalMs / 1000}s; Ctrl-C unregisters`);
+  const key = { serviceName: instance.serviceName, instanceId: instance.instanceId };
+  while (!signal.aborted) {
+    await sleep(intervalMs, signal);
+    if (signal.aborted) break;
+    try {
+      await client.heartbeat(key, { timeoutMs: CALL_TIMEOUT_MS });
+    } catch (error) {
+      if (signal.aborted) break;
+      // The lease is gone (expired or the registry restarted): take it again.
+      await client.register({ ...request, instanceId: instance.instanceId }, { timeoutMs: CALL_TIMEOUT_MS });
+      if (!json) out.line(`lease lost (${error instanceof Error ? error.message : String(error)}); registered again`);
+    }
+  }
+  await client.unregister(key, { timeoutMs: CALL_TIMEOUT_MS });
+  if (!json) out.line(`unregistered ${instance.serviceName}/${instance.instanceId}`);
+}
+
+export async function unregister({ client, out, json }: CommandContext, service: string, id: string): Promise<void> {
+  await client.unregister({ serviceName: service, instanceId: id }, { timeoutMs: CALL_TIMEOUT_MS });
+  out.line(json ? "{}" : `unregistered ${service}/${id}`);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

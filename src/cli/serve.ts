@@ -1,0 +1,78 @@
+// `discovery serve` (and `npm start`): the server with the in-memory registry,
+// configured from the environment and flags; owns its signals and its exit.
+import pino from "pino";
+import { ConfigError, loadConfig, startupWarnings, type Config, type Flags } from "../config";
+import { startServer, type DiscoveryServer, type ServerOptions } from "../server/create-server";
+
+/** A shutdown that takes longer than this exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/** Runs the server until SIGTERM or SIGINT, then exits: 0 after a clean shutdown, 2 for a bad setting. */
+export async function serve(flags: Flags): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "discovery" } });
+  for (const warning of startupWarnings(config)) logger.warn({ host: config.host }, warning);
+  // Signals are handled from the start: one that arrives while the server is
+  // still starting stops it as soon as it is up.
+  let stopping: NodeJS.Signals | undefined;
+  let server: DiscoveryServer | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping !== undefined) return;
+    stopping = signal;
+    logger.info({ signal }, "shutting down");
+    setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    if (server !== undefined) void stop(server);
+  };
+  const stop = (running: DiscoveryServer) =>
+    running.close().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+
+  try {
+    server = await startServer(serverOptions(config, logger));
+  } catch (error) {
+    console.error("discovery server failed to start:", error);
+    process.exit(1);
+  }
+  if (stopping !== undefined) await stop(server);
+}
+
+/** The server's options for a validated config. */
+export function serverOptions(config: Config, logger: pino.Logger): ServerOptions {
+  return {
+    host: config.host,
+    port: config.port,
+    logger,
+    secret: config.secret,
+    limits: {
+      defaultTtlMs: config.defaultTtlMs,
+      criticalLoadThreshold: config.criticalLoadThreshold,
+      criticalLoadHysteresis: config.criticalLoadHysteresis,
+      historySize: config.watchHistorySize,
+      maxInstances: config.maxInstances,
+    },
+    watchQueueLimit: config.watchQueueLimit,
+    maxWatchers: config.maxWatchers,
+  };
+}
