@@ -66,6 +66,7 @@ describe("startupWarnings", () => {
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "localhost" }))).toEqual([]);
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s" }))).toEqual([]);
   });
+});
 
 describe("loadConfig with flags", () => {
   test("a flag overrides its variable; absent flags leave the variable", () => {
@@ -78,4 +79,3 @@ describe("loadConfig with flags", () => {
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
   });
 });
-
