@@ -87,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const rpcLogger = logger.child({ module: "rpc" });
   const discovery = withErrorMapping(
     DiscoveryService,
-    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret) }),
+    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret), logger: logger.child({ module: "keep-alive" }) }),
     rpcLogger,
   );
   const health = withErrorMapping(Health, createHealthHandlers(board), rpcLogger);
