@@ -129,11 +129,12 @@ export async function register(options: RegisterOptions): Promise<Registration> 
   };
 
   const unaryHeartbeats = async (): Promise<void> => {
-    while (!stop.signal.aborted) {
+    for (;;) {
+      await sleep(intervalMs, stop.signal);
+      if (stop.signal.aborted) return;
       const response = await client.heartbeat(heartbeatRequest(), { signal: stop.signal, timeoutMs: Math.max(intervalMs, 1_000) });
       instance = response.instance!;
       backoff.reset();
-      await sleep(intervalMs, stop.signal);
     }
   };
 
