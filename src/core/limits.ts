@@ -7,6 +7,8 @@ export const DEFAULT_TTL_MS = 30_000;
 export const MIN_TTL_MS = 1_000;
 /** Longest lease a request may ask for. */
 export const MAX_TTL_MS = 3_600_000;
+/** Longest drain period an Unregister may ask for. */
+export const MAX_DRAIN_MS = 3_600_000;
 /** Load at which an instance becomes critical (CRITICAL_LOAD_THRESHOLD). */
 export const DEFAULT_CRITICAL_LOAD_THRESHOLD = 0.8;
 /** How far below the threshold load must fall to be normal again (CRITICAL_LOAD_HYSTERESIS). */

@@ -19,7 +19,7 @@ import type {
   RegistryEvent,
   ServiceSummary,
 } from "./types";
-import { validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
+import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
 
 export interface RegistryOptions {
   clock: Clock;
@@ -98,6 +98,9 @@ export class Registry {
     });
     this.leases.set(existing, now + ttlMs);
     if (changed) this.emit("updated", existing, now);
+    // Registering again cancels a drain and lifts a lost keep-alive.
+    if (existing.status === "draining") this.changeStatus(existing, "healthy", now);
+    else this.liftKeepAliveLost(existing, undefined, now);
     this.reportLoad(existing, input.load, now);
     return { instance: existing, created: false };
   }
@@ -107,29 +110,83 @@ export class Registry {
     const input = validateHeartbeat(request);
     const instance = this.require(input.serviceName, input.instanceId);
     const now = this.clock.now();
-    this.leases.set(instance, now + instance.ttlMs);
+    const draining = instance.status === "draining";
+    // A draining instance's lease is its drain deadline: heartbeats do not move it.
+    if (!draining) this.leases.set(instance, now + instance.ttlMs);
     this.index.update(instance, () => {
       instance.lastHeartbeat = now;
     });
-    if (input.status !== undefined) this.changeStatus(instance, input.status, now);
+    if (!draining && !this.liftKeepAliveLost(instance, input.status, now) && input.status !== undefined) {
+      this.changeStatus(instance, input.status, now);
+    }
     this.reportLoad(instance, input.load, now);
     return instance;
   }
 
-  /** Removes an instance at once. */
-  unregister(serviceName: string, instanceId: string): InstanceView {
+  /**
+   * Removes an instance at once or, with a drain period, turns it "draining"
+   * now (no longer serving) and removes it when the period ends.
+   */
+  unregister(serviceName: string, instanceId: string, drainMs?: number): InstanceView {
     const instance = this.require(validateServiceName(serviceName), validateInstanceId(instanceId, true));
+    const drain = validateDrain(drainMs);
+    const now = this.clock.now();
+    if (drain !== undefined && drain > 0) {
+      this.startDrain(instance, now + drain, now);
+      return instance;
+    }
     this.remove(instance);
-    this.emit("unregistered", instance, this.clock.now());
+    this.emit("unregistered", instance, now);
     return instance;
   }
 
   /** Sets an instance's status (from a probe or the instance itself); emits health-changed. */
   setStatus(serviceName: string, instanceId: string, status: HealthStatus): InstanceView {
     const instance = this.require(serviceName, instanceId);
+    // A fresher verdict replaces the lost keep-alive's.
+    if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
     this.changeStatus(instance, status, this.clock.now());
     return instance;
   }
+
+  // --- Draining and keep-alive streams -------------------------------------
+  // A drain reuses the lease heap: the lease deadline becomes the drain's end,
+  // and expireDue reports a draining instance as unregistered, not expired.
+  // A broken keep-alive stream marks its instances unhealthy at once but leaves
+  // their leases running; the instance's next heartbeat (or Register) restores
+  // the status it had.
+
+  /**
+   * The keep-alive stream of an instance broke without an Unregister: it turns
+   * unhealthy now (health-changed) and keeps its lease. A draining, missing or
+   * already marked instance is left as it is. Returns the instance if marked.
+   */
+  markKeepAliveLost(serviceName: string, instanceId: string): InstanceView | undefined {
+    const instance = this.index.get(serviceName, instanceId);
+    if (instance === undefined || instance.status === "draining" || instance.keepAliveLost !== undefined) return undefined;
+    const now = this.clock.now();
+    const restore = instance.status;
+    this.index.update(instance, () => (instance.keepAliveLost = { restore, since: now }));
+    this.changeStatus(instance, "unhealthy", now);
+    return instance;
+  }
+
+  private startDrain(instance: InstanceState, until: number, now: number): void {
+    if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
+    this.leases.set(instance, until);
+    this.changeStatus(instance, "draining", now);
+  }
+
+  /** Restores the status a lost keep-alive overrode (or the reported one); true if it did. */
+  private liftKeepAliveLost(instance: InstanceState, reported: HealthStatus | undefined, now: number): boolean {
+    const lost = instance.keepAliveLost;
+    if (lost === undefined) return false;
+    this.index.update(instance, () => (instance.keepAliveLost = undefined));
+    this.changeStatus(instance, reported ?? lost.restore, now);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------
 
   /** Removes the instances whose lease has run out, at most `budget` of them; returns how many. */
   expireDue(budget = Number.POSITIVE_INFINITY): number {
@@ -139,7 +196,8 @@ export class Registry {
       const instance = this.leases.popDue(now);
       if (instance === undefined) break;
       this.remove(instance);
-      this.emit("expired", instance, now);
+      // A drain that ran its course is the Unregister it was asked to be.
+      this.emit(instance.status === "draining" ? "unregistered" : "expired", instance, now);
       expired++;
     }
     return expired;

@@ -1,8 +1,11 @@
 // The registry's domain model: instances, their health, and the events that
 // describe every change. Plain data, independent of any wire format.
 
-/** An instance's health. "healthy" and "degraded" both count as serving. */
-export type HealthStatus = "unknown" | "healthy" | "degraded" | "unhealthy";
+/**
+ * An instance's health. "healthy" and "degraded" both count as serving;
+ * "draining" is an instance on its way out (Unregister with a drain period).
+ */
+export type HealthStatus = "unknown" | "healthy" | "degraded" | "unhealthy" | "draining";
 
 /** True for the statuses that ListHealthy returns. */
 export function isServing(status: HealthStatus): boolean {
@@ -25,6 +28,11 @@ export interface InstanceState {
   registeredAt: number;
   lastHeartbeat: number;
   ttlMs: number;
+  /**
+   * Keep-alive overlay: set when the stream that kept this instance alive broke
+   * without an Unregister. Holds the status to restore on its next heartbeat.
+   */
+  keepAliveLost?: { readonly restore: HealthStatus; readonly since: number };
 }
 
 /** A read-only view of an instance, as handed out by queries and events. */

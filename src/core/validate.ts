@@ -5,6 +5,7 @@ import type { HealthStatus, HeartbeatInput, RegisterInput } from "./types";
 import {
   HOST_MAX_LENGTH,
   INSTANCE_ID_MAX_LENGTH,
+  MAX_DRAIN_MS,
   MAX_TTL_MS,
   METADATA_KEY_MAX_LENGTH,
   METADATA_MAX_ENTRIES,
@@ -118,6 +119,13 @@ export function validateHeartbeat(input: HeartbeatInput): HeartbeatInput {
     load: validateLoad(input.load),
     status: validateReportedStatus(input.status),
   };
+}
+
+/** Unregister's drain period; undefined or 0 removes the instance at once. */
+export function validateDrain(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0 || value > MAX_DRAIN_MS) throw invalidArgument("drain", "must be from 0s to 1h");
+  return value;
 }
 
 /** An instance may say it is healthy, degraded or unhealthy; "unknown" is the registry's to say. */

@@ -100,7 +100,13 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     withCallObserver(service, withErrorMapping(service, handlers, rpcLogger), metrics.rpcObserver);
   const discovery = serve(
     DiscoveryService,
-    createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(options.secret), onHeartbeat: metrics.heartbeat }),
+    createDiscoveryHandlers({
+      registry,
+      hub,
+      authorize: createAuthorizer(options.secret),
+      onHeartbeat: metrics.heartbeat,
+      logger: logger.child({ module: "keep-alive" }),
+    }),
   );
   const health = serve(Health, createHealthHandlers(board));
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);

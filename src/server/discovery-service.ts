@@ -11,9 +11,11 @@ import {
 import type { Registry } from "../core/registry";
 import { isServing } from "../core/types";
 import { validateServiceName } from "../core/validate";
+import type { Logger } from "pino";
 import type { WatchHub } from "../watch/watch-hub";
 import type { Authorizer } from "./auth";
 import type { CallContext, Handlers } from "./handlers";
+import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 
@@ -24,6 +26,7 @@ export interface DiscoveryServiceOptions {
   listCache?: ListCache;
   /** Called for every renewed lease (metrics); keep it cheap, it runs per heartbeat. */
   onHeartbeat?: () => void;
+  logger?: Logger;
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
@@ -61,9 +64,11 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 
     unregister(request, context) {
       authorize(context.requestHeader);
-      registry.unregister(request.serviceName, request.instanceId);
+      registry.unregister(request.serviceName, request.instanceId, request.drain === undefined ? undefined : durationToMs(request.drain));
       return {};
     },
+
+    keepAlive: createKeepAliveHandler({ registry, authorize, logger: options.logger, onHeartbeat }),
 
     listHealthy(request) {
       const service = validateServiceName(request.serviceName);

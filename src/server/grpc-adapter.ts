@@ -2,7 +2,7 @@
 // using protobuf-es for (de)serialisation (see src/grpc/service-definition.ts).
 import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { AnyHandler, CallContext, Handlers } from "./handlers";
 import { grpcMethodDefinition } from "../grpc/service-definition";
 
@@ -46,12 +46,32 @@ function makeHandler(method: DescMethod, handler: AnyHandler): grpc.UntypedHandl
         // The call's readable side yields the decoded requests. Iterating the call
         // itself would destroy it when the client half-closes, before the status
         // is sent (strict clients then hang until their deadline): keep it open.
-        const requests: AsyncIterable<unknown> = { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+        const requests: AsyncIterable<unknown> = { [Symbol.asyncIterator]: () => endOrCancel(call, call.iterator({ destroyOnReturn: false })) };
         void pump(call, method, handler(requests, context) as AsyncIterable<unknown>).finally(done);
       };
     default:
       throw new Error(`client-streaming methods are not supported: ${method.name}`);
   }
+}
+
+/**
+ * The requests of a bidi call, where a cancel is an error rather than an end.
+ * grpc-js ends the readable side of a cancelled call (RST_STREAM) before it
+ * marks the call cancelled, so the end of the requests alone cannot tell a
+ * client's half-close from a vanished peer. The cancel follows in the same
+ * turn of the event loop: waiting one turn before passing the end on settles it.
+ */
+function endOrCancel(call: grpc.ServerDuplexStream<unknown, unknown>, inner: AsyncIterator<unknown>): AsyncIterator<unknown> {
+  return {
+    async next() {
+      const result = await inner.next();
+      if (result.done !== true) return result;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (call.cancelled) throw new ConnectError("the call was cancelled", Code.Canceled);
+      return result;
+    },
+    return: inner.return === undefined ? undefined : (value?: unknown) => inner.return!(value),
+  };
 }
 
 /** Writes a handler's messages to the call, waiting while the transport is full. */

@@ -21,6 +21,7 @@ const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {
   healthy: HealthStatus.HEALTHY,
   degraded: HealthStatus.DEGRADED,
   unhealthy: HealthStatus.UNHEALTHY,
+  draining: HealthStatus.DRAINING,
 };
 
 const CHANGE_TO_PROTO: Record<ChangeType, EventType> = {
@@ -46,6 +47,8 @@ export function statusFromProto(status: HealthStatus): DomainStatus {
       return "degraded";
     case HealthStatus.UNHEALTHY:
       return "unhealthy";
+    case HealthStatus.DRAINING:
+      return "draining";
     default:
       return "unknown";
   }

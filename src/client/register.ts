@@ -1,0 +1,218 @@
+// register(): one call that registers an instance and keeps it registered:
+// heartbeats (on a KeepAlive stream where the transport allows, unary calls
+// otherwise) carrying the caller's load, re-registration when the registry lost
+// the lease, backoff with jitter while it is unreachable, and a draining
+// Unregister on close(), on the caller's signal or on SIGTERM.
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { HeartbeatRequestSchema, type HeartbeatRequest, type Instance } from "../../gen/discovery/v1/discovery_pb";
+import { codeOf, createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
+import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
+import { durationMs, msDuration, type ClientLogger } from "./util";
+
+/** How long close() lets in-flight requests finish while the instance is DRAINING. */
+export const DEFAULT_DRAIN_MS = 2_000;
+/** How long close() waits for its Unregister call. */
+export const UNREGISTER_TIMEOUT_MS = 2_000;
+
+export interface RegisterOptions extends ConnectionOptions {
+  service: string;
+  /** Default: a random UUID, kept for the registration's life (re-registrations reuse it). */
+  instanceId?: string;
+  host: string;
+  port: number;
+  metadata?: Record<string, string>;
+  healthEndpoint?: string;
+  /** Lease length; default: the registry's. */
+  ttlMs?: number;
+  /** The instance's current load, 0 to 1, read at every heartbeat. */
+  load?: () => number | undefined;
+  /** DRAINING period before removal on close() (0: leave at once). Default DEFAULT_DRAIN_MS. */
+  drainMs?: number;
+  /** Unregister (with the drain) before the process exits on these signals; true means SIGTERM and SIGINT. */
+  exitOnSignals?: boolean | NodeJS.Signals[];
+  /** Aborting it is close(). */
+  signal?: AbortSignal;
+  backoff?: BackoffOptions;
+  logger?: ClientLogger;
+  /** Use this connection instead of opening one (it is not closed by close()). */
+  connection?: DiscoveryConnection;
+}
+
+export interface Registration {
+  readonly instanceId: string;
+  /** The instance as the registry last described it. */
+  readonly instance: Instance;
+  /** How heartbeats travel now: "keep-alive" (one stream) or "unary". */
+  readonly mode: "keep-alive" | "unary";
+  /** Drains, unregisters and stops heartbeating; resolves when the drain period is over. */
+  close(): Promise<void>;
+}
+
+/** Registers and keeps the lease alive; resolves once the first Register succeeded. */
+export async function register(options: RegisterOptions): Promise<Registration> {
+  const connection = options.connection ?? createConnection(options);
+  const { client } = connection;
+  const logger = options.logger;
+  const instanceId = options.instanceId ?? randomUUID();
+  const stop = new AbortController();
+  const backoff = createBackoff(options.backoff);
+  let mode: Registration["mode"] = connection.supportsKeepAlive ? "keep-alive" : "unary";
+  let instance!: Instance;
+  let intervalMs = 0;
+
+  const registerRequest = () => ({
+    serviceName: options.service,
+    instanceId,
+    host: options.host,
+    port: options.port,
+    metadata: options.metadata ?? {},
+    healthEndpoint: options.healthEndpoint ?? "",
+    ttl: options.ttlMs === undefined ? undefined : msDuration(options.ttlMs),
+    loadPercentage: options.load?.(),
+  });
+  const heartbeatRequest = (): HeartbeatRequest =>
+    create(HeartbeatRequestSchema, { serviceName: options.service, instanceId, loadPercentage: options.load?.() });
+
+  /** Registers, retrying with backoff until it succeeds, a permanent error, or close. */
+  const registerWithRetry = async (): Promise<void> => {
+    for (;;) {
+      try {
+        const response = await client.register(registerRequest(), { signal: stop.signal });
+        instance = response.instance!;
+        intervalMs = Math.max(1, durationMs(response.heartbeatInterval) ?? 1_000);
+        backoff.reset();
+        return;
+      } catch (error) {
+        if (stop.signal.aborted || isPermanent(error)) throw error;
+        const delay = backoff.next();
+        logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
+        await sleep(delay, stop.signal);
+      }
+    }
+  };
+
+  /** Heartbeats on one stream until it fails (throws) or close ends it (returns). */
+  const keepAliveStream = async (): Promise<void> => {
+    const streamAbort = new AbortController();
+    // close() half-closes the stream (the generator ends); cut it if the registry does not answer.
+    const onStop = () => setTimeout(() => streamAbort.abort(), 1_000).unref();
+    stop.signal.addEventListener("abort", onStop, { once: true });
+    let answered = true;
+    // Ending this generator half-closes the stream: the registry sees an orderly goodbye.
+    async function* requests(): AsyncGenerator<HeartbeatRequest> {
+      for (;;) {
+        if (!answered) {
+          streamAbort.abort(new ConnectError("keep-alive got no answer within a heartbeat interval", Code.Unavailable));
+          return;
+        }
+        answered = false;
+        yield heartbeatRequest();
+        await sleep(intervalMs, stop.signal);
+        if (stop.signal.aborted) return;
+      }
+    }
+    try {
+      for await (const response of client.keepAlive(requests(), { signal: streamAbort.signal })) {
+        answered = true;
+        instance = response.instance!;
+        backoff.reset();
+      }
+      if (!stop.signal.aborted) throw new ConnectError("keep-alive stream ended by the registry", Code.Unavailable);
+    } catch (error) {
+      if (stop.signal.aborted) return;
+      throw streamAbort.signal.aborted && streamAbort.signal.reason instanceof ConnectError ? streamAbort.signal.reason : error;
+    } finally {
+      stop.signal.removeEventListener("abort", onStop);
+    }
+  };
+
+  const unaryHeartbeats = async (): Promise<void> => {
+    for (;;) {
+      await sleep(intervalMs, stop.signal);
+      if (stop.signal.aborted) return;
+      const response = await client.heartbeat(heartbeatRequest(), { signal: stop.signal, timeoutMs: Math.max(intervalMs, 1_000) });
+      instance = response.instance!;
+      backoff.reset();
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    while (!stop.signal.aborted) {
+      try {
+        if (mode === "keep-alive") await keepAliveStream();
+        else await unaryHeartbeats();
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        const code = codeOf(error);
+        if (code === Code.NotFound) {
+          logger?.info({ service: options.service, instanceId }, "registry lost the lease; registering again");
+          await registerWithRetry().catch((e: unknown) => logger?.error({ err: e }, "register failed"));
+          continue;
+        }
+        if (code === Code.Unimplemented && mode === "keep-alive") {
+          logger?.info({ service: options.service, instanceId }, "registry has no KeepAlive; heartbeating with unary calls");
+          mode = "unary";
+          continue;
+        }
+        const delay = backoff.next();
+        logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
+        await sleep(delay, stop.signal);
+      }
+    }
+  };
+
+  try {
+    await registerWithRetry();
+  } catch (error) {
+    if (options.connection === undefined) connection.close();
+    throw error;
+  }
+  const running = run();
+
+  let closing: Promise<void> | undefined;
+  const signals = options.exitOnSignals === true ? (["SIGTERM", "SIGINT"] as NodeJS.Signals[]) : options.exitOnSignals || [];
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const signal of signals) process.removeListener(signal, onSignal);
+      options.signal?.removeEventListener("abort", onAbort);
+      const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+      // Unregister first, so routing stops before the keep-alive stream ends.
+      try {
+        await client.unregister(
+          { serviceName: options.service, instanceId, drain: drainMs > 0 ? msDuration(drainMs) : undefined },
+          { timeoutMs: UNREGISTER_TIMEOUT_MS },
+        );
+      } catch (error) {
+        logger?.warn({ err: error, service: options.service, instanceId }, "unregister failed; the lease will run out");
+      }
+      stop.abort();
+      await running;
+      if (options.connection === undefined) connection.close();
+      await sleep(drainMs);
+    })();
+    return closing;
+  };
+  const onAbort = () => void close();
+  const onSignal = (signal: NodeJS.Signals) => {
+    void close().then(() => {
+      // Exit as the signal would have, unless the application handles it too.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  for (const signal of signals) process.once(signal, onSignal);
+  if (options.signal?.aborted) void close();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  return {
+    instanceId,
+    get instance() {
+      return instance;
+    },
+    get mode() {
+      return mode;
+    },
+    close,
+  };
+}

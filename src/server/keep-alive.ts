@@ -1,0 +1,87 @@
+// KeepAlive: heartbeats as messages on one long-lived stream. The stream also
+// tells the registry something a heartbeat cannot: when it breaks without an
+// Unregister, the peer is gone, and its instances turn unhealthy at once.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../gen/discovery/v1/discovery_pb";
+import type { Logger } from "pino";
+import type { Registry } from "../core/registry";
+import type { Authorizer } from "./auth";
+import type { CallContext } from "./handlers";
+import { instanceToProto, statusFromProto } from "./proto-mapping";
+
+export interface KeepAliveOptions {
+  registry: Registry;
+  authorize: Authorizer;
+  logger?: Logger;
+  /** Called per heartbeat message (metrics), as for unary Heartbeat. */
+  onHeartbeat?: () => void;
+}
+
+type KeepAliveHandler = (
+  requests: AsyncIterable<HeartbeatRequest>,
+  context: CallContext,
+) => AsyncIterable<MessageInitShape<typeof HeartbeatResponseSchema>>;
+
+export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHandler {
+  const { registry, authorize, logger } = options;
+  const onHeartbeat = options.onHeartbeat ?? (() => {});
+  return async function* keepAlive(requests, context) {
+    authorize(context.requestHeader);
+    // The instances this stream kept alive: the ones to mark if it breaks.
+    const kept = new Map<string, { serviceName: string; instanceId: string }>();
+    // Set when the stream ends in a way that is not the peer vanishing: the
+    // client half-closed (a goodbye), or we refused a heartbeat (NOT_FOUND...).
+    let orderly = false;
+    const incoming = untilAborted(requests, context.signal);
+    try {
+      for (;;) {
+        // Throws when the call is cancelled or its transport fails.
+        const next = await incoming.next();
+        if (next.done === true) {
+          orderly = true;
+          return;
+        }
+        const request = next.value;
+        let instance;
+        try {
+          instance = registry.heartbeat({
+            serviceName: request.serviceName,
+            instanceId: request.instanceId,
+            load: request.loadPercentage,
+            status: request.status === undefined ? undefined : statusFromProto(request.status),
+          });
+        } catch (error) {
+          orderly = true;
+          throw error;
+        }
+        onHeartbeat();
+        kept.set(`${instance.serviceName}/${instance.instanceId}`, { serviceName: instance.serviceName, instanceId: instance.instanceId });
+        yield { instance: instanceToProto(instance) };
+      }
+    } catch (error) {
+      if (orderly) throw error;
+      // The peer is gone: there is nobody to send an error to.
+    } finally {
+      // Also reached through return() when the transport cancels us at a yield.
+      if (!orderly) for (const { serviceName, instanceId } of kept.values()) markLost(serviceName, instanceId);
+    }
+  };
+
+  function markLost(serviceName: string, instanceId: string): void {
+    if (registry.markKeepAliveLost(serviceName, instanceId) !== undefined) {
+      logger?.info({ serviceName, instanceId }, "keep-alive stream broke: instance marked unhealthy");
+    }
+  }
+}
+
+/** Iterates `source`, throwing as soon as `signal` aborts rather than waiting for its next message. */
+function untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): { next(): Promise<IteratorResult<T>> } {
+  const inner = source[Symbol.asyncIterator]();
+  const aborted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Error("keep-alive stream aborted"));
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  });
+  aborted.catch(() => {});
+  return { next: () => Promise.race([inner.next(), aborted]) };
+}

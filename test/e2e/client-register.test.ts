@@ -1,0 +1,138 @@
+// The SDK's register(): keep-alive streams, crash detection, re-registration,
+// draining close and the HTTP/1.1 fallback, against real servers and processes.
+import type { RegistryEvent } from "../../src/core/types";
+import { register } from "../../src/client";
+import { spawnNodeFixture, type Child } from "../helpers/child-process";
+import { startTestServer, type TestServer } from "../helpers/server-fixture";
+import { waitFor } from "../helpers/wait-for";
+
+const FAST = { initialMs: 20, maxMs: 200 };
+
+describe("client register()", () => {
+  let server: TestServer;
+  let events: (RegistryEvent & { at: number })[];
+  const children: Child[] = [];
+
+  const listen = (s: TestServer) => s.registry.onEvent((e) => events.push({ ...e, at: Date.now() }));
+  const statusEvents = (id: string) =>
+    events.filter((e) => e.instance.instanceId === id && e.type !== "load-critical" && e.type !== "load-normal").map((e) => (e.type === "health-changed" ? `->${e.instance.status}` : e.type));
+
+  beforeEach(async () => {
+    events = [];
+    server = await startTestServer();
+    listen(server);
+  });
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill("SIGKILL");
+    await server.close();
+  });
+
+  test("a SIGKILLed client's instance turns UNHEALTHY within a second, through its broken keep-alive stream, and keeps its lease", async () => {
+    const child = spawnNodeFixture("sdk-client.js", { REGISTRY_URL: server.baseUrl, INSTANCE_ID: "killed-1", TTL_MS: "30000" });
+    children.push(child);
+    expect(await child.waitForLine(/^registered/)).toBe("registered killed-1 keep-alive");
+    // Let a heartbeat travel on the stream, so the server knows the stream keeps it alive.
+    await waitFor(() => server.registry.get("users", "killed-1"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const killedAt = Date.now();
+    child.kill("SIGKILL");
+    const marked = await waitFor(() => events.find((e) => e.type === "health-changed" && e.instance.status === "unhealthy"), 3000, "UNHEALTHY");
+    expect(marked.at - killedAt).toBeLessThan(1000);
+    expect(server.registry.get("users", "killed-1")?.status).toBe("unhealthy");
+    expect(statusEvents("killed-1")).toEqual(["registered", "->unhealthy"]);
+  });
+
+  test("sends the caller's load and registers again by itself when the registry forgets the instance", async () => {
+    let load = 0.2;
+    const registration = await register({
+      url: server.baseUrl, service: "users", instanceId: "u1", host: "127.0.0.1", port: 9001,
+      ttlMs: 1500, drainMs: 0, load: () => load, backoff: FAST,
+    });
+    try {
+      expect(registration.mode).toBe("keep-alive");
+      expect(server.registry.get("users", "u1")?.load).toBe(0.2);
+      load = 0.9;
+      await waitFor(() => server.registry.get("users", "u1")?.critical, 3000, "critical load");
+
+      server.registry.unregister("users", "u1");
+      await waitFor(() => server.registry.get("users", "u1"), 3000, "re-registered");
+      expect(statusEvents("u1")).toEqual(["registered", "unregistered", "registered"]);
+    } finally {
+      await registration.close();
+    }
+  });
+
+  test("survives a registry restart: the instance comes back without the caller doing anything", async () => {
+    const port = server.port;
+    const registration = await register({
+      url: server.baseUrl, service: "users", instanceId: "survivor", host: "127.0.0.1", port: 9002,
+      ttlMs: 1500, drainMs: 0, backoff: FAST,
+    });
+    try {
+      await server.close();
+      server = await startTestServer({ port });
+      listen(server);
+      await waitFor(() => server.registry.get("users", "survivor"), 5000, "registered on the new registry");
+      expect(server.registry.get("users", "survivor")).toMatchObject({ port: 9002, status: "healthy" });
+    } finally {
+      await registration.close();
+    }
+  });
+
+  test("close() drains: DRAINING at once, removed as UNREGISTERED when the period ends, nothing marked UNHEALTHY", async () => {
+    const registration = await register({
+      url: server.baseUrl, service: "users", instanceId: "leaver", host: "127.0.0.1", port: 9003, drainMs: 300, backoff: FAST,
+    });
+    const started = Date.now();
+    const closed = registration.close();
+    await waitFor(() => server.registry.get("users", "leaver")?.status === "draining", 1000, "draining");
+    expect(Date.now() - started).toBeLessThan(300);
+    await closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await waitFor(() => server.registry.get("users", "leaver") === undefined, 1000, "removed");
+    expect(statusEvents("leaver")).toEqual(["registered", "->draining", "unregistered"]);
+  });
+
+  test("aborting the caller's signal closes the registration", async () => {
+    const controller = new AbortController();
+    await register({
+      url: server.baseUrl, service: "users", instanceId: "aborted", host: "127.0.0.1", port: 9004, drainMs: 0, signal: controller.signal,
+    });
+    controller.abort();
+    await waitFor(() => server.registry.get("users", "aborted") === undefined, 2000, "unregistered");
+    expect(statusEvents("aborted")).toEqual(["registered", "unregistered"]);
+  });
+
+  test("over HTTP/1.1 (Connect protocol) it falls back to unary heartbeats", async () => {
+    const registration = await register({
+      url: server.baseUrl, protocol: "connect", service: "users", instanceId: "h1", host: "127.0.0.1", port: 9005,
+      ttlMs: 1500, drainMs: 0, load: () => 0.5, backoff: FAST,
+    });
+    try {
+      expect(registration.mode).toBe("unary");
+      const first = server.registry.get("users", "h1")!.lastHeartbeat;
+      await waitFor(() => server.registry.get("users", "h1")!.lastHeartbeat > first, 2000, "a unary heartbeat");
+    } finally {
+      await registration.close();
+    }
+    expect(server.registry.get("users", "h1")).toBeUndefined();
+  });
+
+  test("refuses bad options with the server's INVALID_ARGUMENT instead of retrying", async () => {
+    await expect(
+      register({ url: server.baseUrl, service: "no spaces", host: "127.0.0.1", port: 1, backoff: FAST }),
+    ).rejects.toThrow(/service_name/);
+  });
+
+  test("SIGTERM: the exit hook drains and unregisters before the process exits", async () => {
+    const child = spawnNodeFixture("sdk-client.js", { REGISTRY_URL: server.baseUrl, INSTANCE_ID: "term-1", DRAIN_MS: "200" });
+    children.push(child);
+    await child.waitForLine(/^registered/);
+    child.kill("SIGTERM");
+    expect(await child.exited).toBe("SIGTERM");
+    await waitFor(() => server.registry.get("users", "term-1") === undefined, 2000, "removed");
+    expect(statusEvents("term-1")).toEqual(["registered", "->draining", "unregistered"]);
+  });
+});

@@ -1,0 +1,52 @@
+// A TCP proxy on a free 127.0.0.1 port in front of a server, whose connections a
+// test can cut at will: a real network failure, as a client sees it.
+import * as net from "node:net";
+
+export interface TcpProxy {
+  readonly port: number;
+  readonly url: string;
+  /** Connections currently open through the proxy. */
+  readonly openConnections: number;
+  /** Destroys every open connection (both sides); new ones are accepted. */
+  cutAll(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, targetHost);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const cutAll = () => {
+    for (const [a, b] of [...pairs]) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    get openConnections() {
+      return pairs.size;
+    },
+    cutAll,
+    close: () => {
+      cutAll();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
