@@ -3,14 +3,17 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { DiscoveryError } from "../core/errors";
 
-/** Throws unauthenticated unless the headers carry the secret (a no-op without one). */
-export type Authorizer = (headers: Headers) => void;
+/**
+ * Throws unauthenticated unless the call's headers carry the secret. Takes the
+ * context, not the headers, so that without a secret the headers are never built.
+ */
+export type Authorizer = (context: { readonly requestHeader: Headers }) => void;
 
 export function createAuthorizer(secret: string | undefined): Authorizer {
   if (secret === undefined || secret === "") return () => {};
   const expected = digest(secret);
-  return (headers) => {
-    const header = headers.get("authorization") ?? "";
+  return ({ requestHeader }) => {
+    const header = requestHeader.get("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     // Hashing first gives equal lengths, which timingSafeEqual requires.
     if (match === null || !timingSafeEqual(digest(match[1]!), expected)) {

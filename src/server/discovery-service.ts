@@ -6,6 +6,8 @@ import {
   ListHealthyResponseSchema,
   ListInstancesResponseSchema,
   ListServicesResponseSchema,
+  type HeartbeatResponse,
+  type RegisterResponse,
   type WatchEvent,
 } from "../../gen/discovery/v1/discovery_pb";
 import type { Registry } from "../core/registry";
@@ -36,7 +38,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 
   return {
     register(request, context) {
-      authorize(context.requestHeader);
+      authorize(context);
       const { instance } = registry.register({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -47,11 +49,16 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         ttlMs: request.ttl === undefined ? undefined : durationToMs(request.ttl),
         load: request.loadPercentage,
       });
-      return { instance: instanceToProto(instance), heartbeatInterval: durationFromMs(Math.floor(instance.ttlMs / 3)) };
+      const answer: RegisterResponse = {
+        $typeName: "discovery.v1.RegisterResponse",
+        instance: instanceToProto(instance),
+        heartbeatInterval: durationFromMs(Math.floor(instance.ttlMs / 3)),
+      };
+      return answer;
     },
 
     heartbeat(request, context) {
-      authorize(context.requestHeader);
+      authorize(context);
       const instance = registry.heartbeat({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -59,11 +66,12 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         status: request.status === undefined ? undefined : statusFromProto(request.status),
       });
       onHeartbeat();
-      return { instance: instanceToProto(instance) };
+      const answer: HeartbeatResponse = { $typeName: "discovery.v1.HeartbeatResponse", instance: instanceToProto(instance) };
+      return answer;
     },
 
     unregister(request, context) {
-      authorize(context.requestHeader);
+      authorize(context);
       registry.unregister(request.serviceName, request.instanceId, request.drain === undefined ? undefined : durationToMs(request.drain));
       return {};
     },

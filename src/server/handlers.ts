@@ -59,9 +59,14 @@ export function withErrorMapping<S extends DescService>(service: S, handlers: Ha
     const name = `${service.typeName}/${method.name}`;
     wrapped[method.localName] =
       method.methodKind === "unary"
-        ? async (input, context) => {
+        ? (input, context) => {
+            // Synchronous handlers stay synchronous: no promise per call on the hot path.
             try {
-              return await handler(input, context);
+              const result = handler(input, context);
+              if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") return result;
+              return (result as Promise<unknown>).catch((error: unknown) => {
+                throw report(name, error);
+              });
             } catch (error) {
               throw report(name, error);
             }

@@ -26,7 +26,7 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
   const { registry, authorize, logger } = options;
   const onHeartbeat = options.onHeartbeat ?? (() => {});
   return async function* keepAlive(requests, context) {
-    authorize(context.requestHeader);
+    authorize(context);
     // The instances this stream kept alive: the ones to mark if it breaks.
     const kept = new Map<string, { serviceName: string; instanceId: string }>();
     // Set when the stream ends in a way that is not the peer vanishing: the

@@ -1,0 +1,61 @@
+// `npm run bench [scenario...]`: runs the scenarios, prints a table each, and
+// writes bench/results/latest.json and bench/results/latest.md.
+import { writeFileSync, mkdirSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { unaryLadder } from "./scenarios/unary-ladder";
+import type { Scenario, ScenarioResult } from "./lib/scenario";
+
+const SCENARIOS: Scenario[] = [unaryLadder];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const chosen = wanted.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.includes(s.name));
+  const results: Record<string, ScenarioResult & { description: string }> = {};
+  for (const scenario of chosen) {
+    process.stderr.write(`== ${scenario.name}: ${scenario.description}\n`);
+    const started = Date.now();
+    const result = await scenario.run({ runs, seconds });
+    results[scenario.name] = { description: scenario.description, ...result };
+    console.table(result.rows);
+    for (const t of result.targets) process.stderr.write(`   target ${t.met ? "MET" : "MISSED"}: ${t.name} (${t.value})\n`);
+    process.stderr.write(`   (${Math.round((Date.now() - started) / 1000)} s)\n`);
+  }
+  const meta = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    command: `npm run bench${wanted.length ? " " + wanted.join(" ") : ""}`,
+    runs,
+    seconds,
+  };
+  const dir = path.resolve(__dirname, "../../bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "latest.json"), JSON.stringify({ meta, results }, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.md"), toMarkdown(meta, results));
+}
+
+function toMarkdown(meta: Record<string, unknown>, results: Record<string, ScenarioResult & { description: string }>): string {
+  const lines = [`Measured ${meta.date} on ${meta.machine} with \`${meta.command}\` (median of ${meta.runs} runs).`, ""];
+  for (const [name, result] of Object.entries(results)) {
+    lines.push(`### ${name}`, "", result.description, "");
+    const columns = Object.keys(result.rows[0] ?? {});
+    lines.push(`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`);
+    for (const row of result.rows) lines.push(`| ${columns.map((c) => format(row[c])).join(" | ")} |`);
+    lines.push("");
+    for (const t of result.targets) lines.push(`- ${t.met ? "met" : "**missed**"}: ${t.name}: ${t.value}`);
+    for (const n of result.notes ?? []) lines.push(`- ${n}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+function format(value: unknown): string {
+  return Array.isArray(value) ? value.join(", ") : String(value);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
