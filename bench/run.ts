@@ -4,9 +4,10 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unaryLadder } from "./scenarios/unary-ladder";
+import { watchFanout } from "./scenarios/watch-fanout";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -19,6 +19,7 @@ import type { Authorizer } from "./auth";
 import type { CallContext, Handlers } from "./handlers";
 import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
+import { PUSH, type PushSource } from "./push-source";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 
 export interface DiscoveryServiceOptions {
@@ -113,25 +114,38 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
   };
 }
 
-async function* watchStream(
+/**
+ * A Watch stream over one subscription. connect-node iterates it; the grpc-js
+ * adapter pushes through it (no promise per delivery, see push-source.ts).
+ */
+function watchStream(
   hub: WatchHub,
   serviceNames: readonly string[],
   sinceRevision: bigint,
   context: CallContext,
-): AsyncGenerator<WatchEvent> {
+): PushSource<WatchEvent> {
   const services = serviceNames.map((name) => validateServiceName(name, "service_names"));
   // A revision past 2^53 cannot be ours; Number() keeps it "from the future".
   const subscription = hub.subscribe({ services, sinceRevision: Number(sinceRevision) });
-  const stop = () => subscription.close();
-  context.signal.addEventListener("abort", stop, { once: true });
-  try {
-    for (;;) {
-      const next = await subscription.next();
-      if (next.done === true) return;
-      yield watchItemToProto(next.value);
-    }
-  } finally {
-    context.signal.removeEventListener("abort", stop);
-    subscription.close();
-  }
+  return {
+    [PUSH]: (sink) =>
+      subscription.attach({
+        write: (item) => sink.write(watchItemToProto(item)),
+        end: (error) => sink.end(error),
+      }),
+    async *[Symbol.asyncIterator]() {
+      const stop = () => subscription.close();
+      context.signal.addEventListener("abort", stop, { once: true });
+      try {
+        for (;;) {
+          const next = await subscription.next();
+          if (next.done === true) return;
+          yield watchItemToProto(next.value);
+        }
+      } finally {
+        context.signal.removeEventListener("abort", stop);
+        subscription.close();
+      }
+    },
+  };
 }

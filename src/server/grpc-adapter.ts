@@ -4,6 +4,7 @@ import { create, isMessage, type DescMessage, type DescMethod, type DescService 
 import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AnyHandler, CallContext, Handlers } from "./handlers";
+import { isPushSource, PUSH, type PushControl, type PushSource } from "./push-source";
 import { grpcMethodDefinition } from "../grpc/service-definition";
 
 type GrpcCall = NodeJS.EventEmitter & { readonly metadata: grpc.Metadata };
@@ -91,6 +92,7 @@ async function pump(
   method: DescMethod,
   responses: AsyncIterable<unknown>,
 ): Promise<void> {
+  if (isPushSource(responses)) return pushPump(call, responses);
   const iterator = responses[Symbol.asyncIterator]();
   const stop = () => void iterator.return?.();
   call.once("cancelled", stop);
@@ -107,6 +109,38 @@ async function pump(
   } finally {
     call.removeListener("cancelled", stop);
   }
+}
+
+/**
+ * Drives a push source: its items are written synchronously while the call
+ * accepts them, and it is resumed on "drain". No promise per message, which is
+ * what lets one change reach thousands of Watch streams quickly.
+ */
+function pushPump(call: StreamCall, source: PushSource<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    let finished = false;
+    let control: PushControl | undefined;
+    const onDrain = () => control?.resume();
+    const onCancelled = () => control?.cancel();
+    control = source[PUSH]({
+      write: (message) => call.write(message),
+      end: (error) => {
+        if (finished) return;
+        finished = true;
+        call.removeListener("drain", onDrain);
+        call.removeListener("cancelled", onCancelled);
+        if (!call.cancelled) {
+          if (error === undefined) call.end();
+          else call.emit("error", toStatus(error));
+        }
+        resolve();
+      },
+    });
+    if (finished) return;
+    call.on("drain", onDrain);
+    call.once("cancelled", onCancelled);
+    if (call.cancelled) control.cancel();
+  });
 }
 
 function drained(call: StreamCall): Promise<void> {

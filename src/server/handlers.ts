@@ -1,10 +1,13 @@
 // The shape of a service implementation, written once and mounted on both
-// transports (grpc-js and connect-node), and the wrapper that maps its errors.
+// transports (gRPC over node:http2 and connect-node), and the wrappers that map
+// its errors and observe its calls. Both keep synchronous handlers synchronous
+// and push streams pushable: they sit on the heartbeat and Watch hot paths.
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ConnectError } from "@connectrpc/connect";
 import { codeName } from "../grpc/code-names";
 import { isExpected, toConnectError } from "./error-map";
+import { isPushSource, PUSH, type PushSource } from "./push-source";
 
 /** What a handler may use of a call; Connect's HandlerContext satisfies it. */
 export interface CallContext {
@@ -48,38 +51,15 @@ export type AnyHandler = (input: unknown, context: CallContext) => unknown;
  * unexpected ones are logged and sent as INTERNAL, never as UNKNOWN with a stack.
  */
 export function withErrorMapping<S extends DescService>(service: S, handlers: Handlers<S>, logger: Logger): Handlers<S> {
-  const wrapped: Record<string, AnyHandler> = {};
-  const report = (method: string, error: unknown) => {
-    if (!isExpected(error)) logger.error({ err: error, method }, "handler failed");
-    return toConnectError(error);
-  };
-  for (const method of service.methods) {
-    const handler = (handlers as Record<string, AnyHandler>)[method.localName];
-    if (handler === undefined) continue;
+  return wrapEach(service, handlers, (method, handler) => {
     const name = `${service.typeName}/${method.name}`;
-    wrapped[method.localName] =
-      method.methodKind === "unary"
-        ? (input, context) => {
-            // Synchronous handlers stay synchronous: no promise per call on the hot path.
-            try {
-              const result = handler(input, context);
-              if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") return result;
-              return (result as Promise<unknown>).catch((error: unknown) => {
-                throw report(name, error);
-              });
-            } catch (error) {
-              throw report(name, error);
-            }
-          }
-        : async function* (input, context) {
-            try {
-              yield* handler(input, context) as AsyncIterable<unknown>;
-            } catch (error) {
-              throw report(name, error);
-            }
-          };
-  }
-  return wrapped as Handlers<S>;
+    const report = (error: unknown) => {
+      if (!isExpected(error)) logger.error({ err: error, method: name }, "handler failed");
+      return toConnectError(error);
+    };
+    if (method.methodKind === "unary") return unary(handler, { mapError: report });
+    return (input, context) => stream(() => handler(input, context) as AsyncIterable<unknown>, { mapError: report });
+  });
 }
 
 /** The canonical name of the code an error reaches the wire with. */
@@ -101,38 +81,103 @@ export function withCallObserver<S extends DescService>(
   handlers: Handlers<S>,
   observerFor: (method: string) => CallObserver,
 ): Handlers<S> {
+  return wrapEach(service, handlers, (method, handler) => {
+    const observe = observerFor(`${service.typeName}/${method.name}`);
+    return (input, context) => {
+      const start = performance.now();
+      const onEnd = (error: unknown) => {
+        // A stream that ends because its call was aborted (the client left) did not succeed.
+        const code = error !== undefined ? codeNameOf(error) : method.methodKind !== "unary" && context.signal.aborted ? "CANCELLED" : "OK";
+        observe(code, (performance.now() - start) / 1000);
+      };
+      if (method.methodKind === "unary") return unary(handler, { onEnd })(input, context);
+      return stream(() => handler(input, context) as AsyncIterable<unknown>, { onEnd });
+    };
+  });
+}
+
+type Wrap = (method: DescMethod, handler: AnyHandler) => AnyHandler;
+
+function wrapEach<S extends DescService>(service: S, handlers: Handlers<S>, wrap: Wrap): Handlers<S> {
   const wrapped: Record<string, AnyHandler> = {};
   for (const method of service.methods) {
     const handler = (handlers as Record<string, AnyHandler>)[method.localName];
-    if (handler === undefined) continue;
-    const observe = observerFor(`${service.typeName}/${method.name}`);
-    wrapped[method.localName] =
-      method.methodKind === "unary"
-        ? async (input, context) => {
-            const start = performance.now();
-            try {
-              const output = await handler(input, context);
-              observe("OK", (performance.now() - start) / 1000);
-              return output;
-            } catch (error) {
-              observe(codeNameOf(error), (performance.now() - start) / 1000);
-              throw error;
-            }
-          }
-        : async function* (input, context) {
-            const start = performance.now();
-            let code = "CANCELLED";
-            try {
-              yield* handler(input, context) as AsyncIterable<unknown>;
-              // A stream that ends because its call was aborted (the client left) did not succeed.
-              code = context.signal.aborted ? "CANCELLED" : "OK";
-            } catch (error) {
-              code = codeNameOf(error);
-              throw error;
-            } finally {
-              observe(code, (performance.now() - start) / 1000);
-            }
-          };
+    if (handler !== undefined) wrapped[method.localName] = wrap(method, handler);
   }
   return wrapped as Handlers<S>;
+}
+
+interface Hooks {
+  /** Replaces an error on its way out. */
+  mapError?: (error: unknown) => unknown;
+  /** Hears how the call ended: undefined for success, else the (mapped) error. */
+  onEnd?: (error: unknown) => void;
+}
+
+/** A unary handler with hooks; a synchronous answer stays synchronous (no promise per call). */
+function unary(handler: AnyHandler, hooks: Hooks): AnyHandler {
+  const fail = (error: unknown) => {
+    const mapped = hooks.mapError === undefined ? error : hooks.mapError(error);
+    hooks.onEnd?.(mapped);
+    return mapped;
+  };
+  return (input, context) => {
+    let result: unknown;
+    try {
+      result = handler(input, context);
+    } catch (error) {
+      throw fail(error);
+    }
+    if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") {
+      hooks.onEnd?.(undefined);
+      return result;
+    }
+    return (result as Promise<unknown>).then(
+      (value) => {
+        hooks.onEnd?.(undefined);
+        return value;
+      },
+      (error: unknown) => {
+        throw fail(error);
+      },
+    );
+  };
+}
+
+/** A stream with hooks, keeping its push capability when it has one. */
+function stream(open: () => AsyncIterable<unknown>, hooks: Hooks): AsyncIterable<unknown> {
+  const map = (error: unknown) => (hooks.mapError === undefined ? error : hooks.mapError(error));
+  let source: AsyncIterable<unknown>;
+  try {
+    source = open();
+  } catch (error) {
+    const mapped = map(error);
+    hooks.onEnd?.(mapped);
+    return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(mapped) }) };
+  }
+  const iterate = async function* () {
+    let failure: unknown;
+    try {
+      yield* source;
+    } catch (error) {
+      failure = map(error);
+      throw failure;
+    } finally {
+      hooks.onEnd?.(failure);
+    }
+  };
+  if (!isPushSource(source)) return iterate();
+  const pushable: PushSource<unknown> = {
+    [Symbol.asyncIterator]: () => iterate(),
+    [PUSH]: (sink) =>
+      source[PUSH]({
+        write: (item) => sink.write(item),
+        end: (error) => {
+          const mapped = error === undefined ? undefined : map(error);
+          hooks.onEnd?.(mapped);
+          sink.end(mapped);
+        },
+      }),
+  };
+  return pushable;
 }

@@ -28,6 +28,12 @@ export interface SubscriptionOptions {
   onClose: (sub: Subscription) => void;
 }
 
+/** Where a subscription in push mode delivers: synchronously, until it says it is full. */
+export interface WatchSink {
+  write(item: WatchItem): boolean;
+  end(error?: unknown): void;
+}
+
 export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
   private preface: WatchItem[];
@@ -38,6 +44,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   private waiter: ((result: IteratorResult<WatchItem>) => void) | undefined;
   private failWaiter: ((error: unknown) => void) | undefined;
   private ended: { error: unknown } | undefined;
+  private sink: WatchSink | undefined;
+  private sinkFull = false;
   readonly services: ReadonlySet<string> | undefined;
   private readonly queueLimit: number;
   private readonly resync: Resync;
@@ -66,6 +74,11 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   /** Called by the hub for each matching event; never blocks. */
   push(event: RegistryEvent): void {
     if (this.ended !== undefined || this.resetReason !== undefined) return;
+    // Push mode with room and nothing queued: hand the event straight over.
+    if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.prefaceAt === this.preface.length) {
+      if (!this.sink.write({ t: "event", event })) this.sinkFull = true;
+      return;
+    }
     if (this.waiter !== undefined) {
       const wake = this.waiter;
       this.waiter = this.failWaiter = undefined;
@@ -129,6 +142,31 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     return undefined;
   }
 
+  /**
+   * Switches to push mode: items go to the sink synchronously while it accepts
+   * them; when it is full they queue (bounded as ever) until resume().
+   */
+  attach(sink: WatchSink): { resume(): void; cancel(): void } {
+    this.sink = sink;
+    this.flush();
+    return {
+      resume: () => {
+        this.sinkFull = false;
+        this.flush();
+      },
+      cancel: () => this.close(),
+    };
+  }
+
+  private flush(): void {
+    const sink = this.sink!;
+    while (!this.sinkFull) {
+      const item = this.take();
+      if (item === undefined) return;
+      if (!sink.write(item)) this.sinkFull = true;
+    }
+  }
+
   /** Ends the subscription: normally, or (shutdown) with an error its reader will see. */
   close(error?: unknown): void {
     if (this.ended !== undefined) return;
@@ -136,6 +174,12 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     this.queue = [];
     this.preface = [];
     this.onClose(this);
+    if (this.sink !== undefined) {
+      const sink = this.sink;
+      this.sink = undefined;
+      sink.end(error);
+      return;
+    }
     const wake = this.waiter;
     const fail = this.failWaiter;
     this.waiter = this.failWaiter = undefined;

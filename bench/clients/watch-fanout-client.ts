@@ -1,0 +1,114 @@
+// The Watch fan-out load: N subscribers on raw HTTP/2 streams spread over a few
+// connections, and the driver of the changes, in one process so that a change
+// and its deliveries are timed on one clock. Each change (a load crossing on one
+// instance) emits exactly one event, so the k-th live event is the k-th change.
+// Protocol with the harness: prints {"phase":"ready"} once every stream is
+// SYNCED, waits for a line on stdin, then runs and prints {"phase":"done",...}.
+import * as http2 from "node:http2";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fromBinary } from "@bufbuild/protobuf";
+import { EventType, HeartbeatRequestSchema, RegisterRequestSchema, WatchEventSchema, WatchRequestSchema } from "../../gen/discovery/v1/discovery_pb";
+import { FrameReader, frameMessage } from "../lib/grpc-frame";
+
+export interface FanoutTarget {
+  /** Opens one subscription; calls onEvent(now) per live event after the snapshot. */
+  subscribe(session: http2.ClientHttp2Session, onSynced: () => void, onEvent: (now: number) => void): void;
+  /** Makes change k, which must produce exactly one event for every subscriber. */
+  change(session: http2.ClientHttp2Session, k: number): void;
+  prepare(session: http2.ClientHttp2Session): Promise<void>;
+}
+
+const SERVICE = "fanout";
+const watchBody = frameMessage(WatchRequestSchema, { serviceNames: [SERVICE] });
+const grpcHeaders = (path: string) => ({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+
+/** Our registry: Watch streams; changes are heartbeats that cross the critical-load threshold. */
+export const ourRegistry: FanoutTarget = {
+  subscribe(session, onSynced, onEvent) {
+    const stream = session.request(grpcHeaders("/discovery.v1.DiscoveryService/Watch"));
+    let synced = false;
+    const reader = new FrameReader();
+    stream.on("data", (chunk: Buffer) => {
+      const now = performance.now();
+      // Decode only the snapshot, up to SYNCED; after that every frame is a live event.
+      reader.push(chunk, (payload) => {
+        if (synced) return onEvent(now);
+        if (fromBinary(WatchEventSchema, payload).type === EventType.SYNCED) {
+          synced = true;
+          onSynced();
+        }
+      });
+    });
+    stream.on("error", () => {});
+    stream.end(watchBody);
+  },
+  change(session, k) {
+    const body = frameMessage(HeartbeatRequestSchema, { serviceName: SERVICE, instanceId: "hot", loadPercentage: k % 2 === 0 ? 0.9 : 0.5 });
+    const stream = session.request(grpcHeaders("/discovery.v1.DiscoveryService/Heartbeat"));
+    stream.on("data", () => {});
+    stream.on("error", () => {});
+    stream.end(body);
+  },
+  async prepare(session) {
+    await new Promise<void>((resolve, reject) => {
+      const stream = session.request(grpcHeaders("/discovery.v1.DiscoveryService/Register"));
+      stream.on("data", () => {});
+      stream.on("end", resolve);
+      stream.on("error", reject);
+      stream.end(frameMessage(RegisterRequestSchema, { serviceName: SERVICE, instanceId: "hot", host: "h", port: 1, ttl: { seconds: 3600n }, loadPercentage: 0.5 }));
+    });
+  },
+};
+
+export async function runFanoutClient(target: FanoutTarget): Promise<void> {
+  const [port, subscribers, connections, perSecond, seconds] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
+  const sessions = Array.from({ length: connections }, () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1 << 20 } });
+    session.on("error", () => {});
+    return session;
+  });
+  const driver = http2.connect(`http://127.0.0.1:${port}`);
+  await target.prepare(driver);
+  const changes = perSecond * seconds;
+  const sentAt: number[] = [];
+  const latencies: number[] = [];
+  const received = new Array<number>(subscribers).fill(0);
+  let synced = 0;
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < subscribers; i++) {
+      target.subscribe(
+        sessions[i % connections]!,
+        () => ++synced === subscribers && resolve(),
+        (now) => {
+          const k = received[i]!++;
+          latencies.push(now - (sentAt[k] ?? now));
+        },
+      );
+    }
+  });
+  console.log(JSON.stringify({ phase: "ready" }));
+  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
+  const started = performance.now();
+  for (let k = 0; k < changes; k++) {
+    const due = started + (k * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sentAt[k] = performance.now();
+    target.change(driver, k);
+  }
+  // Let the last deliveries arrive (bounded).
+  const deadline = performance.now() + 10_000;
+  while (latencies.length < changes * subscribers && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  console.log(JSON.stringify({ phase: "done", expected: changes * subscribers, delivered: latencies.length, latencies: summarize(latencies) }));
+  for (const s of [...sessions, driver]) s.destroy();
+  process.exit(0);
+}
+
+function summarize(values: number[]): { p50: number; p99: number; max: number } {
+  const sorted = values.sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
+if (require.main === module) void runFanoutClient(ourRegistry);
