@@ -5,9 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { unaryLadder } from "./scenarios/unary-ladder";
 import { watchFanout } from "./scenarios/watch-fanout";
+import { registryScale } from "./scenarios/registry-scale";
+import { versusEtcd } from "./scenarios/vs-etcd";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
