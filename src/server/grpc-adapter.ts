@@ -171,7 +171,7 @@ class GrpcCallContext implements CallContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.finished) this.controller.abort();
+      if (this.finished || (this.call as { cancelled?: boolean }).cancelled === true) this.controller.abort();
       else this.call.once("cancelled", this.onCancelled);
     }
     return this.controller.signal;
