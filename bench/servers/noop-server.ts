@@ -1,11 +1,11 @@
-// The baseline for our handlers: the same one-port front and grpc-js server as
+// The baseline for our handlers: the same one-port front and gRPC transport as
 // the real registry, serving DiscoveryService with handlers that do nothing but
 // return a constant empty answer. Requests are still decoded, as in the real one.
 import { create } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
+import pino from "pino";
 import { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
 import { createFront } from "../../src/server/front";
-import { addConnectService } from "../../src/server/grpc-adapter";
+import { GrpcHttp2Server } from "../../src/server/grpc-http2";
 import type { Handlers } from "../../src/server/handlers";
 
 const handlers: Handlers<typeof DiscoveryService> = {};
@@ -14,9 +14,8 @@ for (const method of DiscoveryService.methods) {
   const answer = create(method.output);
   (handlers as Record<string, unknown>)[method.localName] = () => answer;
 }
-const grpcServer = new grpc.Server();
-addConnectService(grpcServer, DiscoveryService, handlers);
-const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-const front = createFront({ onHttp2: (socket) => injector.injectConnection(socket), onHttp1: (socket) => socket.destroy() });
+const grpcServer = new GrpcHttp2Server({ logger: pino({ level: "silent" }) });
+grpcServer.addService(DiscoveryService, handlers);
+const front = createFront({ onHttp2: (socket) => grpcServer.accept(socket), onHttp1: (socket) => socket.destroy() });
 front.server.listen(Number(process.env.PORT), "127.0.0.1");
 process.on("SIGTERM", () => process.exit(0));

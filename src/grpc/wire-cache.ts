@@ -1,5 +1,5 @@
 // Encode-once for messages shared by many calls (Watch events, cached list
-// answers): the grpc-js serializer reuses the bytes of a message marked here.
+// answers): their bytes (and frames) are kept and reused by every call that sends them.
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 
 const shared = new WeakSet<object>();
@@ -19,4 +19,22 @@ export function encode<Desc extends DescMessage>(schema: Desc, message: MessageS
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (shared.has(message)) encoded.set(message, buffer);
   return buffer;
+}
+
+const framed = new WeakMap<object, Buffer>();
+
+/**
+ * A message as one gRPC frame (flag byte, length, bytes). A shared message is
+ * framed once, so a Watch event reaches every subscriber as the same Buffer.
+ */
+export function encodeFramed<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Buffer {
+  const cached = framed.get(message);
+  if (cached !== undefined) return cached;
+  const bytes = toBinary(schema, message);
+  const out = Buffer.allocUnsafe(5 + bytes.byteLength);
+  out[0] = 0;
+  out.writeUInt32BE(bytes.byteLength, 1);
+  out.set(bytes, 5);
+  if (shared.has(message)) framed.set(message, out);
+  return out;
 }

@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as grpc from "@grpc/grpc-js";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { Registry as PromRegistry } from "prom-client";
@@ -21,7 +20,7 @@ import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "./auth";
 import { createDiscoveryHandlers } from "./discovery-service";
 import { createFront } from "./front";
-import { addConnectService } from "./grpc-adapter";
+import { GrpcHttp2Server } from "./grpc-http2";
 import { withCallObserver, withErrorMapping, type Handlers } from "./handlers";
 import { HealthBoard } from "./health-board";
 import { createHealthHandlers } from "./health-service";
@@ -111,12 +110,11 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const health = serve(Health, createHealthHandlers(board));
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
-  const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
-  addConnectService(grpcServer, DiscoveryService, discovery);
-  addConnectService(grpcServer, Health, health);
-  addConnectService(grpcServer, reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));
-  addConnectService(grpcServer, reflectionV1alpha.ServerReflection, serve(reflectionV1alpha.ServerReflection, reflection.v1alpha));
-  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const grpcServer = new GrpcHttp2Server({ logger: logger.child({ module: "grpc" }) });
+  grpcServer.addService(DiscoveryService, discovery);
+  grpcServer.addService(Health, health);
+  grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));
+  grpcServer.addService(reflectionV1alpha.ServerReflection, serve(reflectionV1alpha.ServerReflection, reflection.v1alpha));
 
   const httpServer = http.createServer(
     createHttpHandler({
@@ -137,7 +135,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const http1 = trackHttp1Connections(httpServer);
 
   const front = createFront({
-    onHttp2: (socket) => injector.injectConnection(socket),
+    onHttp2: (socket) => grpcServer.accept(socket),
     onHttp1: (socket) => httpServer.emit("connection", socket),
   });
   await listen(front.server, options.host, options.port);
@@ -152,12 +150,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       const closed = front.close();
       hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
       const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
-      injector.drain(grace);
+      grpcServer.drain();
       http1.drain();
       const timer = setTimeout(() => front.destroyAll(), grace);
       await closed;
       clearTimeout(timer);
-      injector.destroy();
+      grpcServer.destroy();
       httpServer.close();
     })();
     return closing;

@@ -1,0 +1,180 @@
+// One gRPC call on a node:http2 stream: reading request frames, the call's
+// context (headers, deadline, cancellation), writing response frames, and ending
+// with trailers (or trailers-only when nothing was sent). See grpc-http2.ts.
+import type * as http2 from "node:http2";
+import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeFramed } from "../grpc/wire-cache";
+import type { CallContext } from "./handlers";
+
+const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
+
+/** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
+export class Http2CallContext implements CallContext {
+  private controller: AbortController | undefined;
+  private headers: Headers | undefined;
+  private aborted = false;
+
+  constructor(private readonly raw: http2.IncomingHttpHeaders) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  get requestHeader(): Headers {
+    if (this.headers === undefined) {
+      this.headers = new Headers();
+      for (const [key, value] of Object.entries(this.raw)) {
+        if (key.startsWith(":") || value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) this.headers.append(key, v);
+      }
+    }
+    return this.headers;
+  }
+
+  /** The call is over (finished, cancelled or past its deadline). */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
+export class Http2Call {
+  readonly context: Http2CallContext;
+  private headersSent = false;
+  private finished = false;
+  private trailers: Record<string, string> = { "grpc-status": "0" };
+  private readonly onEnd: Array<() => void> = [];
+
+  constructor(
+    readonly stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    private readonly method: DescMethod,
+    private readonly maxReceiveBytes: number,
+  ) {
+    this.context = new Http2CallContext(headers);
+    stream.once("close", () => {
+      if (!this.finished) this.cancel();
+    });
+    const timeout = parseTimeout(headers["grpc-timeout"]);
+    if (timeout !== undefined) {
+      const timer = setTimeout(() => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)), timeout);
+      timer.unref();
+      this.onEnd.push(() => clearTimeout(timer));
+    }
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Runs `fn` once the call ends, however it ends. */
+  whenEnded(fn: () => void): void {
+    if (this.finished) fn();
+    else this.onEnd.push(fn);
+  }
+
+  /**
+   * Decoded request messages as they arrive; `onMessage` returns false to pause
+   * the stream (flow control then holds the peer back) until resume() is called.
+   */
+  readRequests(onMessage: (message: unknown) => boolean | void, onEnd: () => void, onError: (error: ConnectError) => void): { resume(): void } {
+    const input = this.method.input as DescMessage;
+    let buffered: Buffer = Buffer.alloc(0);
+    this.stream.on("data", (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 5 && !this.finished) {
+        const length = buffered.readUInt32BE(1);
+        if (length > this.maxReceiveBytes) {
+          return onError(new ConnectError(`request message of ${length} bytes is larger than the limit of ${this.maxReceiveBytes}`, Code.ResourceExhausted));
+        }
+        if (buffered.length < 5 + length) return;
+        if (buffered[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
+        let message: unknown;
+        try {
+          message = fromBinary(input, buffered.subarray(5, 5 + length));
+        } catch (error) {
+          return onError(new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument));
+        }
+        buffered = buffered.subarray(5 + length);
+        if (onMessage(message) === false) this.stream.pause();
+      }
+    });
+    // A reset stream may also end its readable side: wait a turn and tell a
+    // client's half-close (a goodbye) from a cancel (RST_STREAM, connection lost).
+    this.stream.once("end", () =>
+      setImmediate(() => {
+        const reset = this.stream.aborted || (this.stream.rstCode !== undefined && this.stream.rstCode !== 0);
+        if (!this.finished && !reset) onEnd();
+      }),
+    );
+    return { resume: () => this.stream.resume() };
+  }
+
+  /** Writes one response message; false when the stream is full (wait for "drain"). */
+  write(message: unknown): boolean {
+    if (this.finished) return false;
+    this.sendHeaders();
+    return this.stream.write(encodeFramed(this.method.output as DescMessage, message as never));
+  }
+
+  /** Ends the call: OK when error is undefined, else with the error's code and message. */
+  finish(error?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const fn of this.onEnd.splice(0)) fn();
+    this.context.abort();
+    if (this.stream.closed || this.stream.destroyed) return;
+    if (error !== undefined) {
+      const e = error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal);
+      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(e.rawMessage) };
+    }
+    if (!this.headersSent) {
+      // Trailers-only: nothing was sent, so headers and status go in one frame.
+      this.headersSent = true;
+      this.stream.respond({ ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
+      return;
+    }
+    this.stream.end();
+  }
+
+  /** The client went away (or the connection did): stop, send nothing. */
+  private cancel(): void {
+    if (this.finished) return;
+    this.finished = true;
+    // Aborted first, so whatever the end hooks stop sees a cancelled call.
+    this.context.abort();
+    for (const fn of this.onEnd.splice(0)) fn();
+  }
+
+  private sendHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+  }
+}
+
+const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
+
+/** grpc-timeout: up to 8 digits and a unit (H, M, S, m, u, n). */
+function parseTimeout(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (match === null) return undefined;
+  return Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
+}
+
+/** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */
+function percentEncode(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
