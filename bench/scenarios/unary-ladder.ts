@@ -55,7 +55,7 @@ export const unaryLadder: Scenario = {
   async run({ runs, seconds }) {
     const targets: Target[] = [
       { name: "bare node:http2 responder", start: () => startNode(`${DIST}/bench/servers/bare-h2.js`, {}), method: "Heartbeat" },
-      { name: "no-op grpc-js handler (our front)", start: () => startNode(`${DIST}/bench/servers/noop-server.js`, {}), method: "Heartbeat" },
+      { name: "no-op handler (our stack)", start: () => startNode(`${DIST}/bench/servers/noop-server.js`, {}), method: "Heartbeat" },
       { name: "Heartbeat", start: server, method: "Heartbeat", prepare: prepareRegistry },
       { name: "Register (upsert)", start: server, method: "Register", prepare: prepareRegistry },
       { name: "ListHealthy (100 instances)", start: server, method: "ListHealthy", prepare: prepareRegistry },
@@ -84,7 +84,7 @@ export const unaryLadder: Scenario = {
       medians.set(target.name, median(values));
       rows.push({ target: target.name, callsPerSecond: round(median(values), 0), samples: values.map((s) => round(s, 0)) });
     }
-    const noop = medians.get("no-op grpc-js handler (our front)")!;
+    const noop = medians.get("no-op handler (our stack)")!;
     const bare = medians.get("bare node:http2 responder")!;
     for (const row of rows) {
       const value = medians.get(row.target as string)!;

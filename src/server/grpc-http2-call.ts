@@ -105,15 +105,22 @@ export class Http2Call {
         if (onMessage(message) === false) this.stream.pause();
       }
     });
-    // A reset stream may also end its readable side: wait a turn and tell a
-    // client's half-close (a goodbye) from a cancel (RST_STREAM, connection lost).
-    this.stream.once("end", () =>
+    this.stream.once("end", () => {
+      if (!this.finished) onEnd();
+    });
+    return { resume: () => this.stream.resume() };
+  }
+
+  /**
+   * Calls `fn` when the client has half-closed, but not when the stream was reset:
+   * a reset stream may also end its readable side, so wait a turn and look.
+   */
+  whenHalfClosed(fn: () => void): () => void {
+    return () =>
       setImmediate(() => {
         const reset = this.stream.aborted || (this.stream.rstCode !== undefined && this.stream.rstCode !== 0);
-        if (!this.finished && !reset) onEnd();
-      }),
-    );
-    return { resume: () => this.stream.resume() };
+        if (!this.finished && !reset) fn();
+      });
   }
 
   /** Writes one response message; false when the stream is full (wait for "drain"). */

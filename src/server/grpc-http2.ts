@@ -137,10 +137,11 @@ export class GrpcHttp2Server {
         wake?.();
         return queue.length < BIDI_REQUEST_BUFFER;
       },
-      () => {
+      // A goodbye ends the iteration; a cancel must not look like one (see below).
+      call.whenHalfClosed(() => {
         ended = true;
         wake?.();
-      },
+      }),
       (error) => {
         failure = error;
         wake?.();
