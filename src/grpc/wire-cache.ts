@@ -1,6 +1,7 @@
 // Encode-once for messages shared by many calls (Watch events, cached list
 // answers): their bytes (and frames) are kept and reused by every call that sends them.
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { encodeInstanceAnswer } from "./instance-codec";
 
 const shared = new WeakSet<object>();
 const encoded = new WeakMap<object, Buffer>();
@@ -23,6 +24,12 @@ export function encode<Desc extends DescMessage>(schema: Desc, message: MessageS
 
 const framed = new WeakMap<object, Buffer>();
 
+// Hand-written encoders for the messages of the heartbeat path (see instance-codec.ts).
+const FAST_FRAMERS: Readonly<Record<string, (message: never) => Buffer | undefined>> = {
+  "discovery.v1.HeartbeatResponse": encodeInstanceAnswer,
+  "discovery.v1.RegisterResponse": encodeInstanceAnswer,
+};
+
 /**
  * A message as one gRPC frame (flag byte, length, bytes). A shared message is
  * framed once, so a Watch event reaches every subscriber as the same Buffer.
@@ -30,6 +37,8 @@ const framed = new WeakMap<object, Buffer>();
 export function encodeFramed<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Buffer {
   const cached = framed.get(message);
   if (cached !== undefined) return cached;
+  const fast = FAST_FRAMERS[schema.typeName]?.(message as never);
+  if (fast !== undefined) return fast;
   const bytes = toBinary(schema, message);
   const out = Buffer.allocUnsafe(5 + bytes.byteLength);
   out[0] = 0;
