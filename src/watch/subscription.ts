@@ -21,6 +21,8 @@ export interface SubscriptionOptions {
   services: ReadonlySet<string> | undefined;
   /** What to send first: a snapshot or a replay, then SYNCED. */
   preface: WatchItem[];
+  /** The revision the preface brings the subscriber to: later pushes at or below it are already covered. */
+  revision: number;
   /** Pending events before the subscriber is dropped and resynced. */
   queueLimit: number;
   resync: Resync;
@@ -45,6 +47,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   private failWaiter: ((error: unknown) => void) | undefined;
   private ended: { error: unknown } | undefined;
   private sink: WatchSink | undefined;
+  /** Events at or below this revision are in what the subscriber was (or will be) sent. */
+  private floor: number;
   private sinkFull = false;
   readonly services: ReadonlySet<string> | undefined;
   private readonly queueLimit: number;
@@ -55,6 +59,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   constructor(options: SubscriptionOptions) {
     this.services = options.services;
     this.preface = options.preface;
+    this.floor = options.revision;
     this.queueLimit = options.queueLimit;
     this.resync = options.resync;
     this.onOverflow = options.onOverflow;
@@ -73,7 +78,9 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
 
   /** Called by the hub for each matching event; never blocks. */
   push(event: RegistryEvent): void {
-    if (this.ended !== undefined || this.resetReason !== undefined) return;
+    // A sweep that started before this subscriber's snapshot (or resync) may still
+    // hand it older events: they are already in what it was sent.
+    if (this.ended !== undefined || this.resetReason !== undefined || event.revision <= this.floor) return;
     // Push mode with room and nothing queued: hand the event straight over.
     if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.prefaceAt === this.preface.length) {
       if (!this.sink.write({ t: "event", event })) this.sinkFull = true;
@@ -119,6 +126,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       this.preface = this.resync(this.resetReason);
       this.prefaceAt = 0;
       this.resetReason = undefined;
+      const synced = this.preface[this.preface.length - 1];
+      if (synced?.t === "synced") this.floor = synced.revision;
     }
     if (this.prefaceAt < this.preface.length) {
       const item = this.preface[this.prefaceAt++]!;

@@ -5,7 +5,7 @@ import { WatchHub } from "../../src/watch/watch-hub";
 import { ManualClock } from "../helpers/manual-clock";
 import { BASE_REVISION, input } from "./registry-contract";
 
-function setup(options: { historySize?: number; queueLimit?: number; maxWatchers?: number } = {}) {
+function setup(options: { historySize?: number; queueLimit?: number; maxWatchers?: number; sweepSlice?: number; defer?: (next: () => void) => void } = {}) {
   const clock = new ManualClock();
   const registry = new Registry({
     clock,
@@ -13,7 +13,13 @@ function setup(options: { historySize?: number; queueLimit?: number; maxWatchers
     baseRevision: BASE_REVISION,
     limits: { historySize: options.historySize ?? 100 },
   });
-  const hub = new WatchHub({ registry, queueLimit: options.queueLimit ?? 100, maxWatchers: options.maxWatchers ?? 10 });
+  const hub = new WatchHub({
+    registry,
+    queueLimit: options.queueLimit ?? 100,
+    maxWatchers: options.maxWatchers ?? 10,
+    sweepSlice: options.sweepSlice,
+    defer: options.defer,
+  });
   return { clock, registry, hub };
 }
 
@@ -142,5 +148,55 @@ describe("WatchHub", () => {
     await expect(pending).rejects.toBe(error);
     expect(hub.watcherCount).toBe(0);
     expect(() => hub.subscribe({ services: [], sinceRevision: 0 })).toThrow(error);
+  });
+});
+
+describe("WatchHub sweeps in slices", () => {
+  function sliced(slice: number) {
+    const deferred: (() => void)[] = [];
+    const env = setup({ sweepSlice: slice, defer: (next) => void deferred.push(next), maxWatchers: 100 });
+    const runDeferred = () => {
+      while (deferred.length > 0) deferred.shift()!();
+    };
+    return { ...env, deferred, runDeferred };
+  }
+
+  test("a fan-out larger than a slice is finished later, in order, for every subscriber", () => {
+    const { registry, hub, deferred, runDeferred } = sliced(3);
+    const subs = Array.from({ length: 5 }, () => hub.subscribe({ services: [], sinceRevision: 0 }));
+    subs.forEach((s) => drain(s));
+    registry.register(input({ instanceId: "a" }));
+    registry.register(input({ instanceId: "b" }));
+    expect(subs.map((s) => drain(s).length)).toEqual([1, 1, 1, 0, 0]); // one slice of 3 deliveries
+    expect(deferred).toHaveLength(1);
+    runDeferred();
+    // Every subscriber saw a then b, never b before a.
+    expect(subs.slice(3).map((s) => drain(s))).toEqual([
+      ["registered:a", "registered:b"],
+      ["registered:a", "registered:b"],
+    ]);
+    expect(subs.slice(0, 3).map((s) => drain(s))).toEqual([["registered:b"], ["registered:b"], ["registered:b"]]);
+  });
+
+  test("a subscriber that joins during a sweep gets nothing twice", () => {
+    const { registry, hub, runDeferred } = sliced(2);
+    for (let i = 0; i < 4; i++) drain(hub.subscribe({ services: [], sinceRevision: 0 }));
+    registry.register(input({ instanceId: "a" })); // swept to 2 of 4 so far
+    const late = hub.subscribe({ services: [], sinceRevision: 0 });
+    expect(drain(late)).toEqual(["snapshot:a", `synced@${registry.revision}`]);
+    runDeferred();
+    expect(drain(late)).toEqual([]); // "registered:a" is in its snapshot already
+    registry.register(input({ instanceId: "b" }));
+    runDeferred();
+    expect(drain(late)).toEqual(["registered:b"]);
+  });
+
+  test("small fan-outs are delivered at once", () => {
+    const { registry, hub, deferred } = sliced(1_000);
+    const sub = hub.subscribe({ services: [], sinceRevision: 0 });
+    drain(sub);
+    registry.register(input({ instanceId: "a" }));
+    expect(drain(sub)).toEqual(["registered:a"]);
+    expect(deferred).toHaveLength(0);
   });
 });
