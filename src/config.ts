@@ -14,6 +14,7 @@ import {
 } from "./core/limits";
 
 export const DEFAULT_PORT = 3004;
+export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
 export const DEFAULT_HOST = "0.0.0.0";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -28,6 +29,7 @@ export interface Config {
   watchQueueLimit: number;
   maxInstances: number;
   maxWatchers: number;
+  http2KeepAliveMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -39,6 +41,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Every setting: its environment variable, the flag of `discovery serve` that overrides it, and what it means. */
 export const SETTINGS = [
+  { env: "HTTP2_KEEPALIVE_SECONDS", flag: "http2-keepalive-seconds", help: `ping each HTTP/2 connection this often and drop it when a ping goes unanswered for 10 s; 0 never pings (default ${DEFAULT_HTTP2_KEEPALIVE_SECONDS})` },
   { env: "SERVICE_DISCOVERY_PORT", flag: "port", help: `the one port for every protocol (0 picks a free port; default ${DEFAULT_PORT})` },
   { env: "SERVICE_DISCOVERY_HOST", flag: "host", help: `the address to listen on (default ${DEFAULT_HOST})` },
   { env: "SERVICE_DISCOVERY_SECRET", flag: "secret", help: "require `authorization: Bearer <secret>` on Register, Heartbeat and Unregister" },
@@ -101,6 +104,7 @@ function readConfig(env: Env): Config {
     watchQueueLimit: integer(env, "WATCH_QUEUE_LIMIT", DEFAULT_WATCH_QUEUE_LIMIT, 1, 10_000_000),
     maxInstances: integer(env, "DISCOVERY_MAX_INSTANCES", DEFAULT_MAX_INSTANCES, 1, 100_000_000),
     maxWatchers: integer(env, "DISCOVERY_MAX_WATCHERS", DEFAULT_MAX_WATCHERS, 1, 10_000_000),
+    http2KeepAliveMs: number(env, "HTTP2_KEEPALIVE_SECONDS", DEFAULT_HTTP2_KEEPALIVE_SECONDS, 0, 3600) * 1000,
     logLevel: logLevel as Config["logLevel"],
   };
 }

@@ -74,5 +74,6 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     },
     watchQueueLimit: config.watchQueueLimit,
     maxWatchers: config.maxWatchers,
+    http2PingIntervalMs: config.http2KeepAliveMs,
   };
 }

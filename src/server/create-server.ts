@@ -45,6 +45,9 @@ export interface ServerOptions {
   watchQueueLimit?: number;
   maxWatchers?: number;
   shutdownGraceMs?: number;
+  /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
+  http2PingIntervalMs?: number;
+  http2PingTimeoutMs?: number;
   /** Serves HTTP/1.1 requests that are neither RPCs nor the operator pages; 404 when absent. */
   httpFallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   /** Where the metrics live (default: a fresh prom-client Registry per server, never the global one). */
@@ -110,7 +113,11 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const health = serve(Health, createHealthHandlers(board));
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
-  const grpcServer = new GrpcHttp2Server({ logger: logger.child({ module: "grpc" }) });
+  const grpcServer = new GrpcHttp2Server({
+    logger: logger.child({ module: "grpc" }),
+    pingIntervalMs: options.http2PingIntervalMs,
+    pingTimeoutMs: options.http2PingTimeoutMs,
+  });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
   grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));

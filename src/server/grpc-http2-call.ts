@@ -1,12 +1,13 @@
 // One gRPC call on a node:http2 stream: reading request frames, the call's
 // context (headers, deadline, cancellation), writing response frames, and ending
 // with trailers (or trailers-only when nothing was sent). See grpc-http2.ts.
-import type * as http2 from "node:http2";
+import * as http2 from "node:http2";
 import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFramed } from "../grpc/wire-cache";
 import type { CallContext } from "./handlers";
 
+const { NGHTTP2_NO_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 
 /** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
@@ -49,7 +50,8 @@ export class Http2Call {
   private headersSent = false;
   private finished = false;
   private trailers: Record<string, string> = { "grpc-status": "0" };
-  private readonly onEnd: Array<() => void> = [];
+  private readonly onEnd = new Set<() => void>();
+  private reason: unknown;
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
@@ -65,7 +67,7 @@ export class Http2Call {
     if (timeout !== undefined) {
       const timer = setTimeout(() => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)), timeout);
       timer.unref();
-      this.onEnd.push(() => clearTimeout(timer));
+      this.onEnd.add(() => clearTimeout(timer));
     }
   }
 
@@ -73,10 +75,19 @@ export class Http2Call {
     return this.finished;
   }
 
-  /** Runs `fn` once the call ends, however it ends. */
-  whenEnded(fn: () => void): void {
-    if (this.finished) fn();
-    else this.onEnd.push(fn);
+  /** Why the call ended: undefined for OK, else the error (deadline, cancellation...). */
+  get endReason(): unknown {
+    return this.reason;
+  }
+
+  /** Runs `fn` once the call ends, however it ends; returns a function that forgets it. */
+  whenEnded(fn: () => void): () => void {
+    if (this.finished) {
+      fn();
+      return () => {};
+    }
+    this.onEnd.add(fn);
+    return () => this.onEnd.delete(fn);
   }
 
   /**
@@ -85,28 +96,49 @@ export class Http2Call {
    */
   readRequests(onMessage: (message: unknown) => boolean | void, onEnd: () => void, onError: (error: ConnectError) => void): { resume(): void } {
     const input = this.method.input as DescMessage;
-    let buffered: Buffer = Buffer.alloc(0);
-    this.stream.on("data", (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 5 && !this.finished) {
-        const length = buffered.readUInt32BE(1);
-        if (length > this.maxReceiveBytes) {
-          return onError(new ConnectError(`request message of ${length} bytes is larger than the limit of ${this.maxReceiveBytes}`, Code.ResourceExhausted));
+    // Chunks of the frame being read, joined once it is complete (never recopied per chunk).
+    let chunks: Buffer[] = [];
+    let length = 0;
+    const take = (count: number): Buffer => {
+      const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+      chunks = count < joined.length ? [joined.subarray(count)] : [];
+      length -= count;
+      return joined.subarray(0, count);
+    };
+    let expected = -1; // payload length of the frame being read, once its header is in
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      while (!this.finished) {
+        if (expected < 0) {
+          if (length < 5) return;
+          const header = take(5);
+          if (header[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
+          expected = header.readUInt32BE(1);
+          if (expected > this.maxReceiveBytes) {
+            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes}`, Code.ResourceExhausted));
+          }
         }
-        if (buffered.length < 5 + length) return;
-        if (buffered[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
+        if (length < expected) return;
+        const payload = take(expected);
+        expected = -1;
         let message: unknown;
         try {
-          message = fromBinary(input, buffered.subarray(5, 5 + length));
+          message = fromBinary(input, payload);
         } catch (error) {
           return onError(new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument));
         }
-        buffered = buffered.subarray(5 + length);
         if (onMessage(message) === false) this.stream.pause();
       }
-    });
+    };
+    this.stream.on("data", onData);
     this.stream.once("end", () => {
       if (!this.finished) onEnd();
+    });
+    // Once the call is over nothing more is read or kept.
+    this.whenEnded(() => {
+      this.stream.removeListener("data", onData);
+      chunks = [];
     });
     return { resume: () => this.stream.resume() };
   }
@@ -134,7 +166,8 @@ export class Http2Call {
   finish(error?: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    for (const fn of this.onEnd.splice(0)) fn();
+    this.reason = error;
+    this.runEndHooks();
     this.context.abort();
     if (this.stream.closed || this.stream.destroyed) return;
     if (error !== undefined) {
@@ -145,18 +178,28 @@ export class Http2Call {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
       this.headersSent = true;
       this.stream.respond({ ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
-      return;
+    } else {
+      this.stream.end();
     }
-    this.stream.end();
+    // A client still sending (we ended early: a limit, a bad message, a deadline)
+    // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
+    if (!this.stream.readableEnded) this.stream.once("finish", () => this.stream.close(NGHTTP2_NO_ERROR));
+  }
+
+  private runEndHooks(): void {
+    const hooks = [...this.onEnd];
+    this.onEnd.clear();
+    for (const fn of hooks) fn();
   }
 
   /** The client went away (or the connection did): stop, send nothing. */
   private cancel(): void {
     if (this.finished) return;
     this.finished = true;
+    this.reason = new ConnectError("the client cancelled the call", Code.Canceled);
     // Aborted first, so whatever the end hooks stop sees a cancelled call.
     this.context.abort();
-    for (const fn of this.onEnd.splice(0)) fn();
+    this.runEndHooks();
   }
 
   private sendHeaders(): void {
@@ -168,13 +211,17 @@ export class Http2Call {
 }
 
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
+/** The longest delay a Node timer takes; a longer deadline is as good as none. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** grpc-timeout: up to 8 digits and a unit (H, M, S, m, u, n). */
 function parseTimeout(value: string | string[] | undefined): number | undefined {
   if (typeof value !== "string") return undefined;
   const match = /^(\d{1,8})([HMSmun])$/.exec(value);
   if (match === null) return undefined;
-  return Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
+  const ms = Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
+  // setTimeout would clamp a longer delay to 1 ms and end the call at once.
+  return ms > MAX_TIMER_MS ? undefined : ms;
 }
 
 /** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */

@@ -18,9 +18,22 @@ export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Request messages a bidi handler may have waiting before its stream is paused. */
 export const BIDI_REQUEST_BUFFER = 16;
 
+/** How often an HTTP/2 connection is pinged (HTTP2_KEEPALIVE_SECONDS; 0: never). */
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+/** A ping not acknowledged within this long means the peer is gone. */
+export const DEFAULT_PING_TIMEOUT_MS = 10_000;
+
 export interface GrpcHttp2ServerOptions {
   logger: Logger;
   maxReceiveMessageBytes?: number;
+  /**
+   * Pings each connection this often and drops it when a ping goes unanswered,
+   * so a peer that vanished without closing (a cable pulled, a NAT timeout)
+   * releases its calls: its KeepAlive streams break and its instances turn
+   * UNHEALTHY. 0 turns pings off.
+   */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
 }
 
 interface Route {
@@ -40,7 +53,11 @@ export class GrpcHttp2Server {
     this.server = http2.createServer({ maxSessionMemory: 64 });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
-      session.once("close", () => this.sessions.delete(session));
+      const stopPinging = this.keepAlive(session);
+      session.once("close", () => {
+        this.sessions.delete(session);
+        stopPinging();
+      });
       session.on("error", (error) => options.logger.debug({ err: error }, "http2 session error"));
     });
     this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
@@ -51,6 +68,31 @@ export class GrpcHttp2Server {
       const handler = (handlers as Record<string, AnyHandler>)[method.localName];
       if (handler !== undefined) this.routes.set(`/${service.typeName}/${method.name}`, { method, handler });
     }
+  }
+
+  private keepAlive(session: http2.ServerHttp2Session): () => void {
+    const interval = this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+    if (interval <= 0) return () => {};
+    const timeout = this.options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+    let deadline: NodeJS.Timeout | undefined;
+    const timer = setInterval(() => {
+      if (session.destroyed || deadline !== undefined) return;
+      deadline = setTimeout(() => {
+        this.options.logger.info({ timeoutMs: timeout }, "peer did not answer a ping; closing its connection");
+        session.destroy();
+      }, timeout);
+      deadline.unref();
+      session.ping((error) => {
+        if (error !== null) return;
+        clearTimeout(deadline);
+        deadline = undefined;
+      });
+    }, interval);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+    };
   }
 
   /** Serves a connection the front found to speak HTTP/2. */
@@ -190,7 +232,8 @@ function pushTo(call: Http2Call, source: PushSource<unknown>): void {
   call.stream.on("drain", onDrain);
   call.whenEnded(() => {
     call.stream.removeListener("drain", onDrain);
-    control.cancel();
+    // The reason (a deadline, a cancel) travels to whoever observes the stream's end.
+    control.cancel(call.endReason);
   });
 }
 
@@ -212,8 +255,13 @@ async function iterateTo(call: Http2Call, output: DescMessage, source: AsyncIter
 
 function drained(call: Http2Call): Promise<void> {
   return new Promise((resolve) => {
-    call.stream.once("drain", resolve);
-    call.whenEnded(resolve);
+    const done = () => {
+      call.stream.removeListener("drain", done);
+      forget();
+      resolve();
+    };
+    call.stream.once("drain", done);
+    const forget = call.whenEnded(done);
   });
 }
 

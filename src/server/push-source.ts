@@ -15,8 +15,8 @@ export interface PushSink<T> {
 export interface PushControl {
   /** The sink has room again. */
   resume(): void;
-  /** The consumer is gone: stop and release everything. */
-  cancel(): void;
+  /** The consumer is gone (reason: why, e.g. its deadline passed): stop and release everything. */
+  cancel(reason?: unknown): void;
 }
 
 export interface PushSource<T> extends AsyncIterable<T> {

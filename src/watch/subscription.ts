@@ -155,7 +155,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
    * Switches to push mode: items go to the sink synchronously while it accepts
    * them; when it is full they queue (bounded as ever) until resume().
    */
-  attach(sink: WatchSink): { resume(): void; cancel(): void } {
+  attach(sink: WatchSink): { resume(): void; cancel(reason?: unknown): void } {
     this.sink = sink;
     this.flush();
     return {
@@ -163,7 +163,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
         this.sinkFull = false;
         this.flush();
       },
-      cancel: () => this.close(),
+      cancel: (reason) => this.close(reason),
     };
   }
 

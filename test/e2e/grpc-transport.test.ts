@@ -123,3 +123,41 @@ test("many calls share one connection, interleaved with a stream", async () => {
   expect((await health.unary(Health.method.check, { service: "users" })).status).toBe(1);
   health.close();
 });
+
+test("a client that keeps sending after its request was refused is reset, not read forever", async () => {
+  const session = http2.connect(`http://${server.target}`);
+  const stream = session.request({ ":method": "POST", ":path": "/discovery.v1.DiscoveryService/ListHealthy", "content-type": "application/grpc", te: "trailers" });
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(10 * 1024 * 1024, 1); // a 10 MiB message: over the limit
+  let status: string | undefined;
+  stream.on("response", (h) => (status = h["grpc-status"] === undefined ? status : String(h["grpc-status"])));
+  stream.on("trailers", (t) => (status = String(t["grpc-status"])));
+  stream.on("data", () => {});
+  stream.on("error", () => {});
+  const closed = new Promise<number | undefined>((resolve) => stream.once("close", () => resolve(stream.rstCode)));
+  stream.write(header);
+  const chunk = Buffer.alloc(64 * 1024);
+  const pump = setInterval(() => !stream.closed && stream.write(chunk), 5); // never half-closes
+  const rstCode = await closed;
+  clearInterval(pump);
+  expect(status).toBe(String(GrpcStatus.RESOURCE_EXHAUSTED));
+  expect(rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+  session.close();
+});
+
+test("a grpc-timeout longer than a timer can hold is no deadline at all", async () => {
+  const started = Date.now();
+  const answer = await Promise.race([
+    raw({ ":path": "/discovery.v1.DiscoveryService/Watch", "grpc-timeout": "3000000S" }, frame(new Uint8Array(0))),
+    new Promise<"still open">((resolve) => setTimeout(() => resolve("still open"), 500)),
+  ]);
+  expect(answer).toBe("still open");
+  expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+});
+
+test("a Watch that reaches its deadline is counted as DEADLINE_EXCEEDED in the metrics", async () => {
+  await raw({ ":path": "/discovery.v1.DiscoveryService/Watch", "grpc-timeout": "100m" }, frame(new Uint8Array(0)));
+  await waitFor(() => server.hub.watcherCount === 0, 2000, "subscription released");
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  expect(text).toMatch(/discovery_rpc_total\{method="discovery\.v1\.DiscoveryService\/Watch",code="DEADLINE_EXCEEDED"\} 1/);
+});

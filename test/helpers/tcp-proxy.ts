@@ -9,6 +9,11 @@ export interface TcpProxy {
   readonly openConnections: number;
   /** Destroys every open connection (both sides); new ones are accepted. */
   cutAll(): void;
+  /**
+   * Stops forwarding on every open connection without closing it: a silent
+   * partition (a pulled cable, a NAT that forgot the flow), as neither side sees it.
+   */
+  freezeAll(): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,14 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     }
     pairs.clear();
   };
+  const freezeAll = () => {
+    for (const [a, b] of pairs) {
+      a.unpipe(b);
+      b.unpipe(a);
+      a.on("data", () => {}); // keep reading, forward nothing
+      b.on("data", () => {});
+    }
+  };
   return {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -44,6 +57,7 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
       return pairs.size;
     },
     cutAll,
+    freezeAll,
     close: () => {
       cutAll();
       return new Promise((resolve) => server.close(() => resolve()));

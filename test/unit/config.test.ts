@@ -13,6 +13,7 @@ describe("loadConfig", () => {
       watchQueueLimit: 1_000,
       maxInstances: 100_000,
       maxWatchers: 10_000,
+      http2KeepAliveMs: 30_000,
       logLevel: "info",
     });
   });
