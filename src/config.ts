@@ -4,6 +4,12 @@
 import {
   DEFAULT_CRITICAL_LOAD_HYSTERESIS,
   DEFAULT_CRITICAL_LOAD_THRESHOLD,
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+  MAX_HEALTH_CHECK_INTERVAL_MS,
+  MAX_HEALTH_CHECK_TIMEOUT_MS,
+  MIN_HEALTH_CHECK_INTERVAL_MS,
+  MIN_HEALTH_CHECK_TIMEOUT_MS,
   DEFAULT_MAX_INSTANCES,
   DEFAULT_MAX_WATCHERS,
   DEFAULT_TTL_MS,
@@ -12,6 +18,7 @@ import {
   MAX_TTL_MS,
   MIN_TTL_MS,
 } from "./core/limits";
+import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -30,6 +37,9 @@ export interface Config {
   maxInstances: number;
   maxWatchers: number;
   http2KeepAliveMs: number;
+  healthCheckIntervalMs: number;
+  healthCheckTimeoutMs: number;
+  probeConcurrency: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -91,6 +101,9 @@ function readConfig(env: Env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(env.LOG_LEVEL)})`);
   }
+  const intervalS = number(env, "HEALTH_CHECK_INTERVAL_SECONDS", DEFAULT_HEALTH_CHECK_INTERVAL_MS / 1000, MIN_HEALTH_CHECK_INTERVAL_MS / 1000, MAX_HEALTH_CHECK_INTERVAL_MS / 1000);
+  const timeoutS = number(env, "HEALTH_CHECK_TIMEOUT_SECONDS", DEFAULT_HEALTH_CHECK_TIMEOUT_MS / 1000, MIN_HEALTH_CHECK_TIMEOUT_MS / 1000, MAX_HEALTH_CHECK_TIMEOUT_MS / 1000);
+  if (timeoutS > intervalS) throw new ConfigError("HEALTH_CHECK_TIMEOUT_SECONDS must not exceed HEALTH_CHECK_INTERVAL_SECONDS");
   const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
   return {
@@ -105,6 +118,9 @@ function readConfig(env: Env): Config {
     maxInstances: integer(env, "DISCOVERY_MAX_INSTANCES", DEFAULT_MAX_INSTANCES, 1, 100_000_000),
     maxWatchers: integer(env, "DISCOVERY_MAX_WATCHERS", DEFAULT_MAX_WATCHERS, 1, 10_000_000),
     http2KeepAliveMs: number(env, "HTTP2_KEEPALIVE_SECONDS", DEFAULT_HTTP2_KEEPALIVE_SECONDS, 0, 3600) * 1000,
+    healthCheckIntervalMs: intervalS * 1000,
+    healthCheckTimeoutMs: timeoutS * 1000,
+    probeConcurrency: integer(env, "HEALTH_CHECK_CONCURRENCY", DEFAULT_PROBE_CONCURRENCY, 1, 100_000),
     logLevel: logLevel as Config["logLevel"],
   };
 }

@@ -5,6 +5,7 @@
 export type DiscoveryErrorReason =
   | "invalid-argument"
   | "not-found"
+  | "failed-precondition"
   | "resource-exhausted"
   | "unauthenticated"
   | "unavailable";

@@ -22,6 +22,25 @@ export const DEFAULT_MAX_INSTANCES = 100_000;
 /** Concurrent Watch subscribers at most (DISCOVERY_MAX_WATCHERS). */
 export const DEFAULT_MAX_WATCHERS = 10_000;
 
+/** Time between probes when a check gives none (HEALTH_CHECK_INTERVAL_SECONDS). */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
+/** A probe slower than this fails, when a check gives no timeout (HEALTH_CHECK_TIMEOUT_SECONDS). */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** Consecutive passes that make an instance HEALTHY when a check gives none. */
+export const DEFAULT_HEALTHY_THRESHOLD = 2;
+/** Consecutive failures that make an instance UNHEALTHY when a check gives none. */
+export const DEFAULT_UNHEALTHY_THRESHOLD = 3;
+/** Probe results kept per instance for GetHealthHistory and uptime. */
+export const DEFAULT_HEALTH_HISTORY_SIZE = 64;
+export const MIN_HEALTH_CHECK_INTERVAL_MS = 1_000;
+export const MAX_HEALTH_CHECK_INTERVAL_MS = 3_600_000;
+export const MIN_HEALTH_CHECK_TIMEOUT_MS = 1;
+export const MAX_HEALTH_CHECK_TIMEOUT_MS = 60_000;
+export const MAX_HEALTH_THRESHOLD = 100;
+export const HTTP_PROBE_MAX_HEADERS = 32;
+export const HTTP_PROBE_HEADER_VALUE_MAX_BYTES = 1024;
+export const HEALTH_PATH_MAX_LENGTH = 1024;
+
 export const SERVICE_NAME_MAX_LENGTH = 63;
 export const INSTANCE_ID_MAX_LENGTH = 128;
 export const HOST_MAX_LENGTH = 253;
@@ -36,6 +55,9 @@ export interface RegistryLimits {
   criticalLoadHysteresis: number;
   historySize: number;
   maxInstances: number;
+  healthCheckIntervalMs: number;
+  healthCheckTimeoutMs: number;
+  healthHistorySize: number;
 }
 
 export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = {
@@ -44,4 +66,7 @@ export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = {
   criticalLoadHysteresis: DEFAULT_CRITICAL_LOAD_HYSTERESIS,
   historySize: DEFAULT_WATCH_HISTORY_SIZE,
   maxInstances: DEFAULT_MAX_INSTANCES,
+  healthCheckIntervalMs: DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  healthCheckTimeoutMs: DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+  healthHistorySize: DEFAULT_HEALTH_HISTORY_SIZE,
 };

@@ -5,6 +5,7 @@
 import type { Clock } from "./clock";
 import { DiscoveryError } from "./errors";
 import { EventLog } from "./event-log";
+import { HealthTracker, judgeProbe, sameHealthCheck, type ProbeObservation, type ProbeResult } from "./health-state";
 import { LeaseQueue } from "./lease-queue";
 import { DEFAULT_REGISTRY_LIMITS, type RegistryLimits } from "./limits";
 import { createLoadTracker, type LoadTracker } from "./load-tracker";
@@ -18,6 +19,7 @@ import type {
   RegisterInput,
   RegistryEvent,
   ServiceSummary,
+  ValidRegisterInput,
 } from "./types";
 import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
 
@@ -48,6 +50,8 @@ export class Registry {
   private readonly leases = new LeaseQueue<InstanceState>();
   private readonly load: LoadTracker;
   private readonly listeners = new Set<RegistryListener>();
+  /** Probe state of the instances that have a health check. */
+  private readonly trackers = new Map<InstanceState, HealthTracker>();
 
   constructor(options: RegistryOptions) {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
@@ -75,14 +79,16 @@ export class Registry {
 
   /** Adds an instance, or updates an existing one and renews its lease. */
   register(request: RegisterInput): RegisterResult {
-    const input = validateRegister(request);
+    const input = validateRegister(request, this.limits);
     const now = this.clock.now();
     const ttlMs = input.ttlMs ?? this.limits.defaultTtlMs;
     const instanceId = input.instanceId || this.newInstanceId();
     const existing = this.index.get(input.serviceName, instanceId);
     if (existing === undefined) return { instance: this.add(input, instanceId, ttlMs, now), created: true };
 
+    const checkChanged = !sameHealthCheck(existing.healthCheck, input.healthCheck);
     const changed =
+      checkChanged ||
       existing.host !== input.host ||
       existing.port !== input.port ||
       existing.healthEndpoint !== input.healthEndpoint ||
@@ -95,12 +101,16 @@ export class Registry {
       existing.metadata = input.metadata;
       existing.ttlMs = ttlMs;
       existing.lastHeartbeat = now;
+      if (checkChanged) this.resetCheck(existing, input.healthCheck);
     });
     this.leases.set(existing, now + ttlMs);
     if (changed) this.emit("updated", existing, now);
-    // Registering again cancels a drain and lifts a lost keep-alive.
-    if (existing.status === "draining") this.changeStatus(existing, "healthy", now);
-    else this.liftKeepAliveLost(existing, undefined, now);
+    // Registering again cancels a drain and lifts a lost keep-alive; with a check, the probes' verdict is the status to return to.
+    const probed = this.trackers.get(existing)?.status;
+    if (existing.status === "draining") this.changeStatus(existing, probed ?? "healthy", now);
+    else if (!this.liftKeepAliveLost(existing, probed, now) && checkChanged && existing.healthCheck === undefined) {
+      this.changeStatus(existing, "healthy", now);
+    }
     this.reportLoad(existing, input.load, now);
     return { instance: existing, created: false };
   }
@@ -116,8 +126,10 @@ export class Registry {
     this.index.update(instance, () => {
       instance.lastHeartbeat = now;
     });
-    if (!draining && !this.liftKeepAliveLost(instance, input.status, now) && input.status !== undefined) {
-      this.changeStatus(instance, input.status, now);
+    // With a check, a self-reported status combines with the probes' (see HealthTracker).
+    const reported = input.status === undefined ? this.trackers.get(instance)?.status : this.combineReported(instance, input.status);
+    if (!draining && !this.liftKeepAliveLost(instance, reported, now) && input.status !== undefined) {
+      this.changeStatus(instance, reported!, now);
     }
     this.reportLoad(instance, input.load, now);
     return instance;
@@ -254,7 +266,66 @@ export class Registry {
     return out;
   }
 
-  private add(input: RegisterInput, instanceId: string, ttlMs: number, now: number): InstanceView {
+  // --- Active health checks (probes run in src/health; their rules in health-state.ts) ---
+
+  /**
+   * Records what a probe of the instance saw: judges it by the instance's check,
+   * moves its status after enough consecutive results, feeds a reported load to
+   * critical-load detection, and renews the lease when the probe passed.
+   */
+  recordProbe(serviceName: string, instanceId: string, observation: ProbeObservation): { result: ProbeResult; instance: InstanceView } {
+    const instance = this.require(serviceName, instanceId);
+    const tracker = this.trackers.get(instance);
+    if (tracker === undefined) throw new DiscoveryError("failed-precondition", `instance ${instanceId} of service ${serviceName} has no health check`);
+    const now = this.clock.now();
+    const result = judgeProbe(observation, tracker.spec, now);
+    tracker.record(result);
+    this.index.update(instance, () => {
+      instance.lastHealthCheck = now;
+      instance.latencyMs = tracker.latencyAverageMs;
+      instance.uptime = tracker.uptime;
+    });
+    // A draining instance keeps its status and its drain deadline; probes are only recorded.
+    if (instance.status !== "draining") {
+      // Answering probes keeps an instance registered even if it never heartbeats.
+      if (result.outcome !== "fail") this.leases.set(instance, now + instance.ttlMs);
+      // A probe is a fresher verdict than a lost keep-alive stream (as setStatus).
+      if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
+      this.changeStatus(instance, tracker.status, now);
+    }
+    this.reportLoad(instance, result.load, now);
+    return { result, instance };
+  }
+
+  /** The instance's retained probe results (oldest first), latency average and uptime. */
+  healthHistory(serviceName: string, instanceId: string): { results: ProbeResult[]; latencyAverageMs: number | undefined; uptime: number } {
+    const instance = this.require(validateServiceName(serviceName), validateInstanceId(instanceId, true));
+    const tracker = this.trackers.get(instance);
+    if (tracker === undefined) return { results: [], latencyAverageMs: undefined, uptime: 0 };
+    return { results: tracker.history(), latencyAverageMs: tracker.latencyAverageMs, uptime: tracker.uptime };
+  }
+
+  /** A check that changed starts over (counters, history) from the instance's current status. */
+  private resetCheck(instance: InstanceState, spec: ValidRegisterInput["healthCheck"]): void {
+    instance.healthCheck = spec;
+    instance.lastHealthCheck = undefined;
+    instance.latencyMs = undefined;
+    instance.uptime = 0;
+    if (spec === undefined) this.trackers.delete(instance);
+    else this.trackers.set(instance, new HealthTracker(spec, this.limits.healthHistorySize, instance.status));
+  }
+
+  /** With a check, a self-reported status combines with the probes' (see HealthTracker); without one it is the status. */
+  private combineReported(instance: InstanceState, status: HealthStatus): HealthStatus {
+    const tracker = this.trackers.get(instance);
+    if (tracker === undefined || status === "unknown" || status === "draining") return status;
+    tracker.report(status);
+    return tracker.status;
+  }
+
+  // --- end of active health checks ---
+
+  private add(input: ValidRegisterInput, instanceId: string, ttlMs: number, now: number): InstanceView {
     if (this.leases.size >= this.limits.maxInstances) {
       throw new DiscoveryError(
         "resource-exhausted",
@@ -268,14 +339,20 @@ export class Registry {
       port: input.port,
       healthEndpoint: input.healthEndpoint,
       metadata: input.metadata,
-      status: "healthy",
+      // An instance with a check is not served until enough probes pass.
+      status: input.healthCheck === undefined ? "healthy" : "unknown",
       load: input.load ?? 0,
       loadReported: input.load !== undefined,
       critical: input.load !== undefined && this.load.isCritical(false, input.load),
       registeredAt: now,
       lastHeartbeat: now,
       ttlMs,
+      healthCheck: input.healthCheck,
+      lastHealthCheck: undefined,
+      latencyMs: undefined,
+      uptime: 0,
     };
+    if (input.healthCheck !== undefined) this.trackers.set(instance, new HealthTracker(input.healthCheck, this.limits.healthHistorySize));
     this.index.add(instance);
     this.leases.set(instance, now + ttlMs);
     this.emit("registered", instance, now);
@@ -287,6 +364,7 @@ export class Registry {
   private remove(instance: InstanceState): void {
     this.leases.delete(instance);
     this.index.remove(instance);
+    this.trackers.delete(instance);
   }
 
   private reportLoad(instance: InstanceState, load: number | undefined, now: number): void {

@@ -1,10 +1,12 @@
 // Instances grouped by service, with each service's counts kept up to date on
 // every change, so reads never scan the registry and summaries cost O(services).
-import { isServing, type InstanceState, type ServiceSummary } from "./types";
+import { isServing, type HealthStatus, type InstanceState, type ServiceSummary } from "./types";
 
 interface ServiceEntry {
   readonly instances: Map<string, InstanceState>;
   healthy: number;
+  /** Instances in each status. */
+  byStatus: Record<HealthStatus, number>;
   critical: number;
   loadSum: number;
   loadCount: number;
@@ -47,7 +49,7 @@ export class ServiceIndex {
   add(instance: InstanceState): void {
     let entry = this.services.get(instance.serviceName);
     if (entry === undefined) {
-      entry = { instances: new Map(), healthy: 0, critical: 0, loadSum: 0, loadCount: 0, stamp: 0, lastRevision: undefined };
+      entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0, lastRevision: undefined };
       this.services.set(instance.serviceName, entry);
     }
     entry.instances.set(instance.instanceId, instance);
@@ -94,6 +96,7 @@ export class ServiceIndex {
 
 function account(entry: ServiceEntry, instance: InstanceState, sign: 1 | -1): void {
   if (isServing(instance.status)) entry.healthy += sign;
+  entry.byStatus[instance.status] += sign;
   if (instance.critical) entry.critical += sign;
   if (instance.loadReported) {
     entry.loadSum += sign * instance.load;
@@ -109,5 +112,9 @@ function summarize(serviceName: string, entry: ServiceEntry): ServiceSummary {
     healthyCount: entry.healthy,
     criticalLoadCount: entry.critical,
     averageLoad: entry.loadCount === 0 ? 0 : entry.loadSum / entry.loadCount,
+    unknownCount: entry.byStatus.unknown,
+    degradedCount: entry.byStatus.degraded,
+    unhealthyCount: entry.byStatus.unhealthy,
+    drainingCount: entry.byStatus.draining,
   };
 }

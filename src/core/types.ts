@@ -33,6 +33,14 @@ export interface InstanceState {
    * without an Unregister. Holds the status to restore on its next heartbeat.
    */
   keepAliveLost?: { readonly restore: HealthStatus; readonly since: number };
+  /** The active health check (defaults applied), or undefined when the instance is not probed. */
+  healthCheck: HealthCheckSpec | undefined;
+  /** When the last probe result was recorded (undefined before the first). */
+  lastHealthCheck: number | undefined;
+  /** Moving average of passing probes' latency in ms (undefined before the first pass). */
+  latencyMs: number | undefined;
+  /** Share of passing probes over the retained history, 0 to 1 (0 before the first probe). */
+  uptime: number;
 }
 
 /** A read-only view of an instance, as handed out by queries and events. */
@@ -70,7 +78,47 @@ export interface RegisterInput {
   /** Undefined: the registry's default. */
   ttlMs: number | undefined;
   load: number | undefined;
+  /** Active probing as requested; undefined with a healthEndpoint means an HTTP GET of it with defaults. */
+  healthCheck?: HealthCheckInput | undefined;
 }
+
+/** How an instance is probed. */
+export type ProbeSpec =
+  | {
+      readonly t: "http";
+      readonly path: string;
+      /** Accepted status codes, inclusive (0 in a request: the default 200 to 399). */
+      readonly expectedStatusMin: number;
+      readonly expectedStatusMax: number;
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | { readonly t: "tcp" }
+  | { readonly t: "grpc"; readonly service: string };
+
+/** A validated health check with every default applied. */
+export interface HealthCheckSpec {
+  readonly probe: ProbeSpec;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** A passing probe slower than this counts as degraded; undefined: never. */
+  readonly degradedLatencyMs: number | undefined;
+}
+
+/** A health check as a request gives it: undefined or 0 takes the default. */
+export interface HealthCheckInput {
+  /** Undefined: an HTTP GET of the instance's healthEndpoint. */
+  probe: ProbeSpec | undefined;
+  intervalMs: number | undefined;
+  timeoutMs: number | undefined;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  degradedLatencyMs: number | undefined;
+}
+
+/** Validated Register input: the health check is resolved. */
+export type ValidRegisterInput = Omit<RegisterInput, "healthCheck"> & { healthCheck: HealthCheckSpec | undefined };
 
 /** Validated input of Heartbeat. */
 export interface HeartbeatInput {
@@ -89,4 +137,8 @@ export interface ServiceSummary {
   readonly criticalLoadCount: number;
   /** Mean load of the instances that reported one (0 when none did). */
   readonly averageLoad: number;
+  readonly unknownCount: number;
+  readonly degradedCount: number;
+  readonly unhealthyCount: number;
+  readonly drainingCount: number;
 }

@@ -1,9 +1,19 @@
 // Every input rule of the registry, in one place. Each rejection names the field
 // and the rule it broke, and nothing is changed when a rule fails.
 import { invalidArgument } from "./errors";
-import type { HealthStatus, HeartbeatInput, RegisterInput } from "./types";
+import type { HealthCheckInput, HealthCheckSpec, HealthStatus, HeartbeatInput, ProbeSpec, RegisterInput, ValidRegisterInput } from "./types";
 import {
+  DEFAULT_HEALTHY_THRESHOLD,
+  DEFAULT_UNHEALTHY_THRESHOLD,
+  HEALTH_PATH_MAX_LENGTH,
   HOST_MAX_LENGTH,
+  HTTP_PROBE_HEADER_VALUE_MAX_BYTES,
+  HTTP_PROBE_MAX_HEADERS,
+  MAX_HEALTH_CHECK_INTERVAL_MS,
+  MAX_HEALTH_CHECK_TIMEOUT_MS,
+  MAX_HEALTH_THRESHOLD,
+  MIN_HEALTH_CHECK_INTERVAL_MS,
+  MIN_HEALTH_CHECK_TIMEOUT_MS,
   INSTANCE_ID_MAX_LENGTH,
   MAX_DRAIN_MS,
   MAX_TTL_MS,
@@ -66,9 +76,10 @@ function validatePort(value: number): number {
   return value;
 }
 
-function validateHealthEndpoint(value: string): string {
-  if (value.length > 1024) throw invalidArgument("health_endpoint", "must be at most 1024 characters");
-  if (value.length > 0 && !value.startsWith("/")) throw invalidArgument("health_endpoint", "must be a path starting with '/'");
+function validateHealthEndpoint(value: string, field = "health_endpoint"): string {
+  if (value.length > HEALTH_PATH_MAX_LENGTH) throw invalidArgument(field, `must be at most ${HEALTH_PATH_MAX_LENGTH} characters`);
+  if (value.length > 0 && !value.startsWith("/")) throw invalidArgument(field, "must be a path starting with '/'");
+  if (/[\s#]/.test(value)) throw invalidArgument(field, "must not contain spaces or '#'");
   return value;
 }
 
@@ -99,16 +110,112 @@ function validateTtl(value: number | undefined): number | undefined {
   return value;
 }
 
-export function validateRegister(input: RegisterInput): RegisterInput {
+/** The server's defaults for what a health check leaves out. */
+export interface HealthCheckDefaults {
+  healthCheckIntervalMs: number;
+  healthCheckTimeoutMs: number;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RESERVED_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "upgrade", "te"]);
+
+/**
+ * Resolves a Register request's probing: its health_check with defaults applied,
+ * an HTTP GET of health_endpoint when only that is given, or none.
+ */
+export function validateHealthCheck(
+  check: HealthCheckInput | undefined,
+  healthEndpoint: string,
+  defaults: HealthCheckDefaults,
+): HealthCheckSpec | undefined {
+  if (check === undefined) {
+    if (healthEndpoint === "") return undefined;
+    check = { probe: undefined, intervalMs: undefined, timeoutMs: undefined, healthyThreshold: 0, unhealthyThreshold: 0, degradedLatencyMs: undefined };
+  }
+  const probe = validateProbe(check.probe, healthEndpoint);
+  const intervalMs = check.intervalMs ?? defaults.healthCheckIntervalMs;
+  if (!Number.isFinite(intervalMs) || intervalMs < MIN_HEALTH_CHECK_INTERVAL_MS || intervalMs > MAX_HEALTH_CHECK_INTERVAL_MS) {
+    throw invalidArgument("health_check.interval", "must be from 1s to 1h");
+  }
+  // A probe never outlives its interval, so probes of one instance cannot overlap.
+  const timeoutMs = check.timeoutMs ?? Math.min(defaults.healthCheckTimeoutMs, intervalMs);
+  if (!Number.isFinite(timeoutMs) || timeoutMs < MIN_HEALTH_CHECK_TIMEOUT_MS || timeoutMs > MAX_HEALTH_CHECK_TIMEOUT_MS) {
+    throw invalidArgument("health_check.timeout", "must be from 1ms to 60s");
+  }
+  if (timeoutMs > intervalMs) throw invalidArgument("health_check.timeout", "must not exceed the interval");
+  const degradedLatencyMs = check.degradedLatencyMs;
+  if (degradedLatencyMs !== undefined && (!Number.isFinite(degradedLatencyMs) || degradedLatencyMs <= 0 || degradedLatencyMs >= timeoutMs)) {
+    throw invalidArgument("health_check.degraded_latency", "must be more than 0 and shorter than the timeout");
+  }
+  return {
+    probe,
+    intervalMs,
+    timeoutMs,
+    healthyThreshold: validateThreshold(check.healthyThreshold, DEFAULT_HEALTHY_THRESHOLD, "health_check.healthy_threshold"),
+    unhealthyThreshold: validateThreshold(check.unhealthyThreshold, DEFAULT_UNHEALTHY_THRESHOLD, "health_check.unhealthy_threshold"),
+    degradedLatencyMs,
+  };
+}
+
+function validateProbe(probe: ProbeSpec | undefined, healthEndpoint: string): ProbeSpec {
+  if (probe === undefined) {
+    if (healthEndpoint === "") throw invalidArgument("health_check", "needs one of http, tcp or grpc (or a health_endpoint to GET)");
+    probe = { t: "http", path: healthEndpoint, expectedStatusMin: 0, expectedStatusMax: 0, headers: {} };
+  }
+  switch (probe.t) {
+    case "tcp":
+      return { t: "tcp" };
+    case "grpc":
+      if (probe.service.length > 255) throw invalidArgument("health_check.grpc.service", "must be at most 255 characters");
+      return { t: "grpc", service: probe.service };
+    case "http": {
+      const path = validateHealthEndpoint(probe.path || healthEndpoint, "health_check.http.path");
+      if (path === "") throw invalidArgument("health_check.http.path", "is required (or give a health_endpoint)");
+      const min = probe.expectedStatusMin === 0 ? 200 : probe.expectedStatusMin;
+      const max = probe.expectedStatusMax === 0 ? Math.max(399, min) : probe.expectedStatusMax;
+      if (!Number.isInteger(min) || min < 100 || min > 599) throw invalidArgument("health_check.http.expected_status_min", "must be from 100 to 599");
+      if (!Number.isInteger(max) || max < min || max > 599) {
+        throw invalidArgument("health_check.http.expected_status_max", "must be from expected_status_min to 599");
+      }
+      return { t: "http", path, expectedStatusMin: min, expectedStatusMax: max, headers: validateProbeHeaders(probe.headers) };
+    }
+  }
+}
+
+function validateProbeHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const names = Object.keys(headers);
+  if (names.length > HTTP_PROBE_MAX_HEADERS) throw invalidArgument("health_check.http.headers", `must have at most ${HTTP_PROBE_MAX_HEADERS} entries`);
+  for (const name of names) {
+    const field = `health_check.http.headers[${JSON.stringify(name)}]`;
+    if (!HEADER_NAME.test(name)) throw invalidArgument(field, "name must be an HTTP token");
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw invalidArgument(field, "is set by the prober and may not be given");
+    const value = headers[name] ?? "";
+    if (/[\r\n\0]/.test(value)) throw invalidArgument(field, "value must not contain CR, LF or NUL");
+    if (utf8Length(value) > HTTP_PROBE_HEADER_VALUE_MAX_BYTES) {
+      throw invalidArgument(field, `value must be at most ${HTTP_PROBE_HEADER_VALUE_MAX_BYTES} bytes`);
+    }
+  }
+  return { ...headers };
+}
+
+function validateThreshold(value: number, fallback: number, field: string): number {
+  if (value === 0) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_HEALTH_THRESHOLD) throw invalidArgument(field, `must be from 1 to ${MAX_HEALTH_THRESHOLD}`);
+  return value;
+}
+
+export function validateRegister(input: RegisterInput, defaults: HealthCheckDefaults): ValidRegisterInput {
+  const healthEndpoint = validateHealthEndpoint(input.healthEndpoint);
   return {
     serviceName: validateServiceName(input.serviceName),
     instanceId: validateInstanceId(input.instanceId, false),
     host: validateHost(input.host),
     port: validatePort(input.port),
-    healthEndpoint: validateHealthEndpoint(input.healthEndpoint),
+    healthEndpoint,
     metadata: validateMetadata(input.metadata),
     ttlMs: validateTtl(input.ttlMs),
     load: validateLoad(input.load),
+    healthCheck: validateHealthCheck(input.healthCheck, healthEndpoint, defaults),
   };
 }
 

@@ -16,6 +16,8 @@ import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } 
 import { Registry } from "../core/registry";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
+import { createProber, type Prober } from "../health/prober";
+import type { Scheduler } from "../health/scheduler";
 import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "./auth";
 import { createDiscoveryHandlers } from "./discovery-service";
@@ -48,6 +50,12 @@ export interface ServerOptions {
   /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
   http2PingIntervalMs?: number;
   http2PingTimeoutMs?: number;
+  /** Active health probes (default on); off leaves checks declared but never run. */
+  probing?: boolean;
+  /** Probes in flight at most (HEALTH_CHECK_CONCURRENCY). */
+  probeConcurrency?: number;
+  /** Timers of probe schedules; tests pass one they fire by hand. */
+  probeScheduler?: Scheduler;
   /** Serves HTTP/1.1 requests that are neither RPCs nor the operator pages; 404 when absent. */
   httpFallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   /** Where the metrics live (default: a fresh prom-client Registry per server, never the global one). */
@@ -62,6 +70,8 @@ export interface DiscoveryServer {
   readonly registry: Registry;
   readonly hub: WatchHub;
   readonly metrics: Metrics;
+  /** The health prober (undefined when probing is off). */
+  readonly prober: Prober | undefined;
   /** Aborts when shutdown begins. */
   readonly shutdownSignal: AbortSignal;
   /** Graceful shutdown: NOT_SERVING, stop accepting, end watches with UNAVAILABLE, close. */
@@ -96,6 +106,17 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
   const metrics = createMetrics({ register: metricsRegistry, registry, hub });
 
+  const prober =
+    options.probing === false
+      ? undefined
+      : createProber({
+          registry,
+          logger: logger.child({ module: "prober" }),
+          concurrency: options.probeConcurrency,
+          scheduler: options.probeScheduler,
+          signal: lifetime.signal,
+        });
+
   const rpcLogger = logger.child({ module: "rpc" });
   // Errors get their wire code first, so the observer counts the code clients see.
   const serve = <S extends DescService>(service: S, handlers: Handlers<S>) =>
@@ -108,6 +129,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       authorize: createAuthorizer(options.secret),
       onHeartbeat: metrics.heartbeat,
       logger: logger.child({ module: "keep-alive" }),
+      prober,
     }),
   );
   const health = serve(Health, createHealthHandlers(board));
@@ -169,7 +191,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   };
 
   logger.info({ host: address.address, port: address.port }, "discovery server listening");
-  return { host: address.address, port: address.port, registry, hub, metrics, shutdownSignal: lifetime.signal, close };
+  return { host: address.address, port: address.port, registry, hub, metrics, prober, shutdownSignal: lifetime.signal, close };
 }
 
 function listen(server: import("node:net").Server, host: string, port: number): Promise<void> {

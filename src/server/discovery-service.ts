@@ -11,6 +11,7 @@ import {
   type WatchEvent,
 } from "../../gen/discovery/v1/discovery_pb";
 import type { Registry } from "../core/registry";
+import type { Prober } from "../health/prober";
 import { isServing } from "../core/types";
 import { validateServiceName } from "../core/validate";
 import type { Logger } from "pino";
@@ -20,7 +21,9 @@ import type { CallContext, Handlers } from "./handlers";
 import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
 import { PUSH, type PushSource } from "./push-source";
+import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
+import { DiscoveryError } from "../core/errors";
 
 export interface DiscoveryServiceOptions {
   registry: Registry;
@@ -30,6 +33,8 @@ export interface DiscoveryServiceOptions {
   /** Called for every renewed lease (metrics); keep it cheap, it runs per heartbeat. */
   onHeartbeat?: () => void;
   logger?: Logger;
+  /** Runs CheckNow; without one, CheckNow answers UNAVAILABLE. */
+  prober?: Prober;
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
@@ -49,6 +54,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         metadata: request.metadata,
         ttlMs: request.ttl === undefined ? undefined : durationToMs(request.ttl),
         load: request.loadPercentage,
+        healthCheck: healthCheckFromProto(request.healthCheck),
       });
       const answer: RegisterResponse = {
         $typeName: "discovery.v1.RegisterResponse",
@@ -106,6 +112,21 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         services: registry.summaries().map(summaryToProto),
         revision: BigInt(registry.revision),
       });
+    },
+
+    async checkNow(request, context) {
+      if (options.prober === undefined) throw new DiscoveryError("unavailable", "health probing is off on this server");
+      const { result, instance } = await options.prober.checkNow(request.serviceName, request.instanceId, { signal: context.signal });
+      return { result: probeResultToProto(result), instance: instanceToProto(instance) };
+    },
+
+    getHealthHistory(request) {
+      const history = registry.healthHistory(request.serviceName, request.instanceId);
+      return {
+        results: history.results.map(probeResultToProto),
+        latencyAverage: history.latencyAverageMs === undefined ? undefined : durationFromMs(history.latencyAverageMs),
+        uptime: history.uptime,
+      };
     },
 
     watch(request, context) {

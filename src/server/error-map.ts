@@ -6,6 +6,7 @@ import { DiscoveryError, type DiscoveryErrorReason } from "../core/errors";
 const CODE_OF: Record<DiscoveryErrorReason, Code> = {
   "invalid-argument": Code.InvalidArgument,
   "not-found": Code.NotFound,
+  "failed-precondition": Code.FailedPrecondition,
   "resource-exhausted": Code.ResourceExhausted,
   unauthenticated: Code.Unauthenticated,
   unavailable: Code.Unavailable,

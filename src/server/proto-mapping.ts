@@ -14,6 +14,7 @@ import {
 import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../core/types";
 import type { WatchItem } from "../watch/subscription";
 import { markShared } from "../grpc/wire-cache";
+import { healthCheckToProto } from "./health-check-mapping";
 
 const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {
   unknown: HealthStatus.UNKNOWN,
@@ -57,8 +58,11 @@ export function statusFromProto(status: HealthStatus): DomainStatus {
 // are plain objects, the compiler checks every field, and create()'s reflective
 // initialisation (measurable on the heartbeat path) is skipped.
 
+/** A Duration from milliseconds, fractions (probe latencies) kept to the nanosecond. */
 export function durationFromMs(ms: number): Duration {
-  return { $typeName: "google.protobuf.Duration", seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1_000_000));
+  return { $typeName: "google.protobuf.Duration", seconds: BigInt(seconds), nanos };
 }
 
 // Leases repeat a handful of lengths: share their (never mutated) Duration messages.
@@ -100,7 +104,10 @@ export function instanceToProto(instance: InstanceView): Instance {
     registeredAt: timestamp(instance.registeredAt),
     lastHeartbeat: timestamp(instance.lastHeartbeat),
     ttl: leaseDuration(instance.ttlMs),
-    uptime: 0,
+    healthCheck: instance.healthCheck === undefined ? undefined : healthCheckToProto(instance.healthCheck),
+    lastHealthCheck: instance.lastHealthCheck === undefined ? undefined : timestamp(instance.lastHealthCheck),
+    latency: instance.latencyMs === undefined ? undefined : durationFromMs(instance.latencyMs),
+    uptime: instance.uptime,
   };
 }
 

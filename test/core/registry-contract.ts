@@ -268,9 +268,19 @@ export function describeRegistryContract(name: string, factory: RegistryFactory)
         registry.register(input({ serviceName: "orders", instanceId: "o" }));
         registry.heartbeat({ serviceName: "users", instanceId: "c", load: undefined, status: "unhealthy" });
         const [orders, users] = registry.summaries();
-        expect(orders).toEqual({ serviceName: "orders", instanceCount: 1, healthyCount: 1, criticalLoadCount: 0, averageLoad: 0 });
+        expect(orders).toEqual({
+          serviceName: "orders",
+          instanceCount: 1,
+          healthyCount: 1,
+          criticalLoadCount: 0,
+          averageLoad: 0,
+          unknownCount: 0,
+          degradedCount: 0,
+          unhealthyCount: 0,
+        });
         expect(users?.instanceCount).toBe(3);
         expect(users?.healthyCount).toBe(2);
+        expect(users?.unhealthyCount).toBe(1);
         expect(users?.criticalLoadCount).toBe(1);
         expect(users?.averageLoad).toBeCloseTo(0.55);
       });

@@ -33,13 +33,13 @@ describe("DiscoveryService over gRPC (grpc-js client)", () => {
   }
 
   test("Register returns the instance and a heartbeat interval of a third of the TTL", async () => {
-    const response = await register({ ttl: { seconds: 12n }, metadata: { zone: "eu-1" }, healthEndpoint: "/health", loadPercentage: 0.25 });
+    const response = await register({ ttl: { seconds: 12n }, metadata: { zone: "eu-1" }, loadPercentage: 0.25 });
     expect(response.instance).toMatchObject({
       serviceName: "users",
       instanceId: "u1",
       host: "10.0.0.1",
       port: 8080,
-      healthEndpoint: "/health",
+      healthEndpoint: "",
       metadata: { zone: "eu-1" },
       status: HealthStatus.HEALTHY,
       loadPercentage: 0.25,

@@ -14,6 +14,9 @@ describe("loadConfig", () => {
       maxInstances: 100_000,
       maxWatchers: 10_000,
       http2KeepAliveMs: 30_000,
+      healthCheckIntervalMs: 30_000,
+      healthCheckTimeoutMs: 5_000,
+      probeConcurrency: 256,
       logLevel: "info",
     });
   });
@@ -34,6 +37,20 @@ describe("loadConfig", () => {
     });
     expect(config).toMatchObject({ port: 5000, host: "127.0.0.1", secret: "x", defaultTtlMs: 12_500, criticalLoadThreshold: 0.9 });
     expect(config).toMatchObject({ watchHistorySize: 50, watchQueueLimit: 20, maxInstances: 7, maxWatchers: 3, logLevel: "debug" });
+  });
+
+  test("reads the health check defaults and the probe concurrency", () => {
+    const config = loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: "10", HEALTH_CHECK_TIMEOUT_SECONDS: "0.5", HEALTH_CHECK_CONCURRENCY: "64" });
+    expect(config).toMatchObject({ healthCheckIntervalMs: 10_000, healthCheckTimeoutMs: 500, probeConcurrency: 64 });
+  });
+
+  test.each([
+    [{ HEALTH_CHECK_INTERVAL_SECONDS: "0.5" }, /HEALTH_CHECK_INTERVAL_SECONDS must be a number from 1 to 3600/],
+    [{ HEALTH_CHECK_TIMEOUT_SECONDS: "90" }, /HEALTH_CHECK_TIMEOUT_SECONDS must be a number from 0.001 to 60/],
+    [{ HEALTH_CHECK_INTERVAL_SECONDS: "2", HEALTH_CHECK_TIMEOUT_SECONDS: "3" }, /must not exceed HEALTH_CHECK_INTERVAL_SECONDS/],
+    [{ HEALTH_CHECK_CONCURRENCY: "0" }, /HEALTH_CHECK_CONCURRENCY must be a number from 1/],
+  ])("rejects bad probe settings %p", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   test.each([

@@ -1,0 +1,88 @@
+// Active health checks between domain and protobuf: the HealthCheck a request
+// gives, the resolved check an Instance shows, and probe results.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  HealthCheckResultSchema,
+  HealthCheckSchema,
+  ProbeOutcome,
+  type HealthCheck,
+  type HealthCheckResult,
+} from "../../gen/discovery/v1/discovery_pb";
+import type { ProbeOutcome as DomainOutcome, ProbeResult } from "../core/health-state";
+import type { HealthCheckInput, HealthCheckSpec } from "../core/types";
+import { durationFromMs, durationToMs } from "./proto-mapping";
+
+const OUTCOME_TO_PROTO: Record<DomainOutcome, ProbeOutcome> = {
+  pass: ProbeOutcome.PASS,
+  degraded: ProbeOutcome.DEGRADED,
+  fail: ProbeOutcome.FAIL,
+};
+
+/** A request's HealthCheck as the core's input (validation happens in the core). */
+export function healthCheckFromProto(check: HealthCheck | undefined): HealthCheckInput | undefined {
+  if (check === undefined) return undefined;
+  const ms = (d: HealthCheck["interval"]) => (d === undefined ? undefined : durationToMs(d));
+  let probe: HealthCheckInput["probe"];
+  switch (check.probe.case) {
+    case "http": {
+      const http = check.probe.value;
+      probe = {
+        t: "http",
+        path: http.path,
+        expectedStatusMin: http.expectedStatusMin,
+        expectedStatusMax: http.expectedStatusMax,
+        headers: { ...http.headers },
+      };
+      break;
+    }
+    case "tcp":
+      probe = { t: "tcp" };
+      break;
+    case "grpc":
+      probe = { t: "grpc", service: check.probe.value.service };
+      break;
+    default:
+      probe = undefined;
+  }
+  return {
+    probe,
+    intervalMs: ms(check.interval),
+    timeoutMs: ms(check.timeout),
+    healthyThreshold: check.healthyThreshold,
+    unhealthyThreshold: check.unhealthyThreshold,
+    degradedLatencyMs: ms(check.degradedLatency),
+  };
+}
+
+/** The resolved check, defaults included, as Instance.health_check shows it. */
+export function healthCheckToProto(spec: HealthCheckSpec): HealthCheck {
+  const p = spec.probe;
+  const probe: HealthCheck["probe"] =
+    p.t === "http"
+      ? {
+          case: "http",
+          value: { $typeName: "discovery.v1.HttpProbe", path: p.path, expectedStatusMin: p.expectedStatusMin, expectedStatusMax: p.expectedStatusMax, headers: { ...p.headers } },
+        }
+      : p.t === "tcp"
+        ? { case: "tcp", value: { $typeName: "discovery.v1.TcpProbe" } }
+        : { case: "grpc", value: { $typeName: "discovery.v1.GrpcProbe", service: p.service } };
+  return create(HealthCheckSchema, {
+    probe,
+    interval: durationFromMs(spec.intervalMs),
+    timeout: durationFromMs(spec.timeoutMs),
+    healthyThreshold: spec.healthyThreshold,
+    unhealthyThreshold: spec.unhealthyThreshold,
+    degradedLatency: spec.degradedLatencyMs === undefined ? undefined : durationFromMs(spec.degradedLatencyMs),
+  });
+}
+
+export function probeResultToProto(result: ProbeResult): HealthCheckResult {
+  return create(HealthCheckResultSchema, {
+    time: timestampFromMs(result.time),
+    outcome: OUTCOME_TO_PROTO[result.outcome],
+    latency: durationFromMs(result.latencyMs),
+    loadPercentage: result.load,
+    error: result.error,
+  });
+}
