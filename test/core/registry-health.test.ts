@@ -1,0 +1,150 @@
+// The registry's side of active health checks, with a manual clock: checks
+// resolved and validated at Register, statuses moved by recorded probes, leases
+// renewed by passing ones, probe loads feeding critical-load detection.
+import { DiscoveryError } from "../../src/core/errors";
+import { Registry } from "../../src/core/registry";
+import type { HealthCheckInput, RegistryEvent } from "../../src/core/types";
+import { ManualClock } from "../helpers/manual-clock";
+import { input } from "./registry-contract";
+
+const check = (overrides: Partial<HealthCheckInput> = {}): HealthCheckInput => ({
+  probe: { t: "tcp" },
+  intervalMs: undefined,
+  timeoutMs: undefined,
+  healthyThreshold: 0,
+  unhealthyThreshold: 0,
+  degradedLatencyMs: undefined,
+  ...overrides,
+});
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof DiscoveryError) return `${error.reason}: ${error.message}`;
+    throw error;
+  }
+  return "no error";
+}
+
+describe("registry with active health checks", () => {
+  let clock: ManualClock;
+  let registry: Registry;
+  let events: RegistryEvent[];
+  beforeEach(() => {
+    clock = new ManualClock();
+    registry = new Registry({ clock, newInstanceId: () => "x", baseRevision: 1, limits: { healthCheckIntervalMs: 30_000, healthCheckTimeoutMs: 5_000 } });
+    events = [];
+    registry.onEvent((e) => events.push(e));
+  });
+  const probe = (ok: boolean, extra: Record<string, unknown> = {}) =>
+    registry.recordProbe("users", "u1", ok ? { ok: true, latencyMs: 3, ...extra } : { ok: false, latencyMs: 3, error: "connection refused" });
+
+  test("health_endpoint alone means an HTTP GET of it with the server's defaults", () => {
+    const { instance } = registry.register(input({ healthEndpoint: "/healthz" }));
+    expect(instance.status).toBe("unknown");
+    expect(instance.healthCheck).toEqual({
+      probe: { t: "http", path: "/healthz", expectedStatusMin: 200, expectedStatusMax: 399, headers: {} },
+      intervalMs: 30_000,
+      timeoutMs: 5_000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      degradedLatencyMs: undefined,
+    });
+  });
+
+  test("an instance without a check starts healthy and has no history", () => {
+    expect(registry.register(input()).instance.status).toBe("healthy");
+    expect(registry.healthHistory("users", "u1")).toEqual({ results: [], latencyAverageMs: undefined, uptime: 0 });
+    expect(messageOf(() => probe(true))).toMatch(/^failed-precondition: .*has no health check/);
+  });
+
+  test.each([
+    [check({ probe: undefined }), "health_check: needs one of http, tcp or grpc"],
+    [check({ intervalMs: 500 }), "health_check.interval: must be from 1s to 1h"],
+    [check({ intervalMs: 2_000, timeoutMs: 3_000 }), "health_check.timeout: must not exceed the interval"],
+    [check({ timeoutMs: 0 }), "health_check.timeout: must be from 1ms to 60s"],
+    [check({ healthyThreshold: 101 }), "health_check.healthy_threshold: must be from 1 to 100"],
+    [check({ unhealthyThreshold: 1.5 }), "health_check.unhealthy_threshold: must be from 1 to 100"],
+    [check({ degradedLatencyMs: 5_000 }), "health_check.degraded_latency: must be more than 0 and shorter than the timeout"],
+    [check({ probe: { t: "http", path: "health", expectedStatusMin: 0, expectedStatusMax: 0, headers: {} } }), "health_check.http.path: must be a path starting with '/'"],
+    [check({ probe: { t: "http", path: "", expectedStatusMin: 0, expectedStatusMax: 0, headers: {} } }), "health_check.http.path: is required"],
+    [check({ probe: { t: "http", path: "/h", expectedStatusMin: 300, expectedStatusMax: 200, headers: {} } }), "health_check.http.expected_status_max: must be from expected_status_min to 599"],
+    [check({ probe: { t: "http", path: "/h", expectedStatusMin: 0, expectedStatusMax: 0, headers: { "bad name": "x" } } }), 'health_check.http.headers["bad name"]: name must be an HTTP token'],
+    [check({ probe: { t: "http", path: "/h", expectedStatusMin: 0, expectedStatusMax: 0, headers: { host: "x" } } }), 'health_check.http.headers["host"]: is set by the prober'],
+    [check({ probe: { t: "http", path: "/h", expectedStatusMin: 0, expectedStatusMax: 0, headers: { x: "a\r\nb" } } }), 'health_check.http.headers["x"]: value must not contain CR, LF or NUL'],
+  ])("a bad health check is refused with its field named, and nothing is registered (%#)", (healthCheck, message) => {
+    expect(messageOf(() => registry.register(input({ healthCheck })))).toContain(`invalid-argument: ${message}`);
+    expect(registry.instanceCount).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  test("an interval shorter than the default timeout shortens the timeout to the interval", () => {
+    const { instance } = registry.register(input({ healthCheck: check({ intervalMs: 2_000 }) }));
+    expect(instance.healthCheck).toMatchObject({ intervalMs: 2_000, timeoutMs: 2_000 });
+  });
+
+  test("probes move the status with HEALTH_CHANGED events and fill last check, latency and uptime", () => {
+    registry.register(input({ healthCheck: check() }));
+    probe(true);
+    expect(registry.get("users", "u1")).toMatchObject({ status: "unknown", lastHealthCheck: clock.now(), latencyMs: 3, uptime: 1 });
+    probe(true);
+    probe(false);
+    probe(false);
+    probe(false);
+    const changes = events.filter((e) => e.type === "health-changed").map((e) => `${e.previousStatus}->${e.instance.status}`);
+    expect(changes).toEqual(["unknown->healthy", "healthy->unhealthy"]);
+    expect(registry.get("users", "u1")?.uptime).toBeCloseTo(0.4);
+    expect(registry.summaryOf("users")).toMatchObject({ healthyCount: 0, unhealthyCount: 1, unknownCount: 0 });
+  });
+
+  test("a passing probe renews the lease; a failing one does not", () => {
+    registry.register(input({ ttlMs: 10_000, healthCheck: check() }));
+    clock.advance(9_000);
+    probe(true);
+    clock.advance(9_000);
+    expect(registry.expireDue()).toBe(0);
+    probe(false);
+    clock.advance(1_001);
+    expect(registry.expireDue()).toBe(1);
+    expect(events.at(-1)?.type).toBe("expired");
+  });
+
+  test("a load in a probe answer feeds critical-load detection like a heartbeat's", () => {
+    registry.register(input({ healthCheck: check() }));
+    probe(true, { load: 0.9 });
+    expect(registry.get("users", "u1")).toMatchObject({ load: 0.9, critical: true });
+    expect(events.map((e) => e.type)).toContain("load-critical");
+  });
+
+  test("with a check, a self-reported UNHEALTHY wins over passing probes until it reports HEALTHY", () => {
+    registry.register(input({ healthCheck: check() }));
+    probe(true);
+    probe(true);
+    registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "unhealthy" });
+    probe(true);
+    expect(registry.get("users", "u1")?.status).toBe("unhealthy");
+    registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "healthy" });
+    expect(registry.get("users", "u1")?.status).toBe("healthy");
+  });
+
+  test("a self-reported HEALTHY does not make an instance with too few passing probes healthy", () => {
+    registry.register(input({ healthCheck: check() }));
+    registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "healthy" });
+    expect(registry.get("users", "u1")?.status).toBe("unknown");
+  });
+
+  test("re-registering with another check starts its history over and keeps the status; dropping the check makes it healthy", () => {
+    registry.register(input({ healthCheck: check() }));
+    probe(true);
+    probe(true);
+    registry.register(input({ healthCheck: check({ intervalMs: 10_000 }) }));
+    expect(registry.get("users", "u1")).toMatchObject({ status: "healthy", uptime: 0, lastHealthCheck: undefined });
+    expect(registry.healthHistory("users", "u1").results).toEqual([]);
+    probe(false);
+    probe(false);
+    probe(false);
+    registry.register(input());
+    expect(registry.get("users", "u1")).toMatchObject({ status: "healthy", healthCheck: undefined });
+  });
+});
