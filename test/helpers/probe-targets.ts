@@ -21,6 +21,18 @@ export interface HttpAnswer {
   delayMs: number;
 }
 
+/** Counts requests in flight over several targets. */
+export class InFlightMeter {
+  current = 0;
+  max = 0;
+  enter(): void {
+    this.max = Math.max(this.max, ++this.current);
+  }
+  leave(): void {
+    this.current--;
+  }
+}
+
 export class HttpTarget {
   answer: HttpAnswer = { status: 200, body: "", contentType: "text/plain", delayMs: 0 };
   requests = 0;
@@ -34,12 +46,13 @@ export class HttpTarget {
   private constructor(
     readonly server: http.Server,
     readonly port: number,
+    private readonly meter: InFlightMeter,
   ) {}
 
-  static async start(): Promise<HttpTarget> {
+  static async start(meter = new InFlightMeter()): Promise<HttpTarget> {
     const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const target = new HttpTarget(server, (server.address() as AddressInfo).port);
+    const target = new HttpTarget(server, (server.address() as AddressInfo).port, meter);
     server.on("connection", () => target.connections++);
     server.on("request", (request, response) => target.handle(request, response));
     return target;
@@ -61,11 +74,13 @@ export class HttpTarget {
     this.headers.push(request.headers);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.meter.enter();
     const { status, body, contentType, delayMs } = this.answer;
     let finished = false;
     const timer = setTimeout(() => {
       finished = true;
       this.inFlight--;
+      this.meter.leave();
       response.writeHead(status, { "content-type": contentType });
       response.end(body);
     }, delayMs);
@@ -73,6 +88,7 @@ export class HttpTarget {
       if (finished) return;
       clearTimeout(timer);
       this.inFlight--;
+      this.meter.leave();
       this.aborted++;
     });
   }
