@@ -7,9 +7,10 @@ import { unaryLadder } from "./scenarios/unary-ladder";
 import { watchFanout } from "./scenarios/watch-fanout";
 import { registryScale } from "./scenarios/registry-scale";
 import { versusEtcd } from "./scenarios/vs-etcd";
+import { probing } from "./scenarios/probing";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

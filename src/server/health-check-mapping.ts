@@ -55,8 +55,21 @@ export function healthCheckFromProto(check: HealthCheck | undefined): HealthChec
   };
 }
 
+// Specs are immutable and shared by every view of an instance: convert each once
+// (a heartbeat answer carries the instance, check included).
+const checkCache = new WeakMap<HealthCheckSpec, HealthCheck>();
+
 /** The resolved check, defaults included, as Instance.health_check shows it. */
 export function healthCheckToProto(spec: HealthCheckSpec): HealthCheck {
+  let message = checkCache.get(spec);
+  if (message === undefined) {
+    message = buildHealthCheck(spec);
+    checkCache.set(spec, message);
+  }
+  return message;
+}
+
+function buildHealthCheck(spec: HealthCheckSpec): HealthCheck {
   const p = spec.probe;
   const probe: HealthCheck["probe"] =
     p.t === "http"
