@@ -100,6 +100,7 @@ export function checkNowError(error: unknown): string {
     case Code.Unimplemented:
       return "Health checks are not available on this server (CheckNow is unimplemented).";
     case Code.NotFound:
+    case Code.FailedPrecondition:
       return `Nothing to check: ${e.rawMessage || "the instance has no health check or is gone"}.`;
     case Code.Unavailable:
       return "The registry cannot be reached.";

@@ -29,6 +29,8 @@ export interface ProberOptions {
   random?: () => number;
   /** Stops every schedule and closes every connection. */
   signal: AbortSignal;
+  /** Told of every recorded probe (metrics); keep it cheap. */
+  onProbe?: (outcome: ProbeResult["outcome"], seconds: number) => void;
 }
 
 export interface CheckOutcome {
@@ -116,7 +118,9 @@ export function createProber(options: ProberOptions): Prober {
     completed++;
     if (target.stopped.signal.aborted) throw gone(target);
     if (!observation.ok) logger.debug({ service: target.serviceName, instance: target.instanceId, error: observation.error }, "probe failed");
-    return registry.recordProbe(target.serviceName, target.instanceId, observation);
+    const outcome = registry.recordProbe(target.serviceName, target.instanceId, observation);
+    options.onProbe?.(outcome.result.outcome, outcome.result.latencyMs / 1000);
+    return outcome;
   };
 
   /** Never two probes of one instance at a time: a second request joins the first. */

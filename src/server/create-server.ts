@@ -115,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           concurrency: options.probeConcurrency,
           scheduler: options.probeScheduler,
           signal: lifetime.signal,
+          onProbe: metrics.observeProbe,
         });
 
   const rpcLogger = logger.child({ module: "rpc" });

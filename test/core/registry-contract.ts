@@ -277,6 +277,7 @@ export function describeRegistryContract(name: string, factory: RegistryFactory)
           unknownCount: 0,
           degradedCount: 0,
           unhealthyCount: 0,
+          drainingCount: 0,
         });
         expect(users?.instanceCount).toBe(3);
         expect(users?.healthyCount).toBe(2);

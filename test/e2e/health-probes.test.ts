@@ -217,6 +217,9 @@ describe("active health checks over gRPC", () => {
     expect(instance?.uptime).toBeCloseTo(2 / 3);
     expect(instance?.lastHealthCheck?.seconds).toBe(BigInt(Math.floor(clock.now() / 1000)));
     expect(instance?.latency).toBeDefined();
+    const metrics = await server.metrics.register.metrics();
+    expect(metrics).toMatch(/discovery_probes_total\{outcome="pass"\} 2/);
+    expect(metrics).toMatch(/discovery_probes_total\{outcome="fail"\} 1/);
   });
 
   test("ListServices counts the instances in each status", async () => {
