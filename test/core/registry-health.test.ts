@@ -128,6 +128,31 @@ describe("registry with active health checks", () => {
     expect(registry.get("users", "u1")?.status).toBe("healthy");
   });
 
+  test("a draining instance keeps its status and drain deadline while probes are still recorded; ListServices counts it", () => {
+    registry.register(input({ ttlMs: 60_000, healthCheck: check() }));
+    probe(true);
+    probe(true);
+    registry.unregister("users", "u1", 5_000);
+    probe(true);
+    probe(false);
+    expect(registry.get("users", "u1")?.status).toBe("draining");
+    expect(registry.healthHistory("users", "u1").results).toHaveLength(4);
+    expect(registry.summaryOf("users")).toMatchObject({ drainingCount: 1, healthyCount: 0 });
+    clock.advance(5_001);
+    expect(registry.expireDue()).toBe(1);
+    expect(events.at(-1)?.type).toBe("unregistered");
+  });
+
+  test("a probe is a fresher verdict than a lost keep-alive stream", () => {
+    registry.register(input({ healthCheck: check() }));
+    probe(true);
+    probe(true);
+    registry.markKeepAliveLost("users", "u1");
+    expect(registry.get("users", "u1")?.status).toBe("unhealthy");
+    probe(true);
+    expect(registry.get("users", "u1")).toMatchObject({ status: "healthy", keepAliveLost: undefined });
+  });
+
   test("a self-reported HEALTHY does not make an instance with too few passing probes healthy", () => {
     registry.register(input({ healthCheck: check() }));
     registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "healthy" });
