@@ -34,6 +34,12 @@ export interface RegistryOptions {
 
 export type RegistryListener = (event: RegistryEvent) => void;
 
+/**
+ * Identifies one KeepAlive stream to the registry: an opaque value the server
+ * makes per stream and compares by identity (the core knows nothing of streams).
+ */
+export type KeepAliveOwner = object;
+
 export interface RegisterResult {
   instance: InstanceView;
   created: boolean;
@@ -52,6 +58,8 @@ export class Registry {
   private readonly listeners = new Set<RegistryListener>();
   /** Probe state of the instances that have a health check. */
   private readonly trackers = new Map<InstanceState, HealthTracker>();
+  /** The stream that carried each instance's latest heartbeat, while that was a KeepAlive one. */
+  private readonly keepAliveOwners = new Map<InstanceState, KeepAliveOwner>();
 
   constructor(options: RegistryOptions) {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
@@ -104,6 +112,8 @@ export class Registry {
       if (checkChanged) this.resetCheck(existing, input.healthCheck);
     });
     this.leases.set(existing, now + ttlMs);
+    // The instance speaks for itself again: no earlier stream's break may mark it.
+    this.keepAliveOwners.delete(existing);
     if (changed) this.emit("updated", existing, now);
     // Registering again cancels a drain and lifts a lost keep-alive; with a check, the probes' verdict is the status to return to.
     const probed = this.trackers.get(existing)?.status;
@@ -115,11 +125,18 @@ export class Registry {
     return { instance: existing, created: false };
   }
 
-  /** Renews a lease, records the reported load and (optionally) a self-reported status. */
-  heartbeat(request: HeartbeatInput): InstanceView {
+  /**
+   * Renews a lease, records the reported load and (optionally) a self-reported
+   * status. `keepAliveOwner` is the KeepAlive stream the heartbeat came on
+   * (absent for a unary Heartbeat): it becomes the one stream whose break may
+   * mark the instance (see markKeepAliveLost).
+   */
+  heartbeat(request: HeartbeatInput, keepAliveOwner?: KeepAliveOwner): InstanceView {
     const input = validateHeartbeat(request);
     const instance = this.require(input.serviceName, input.instanceId);
     const now = this.clock.now();
+    if (keepAliveOwner !== undefined) this.keepAliveOwners.set(instance, keepAliveOwner);
+    else if (this.keepAliveOwners.size > 0) this.keepAliveOwners.delete(instance);
     const draining = instance.status === "draining";
     // A draining instance's lease is its drain deadline: heartbeats do not move it.
     if (!draining) this.leases.set(instance, now + instance.ttlMs);
@@ -166,16 +183,21 @@ export class Registry {
   // and expireDue reports a draining instance as unregistered, not expired.
   // A broken keep-alive stream marks its instances unhealthy at once but leaves
   // their leases running; the instance's next heartbeat (or Register) restores
-  // the status it had.
+  // the status it had. Only the stream that carried the latest heartbeat owns
+  // the instance: a client that reconnected on a new stream (or went unary, or
+  // registered again) must not be marked when its old stream breaks later.
 
   /**
-   * The keep-alive stream of an instance broke without an Unregister: it turns
-   * unhealthy now (health-changed) and keeps its lease. A draining, missing or
-   * already marked instance is left as it is. Returns the instance if marked.
+   * The keep-alive stream `owner` broke without an Unregister: if it still owns
+   * the instance, the instance turns unhealthy now (health-changed) and keeps
+   * its lease. A draining, missing, already marked or otherwise kept instance is
+   * left as it is. Returns the instance if marked.
    */
-  markKeepAliveLost(serviceName: string, instanceId: string): InstanceView | undefined {
+  markKeepAliveLost(serviceName: string, instanceId: string, owner: KeepAliveOwner): InstanceView | undefined {
     const instance = this.index.get(serviceName, instanceId);
-    if (instance === undefined || instance.status === "draining" || instance.keepAliveLost !== undefined) return undefined;
+    if (instance === undefined || this.keepAliveOwners.get(instance) !== owner) return undefined;
+    this.keepAliveOwners.delete(instance);
+    if (instance.status === "draining" || instance.keepAliveLost !== undefined) return undefined;
     const now = this.clock.now();
     const restore = instance.status;
     this.index.update(instance, () => (instance.keepAliveLost = { restore, since: now }));
@@ -363,6 +385,7 @@ export class Registry {
 
   private remove(instance: InstanceState): void {
     this.leases.delete(instance);
+    this.keepAliveOwners.delete(instance);
     this.index.remove(instance);
     this.trackers.delete(instance);
   }

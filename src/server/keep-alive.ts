@@ -4,7 +4,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../gen/discovery/v1/discovery_pb";
 import type { Logger } from "pino";
-import type { Registry } from "../core/registry";
+import type { KeepAliveOwner, Registry } from "../core/registry";
 import type { Authorizer } from "./auth";
 import type { CallContext } from "./handlers";
 import { instanceToProto, statusFromProto } from "./proto-mapping";
@@ -27,6 +27,8 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
   const onHeartbeat = options.onHeartbeat ?? (() => {});
   return async function* keepAlive(requests, context) {
     authorize(context);
+    // This stream, to the registry: its break marks only the instances it still keeps.
+    const owner: KeepAliveOwner = {};
     // The instances this stream kept alive: the ones to mark if it breaks.
     const kept = new Map<string, { serviceName: string; instanceId: string }>();
     // Set when the stream ends in a way that is not the peer vanishing: the
@@ -44,12 +46,13 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
         const request = next.value;
         let instance;
         try {
-          instance = registry.heartbeat({
+          const input = {
             serviceName: request.serviceName,
             instanceId: request.instanceId,
             load: request.loadPercentage,
             status: request.status === undefined ? undefined : statusFromProto(request.status),
-          });
+          };
+          instance = registry.heartbeat(input, owner);
         } catch (error) {
           orderly = true;
           throw error;
@@ -63,12 +66,12 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
       // The peer is gone: there is nobody to send an error to.
     } finally {
       // Also reached through return() when the transport cancels us at a yield.
-      if (!orderly) for (const { serviceName, instanceId } of kept.values()) markLost(serviceName, instanceId);
+      if (!orderly) for (const { serviceName, instanceId } of kept.values()) markLost(serviceName, instanceId, owner);
     }
   };
 
-  function markLost(serviceName: string, instanceId: string): void {
-    if (registry.markKeepAliveLost(serviceName, instanceId) !== undefined) {
+  function markLost(serviceName: string, instanceId: string, owner: KeepAliveOwner): void {
+    if (registry.markKeepAliveLost(serviceName, instanceId, owner) !== undefined) {
       logger?.info({ serviceName, instanceId }, "keep-alive stream broke: instance marked unhealthy");
     }
   }

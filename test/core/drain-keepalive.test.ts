@@ -69,9 +69,15 @@ describe("registry: draining and lost keep-alives", () => {
   });
 
   describe("lost keep-alive", () => {
+    // A KeepAlive stream, as the server names it to the registry.
+    const stream = {};
+    const streamBeat = (owner: object, instanceId = "u1") =>
+      registry.heartbeat({ serviceName: "users", instanceId, load: undefined }, owner);
+
     test("marks the instance unhealthy at once and keeps its lease running", () => {
       registry.register(input({ ttlMs: 10_000 }));
-      expect(registry.markKeepAliveLost("users", "u1")?.status).toBe("unhealthy");
+      streamBeat(stream);
+      expect(registry.markKeepAliveLost("users", "u1", stream)?.status).toBe("unhealthy");
       expect(healthyIds()).toEqual([]);
       expect(types()).toEqual(["registered", "healthy->unhealthy"]);
       clock.advance(9_999);
@@ -83,8 +89,8 @@ describe("registry: draining and lost keep-alives", () => {
 
     test("the next heartbeat restores the status it had, with health-changed", () => {
       registry.register(input());
-      registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "degraded" });
-      registry.markKeepAliveLost("users", "u1");
+      registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "degraded" }, stream);
+      registry.markKeepAliveLost("users", "u1", stream);
       registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined });
       expect(registry.get("users", "u1")?.status).toBe("degraded");
       expect(types()).toEqual(["registered", "healthy->degraded", "degraded->unhealthy", "unhealthy->degraded"]);
@@ -92,14 +98,16 @@ describe("registry: draining and lost keep-alives", () => {
 
     test("a heartbeat that reports a status restores that one instead", () => {
       registry.register(input());
-      registry.markKeepAliveLost("users", "u1");
+      streamBeat(stream);
+      registry.markKeepAliveLost("users", "u1", stream);
       registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined, status: "degraded" });
       expect(registry.get("users", "u1")?.status).toBe("degraded");
     });
 
     test("registering again restores it too", () => {
       registry.register(input());
-      registry.markKeepAliveLost("users", "u1");
+      streamBeat(stream);
+      registry.markKeepAliveLost("users", "u1", stream);
       registry.register(input());
       expect(registry.get("users", "u1")?.status).toBe("healthy");
     });
@@ -107,23 +115,61 @@ describe("registry: draining and lost keep-alives", () => {
     test("leaves draining, missing and already marked instances alone", () => {
       registry.register(input());
       registry.register(input({ instanceId: "u2" }));
+      streamBeat(stream);
+      streamBeat(stream, "u2");
       registry.unregister("users", "u2", 1_000);
-      expect(registry.markKeepAliveLost("users", "u2")).toBeUndefined();
-      expect(registry.markKeepAliveLost("users", "nope")).toBeUndefined();
-      registry.markKeepAliveLost("users", "u1");
+      expect(registry.markKeepAliveLost("users", "u2", stream)).toBeUndefined();
+      expect(registry.markKeepAliveLost("users", "nope", stream)).toBeUndefined();
+      registry.markKeepAliveLost("users", "u1", stream);
       const count = events.length;
-      expect(registry.markKeepAliveLost("users", "u1")).toBeUndefined();
+      expect(registry.markKeepAliveLost("users", "u1", stream)).toBeUndefined();
       expect(events.length).toBe(count);
       expect(registry.get("users", "u2")?.status).toBe("draining");
     });
 
     test("a status set by someone else (a probe) replaces the lost keep-alive's verdict", () => {
       registry.register(input());
-      registry.markKeepAliveLost("users", "u1");
+      streamBeat(stream);
+      registry.markKeepAliveLost("users", "u1", stream);
       registry.setStatus("users", "u1", "healthy");
       registry.setStatus("users", "u1", "unhealthy");
       registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined });
       expect(registry.get("users", "u1")?.status).toBe("unhealthy");
+    });
+
+    test("only the stream that carried the latest heartbeat can mark the instance: an older stream's break changes nothing", () => {
+      registry.register(input());
+      const older = {};
+      const newer = {};
+      streamBeat(older);
+      streamBeat(newer);
+      expect(registry.markKeepAliveLost("users", "u1", older)).toBeUndefined();
+      expect(registry.get("users", "u1")?.status).toBe("healthy");
+      expect(types()).toEqual(["registered"]);
+      expect(registry.markKeepAliveLost("users", "u1", newer)?.status).toBe("unhealthy");
+    });
+
+    test("a unary heartbeat, a Register or a removal ends a stream's ownership", () => {
+      registry.register(input());
+      streamBeat(stream);
+      registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined });
+      expect(registry.markKeepAliveLost("users", "u1", stream)).toBeUndefined();
+
+      streamBeat(stream);
+      registry.register(input());
+      expect(registry.markKeepAliveLost("users", "u1", stream)).toBeUndefined();
+
+      streamBeat(stream);
+      registry.unregister("users", "u1");
+      registry.register(input());
+      expect(registry.markKeepAliveLost("users", "u1", stream)).toBeUndefined();
+      expect(types()).toEqual(["registered", "unregistered", "registered"]);
+    });
+
+    test("a stream that never carried a heartbeat marks nothing", () => {
+      registry.register(input());
+      expect(registry.markKeepAliveLost("users", "u1", stream)).toBeUndefined();
+      expect(registry.get("users", "u1")?.status).toBe("healthy");
     });
   });
 });

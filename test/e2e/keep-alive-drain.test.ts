@@ -5,6 +5,7 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 import { DiscoveryService, HealthStatus, HeartbeatRequestSchema, type HeartbeatResponse } from "../../gen/discovery/v1/discovery_pb";
 import type { RegistryEvent } from "../../src/core/types";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
+import { parsePrometheus, valueOf } from "../helpers/prometheus-text";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { waitFor } from "../helpers/wait-for";
 
@@ -28,6 +29,11 @@ describe("KeepAlive and draining over the wire", () => {
     await server.close();
   });
 
+  /** KeepAlive calls the server saw end with `code` (its metrics count a call once it has fully ended). */
+  const keepAliveEnds = async (code: string) => {
+    const samples = parsePrometheus(await (await fetch(`${server.baseUrl}/metrics`)).text());
+    return valueOf(samples, "discovery_rpc_total", { method: "discovery.v1.DiscoveryService/KeepAlive", code }) ?? 0;
+  };
   const heartbeat = (fields: Record<string, unknown> = {}) =>
     create(HeartbeatRequestSchema, { serviceName: "users", instanceId: "u1", ...fields });
 
@@ -58,6 +64,45 @@ describe("KeepAlive and draining over the wire", () => {
     await client.unary(M.heartbeat, { serviceName: "users", instanceId: "u1" });
     expect(server.registry.get("users", "u1")?.status).toBe("healthy");
     expect(health()).toEqual(["healthy->unhealthy", "unhealthy->healthy"]);
+  });
+
+  test("a stale stream breaking after a newer one took over leaves the instance HEALTHY, with no HEALTH_CHANGED", async () => {
+    // The client lost its first stream's connection from its side and reconnected: the new stream heartbeats...
+    const stale = client.bidiStream(M.keepAlive);
+    const staleReader = new StreamReader<HeartbeatResponse>(stale);
+    stale.write(heartbeat());
+    await staleReader.next();
+    const fresh = client.bidiStream(M.keepAlive);
+    const freshReader = new StreamReader<HeartbeatResponse>(fresh);
+    fresh.write(heartbeat());
+    await freshReader.next();
+    // ...and only then does the registry see the old one break.
+    stale.cancel();
+    await waitFor(async () => (await keepAliveEnds("CANCELLED")) === 1, 2000, "the stale stream's end seen by the server");
+    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(health()).toEqual([]);
+
+    // The owner's break still counts.
+    fresh.cancel();
+    await waitFor(() => server.registry.get("users", "u1")?.status === "unhealthy", 2000, "unhealthy");
+    expect(health()).toEqual(["healthy->unhealthy"]);
+  });
+
+  test("after a unary Heartbeat or a Register, a KeepAlive stream's break no longer marks the instance", async () => {
+    for (const [i, takeOver] of [
+      () => client.unary(M.heartbeat, { serviceName: "users", instanceId: "u1" }),
+      () => client.unary(M.register, { serviceName: "users", instanceId: "u1", host: "10.0.0.1", port: 8080 }),
+    ].entries()) {
+      const stream = client.bidiStream(M.keepAlive);
+      const reader = new StreamReader<HeartbeatResponse>(stream);
+      stream.write(heartbeat());
+      await reader.next();
+      await takeOver();
+      stream.cancel();
+      await waitFor(async () => (await keepAliveEnds("CANCELLED")) === i + 1, 2000, "the stream's end seen by the server");
+    }
+    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(health()).toEqual([]);
   });
 
   test("a heartbeat for an unknown instance ends the stream with NOT_FOUND", async () => {
