@@ -33,7 +33,11 @@ export interface HealthyView {
   readonly synced: boolean;
   /** Resolves at the first complete snapshot. */
   ready(): Promise<void>;
-  /** Calls `listener` after each change of `instances`; returns the unsubscribe. */
+  /**
+   * Calls `listener` after each change of `instances`; returns the unsubscribe.
+   * A listener that throws changes nothing for the view or the other listeners:
+   * its error goes to the logger (and is dropped when there is none).
+   */
   onChange(listener: HealthyViewListener): () => void;
   /** Stops the Watch. */
   close(): void;
@@ -60,7 +64,15 @@ export function healthyView(service: string, options: HealthyViewOptions): Healt
     if (print === fingerprint) return;
     fingerprint = print;
     current = Object.freeze(next);
-    for (const listener of listeners) listener(current);
+    for (const listener of listeners) {
+      // The view belongs to every reader: one listener's bug must not end the
+      // Watch (its exception would reject run()) nor hide the change from the others.
+      try {
+        listener(current);
+      } catch (error) {
+        options.logger?.error({ err: error, service }, "healthy view listener threw");
+      }
+    }
   };
 
   const run = async () => {

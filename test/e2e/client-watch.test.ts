@@ -145,6 +145,33 @@ describe("client healthyView()", () => {
     }
   });
 
+  test("a listener that throws neither stops the view nor the other listeners; the error goes to the logger", async () => {
+    const logged: { message: string; err: unknown }[] = [];
+    const log = (object: object, message: string) => logged.push({ message, err: (object as { err?: unknown }).err });
+    const logger = { debug: log, info: log, warn: log, error: log };
+    const view = healthyView("users", { url: server.baseUrl, backoff: FAST, logger });
+    const thrown = new Error("listener bug");
+    const seenByThrower: string[][] = [];
+    const seenByOther: string[][] = [];
+    view.onChange((instances) => {
+      seenByThrower.push(ids(instances));
+      if (seenByThrower.length === 1) throw thrown;
+    });
+    view.onChange((instances) => seenByOther.push(ids(instances)));
+    try {
+      await view.ready();
+      server.registry.register(instance("a"));
+      await waitFor(() => seenByThrower.length === 1, 2000, "the first change");
+      server.registry.register(instance("b"));
+      await waitFor(() => ids(view.instances).join() === "a,b", 2000, "b seen after the listener threw");
+      expect(seenByThrower).toEqual([["a"], ["a", "b"]]);
+      expect(seenByOther).toEqual([["a"], ["a", "b"]]);
+      expect(logged).toEqual([{ message: "healthy view listener threw", err: thrown }]);
+    } finally {
+      view.close();
+    }
+  });
+
   test("avoidCriticalLoad leaves critical instances out while others remain, and keeps them all when none does", async () => {
     for (const id of ["a", "b"]) server.registry.register(instance(id));
     const view = healthyView("users", { url: server.baseUrl, avoidCriticalLoad: true, backoff: FAST });
