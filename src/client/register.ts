@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HeartbeatRequestSchema, type HeartbeatRequest, type Instance } from "../../gen/discovery/v1/discovery_pb";
 import { codeOf, createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
 import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
-import { durationMs, msDuration, type ClientLogger } from "./util";
+import { abortError, durationMs, msDuration, type ClientLogger } from "./util";
 
 /** How long close() lets in-flight requests finish while the instance is DRAINING. */
 export const DEFAULT_DRAIN_MS = 2_000;
@@ -32,7 +32,10 @@ export interface RegisterOptions extends ConnectionOptions {
   drainMs?: number;
   /** Unregister (with the drain) before the process exits on these signals; true means SIGTERM and SIGINT. */
   exitOnSignals?: boolean | NodeJS.Signals[];
-  /** Aborting it is close(). */
+  /**
+   * Before the first Register succeeds, aborting it rejects register() with an
+   * AbortError (and stops its retries); after, aborting it is close().
+   */
   signal?: AbortSignal;
   backoff?: BackoffOptions;
   logger?: ClientLogger;
@@ -52,6 +55,8 @@ export interface Registration {
 
 /** Registers and keeps the lease alive; resolves once the first Register succeeded. */
 export async function register(options: RegisterOptions): Promise<Registration> {
+  const signal = options.signal;
+  if (signal?.aborted) throw abortError(signal, "register() was aborted before it started");
   const connection = options.connection ?? createConnection(options);
   const { client } = connection;
   const logger = options.logger;
@@ -78,6 +83,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
   /** Registers, retrying with backoff until it succeeds, a permanent error, or close. */
   const registerWithRetry = async (): Promise<void> => {
     for (;;) {
+      stop.signal.throwIfAborted();
       try {
         const response = await client.register(registerRequest(), { signal: stop.signal });
         instance = response.instance!;
@@ -163,20 +169,25 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     }
   };
 
+  // Until the first Register succeeds the caller's signal cancels register() itself.
+  const abortRegistering = () => stop.abort();
+  signal?.addEventListener("abort", abortRegistering, { once: true });
   try {
     await registerWithRetry();
   } catch (error) {
     if (options.connection === undefined) connection.close();
-    throw error;
+    throw signal?.aborted ? abortError(signal, "register() was aborted before the registry accepted the instance") : error;
+  } finally {
+    signal?.removeEventListener("abort", abortRegistering);
   }
   const running = run();
 
   let closing: Promise<void> | undefined;
-  const signals = options.exitOnSignals === true ? (["SIGTERM", "SIGINT"] as NodeJS.Signals[]) : options.exitOnSignals || [];
+  const exitSignals = options.exitOnSignals === true ? (["SIGTERM", "SIGINT"] as NodeJS.Signals[]) : options.exitOnSignals || [];
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const signal of signals) process.removeListener(signal, onSignal);
-      options.signal?.removeEventListener("abort", onAbort);
+      for (const name of exitSignals) process.removeListener(name, onSignal);
+      signal?.removeEventListener("abort", onAbort);
       const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
       // Unregister first, so routing stops before the keep-alive stream ends.
       try {
@@ -195,15 +206,19 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     return closing;
   };
   const onAbort = () => void close();
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (name: NodeJS.Signals) => {
     void close().then(() => {
       // Exit as the signal would have, unless the application handles it too.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      if (process.listenerCount(name) === 0) process.kill(process.pid, name);
     });
   };
-  for (const signal of signals) process.once(signal, onSignal);
-  if (options.signal?.aborted) void close();
-  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) {
+    // Aborted just as the Register succeeded: take the instance back out before rejecting.
+    await close();
+    throw abortError(signal, "register() was aborted as the registry accepted the instance");
+  }
+  for (const name of exitSignals) process.once(name, onSignal);
+  signal?.addEventListener("abort", onAbort, { once: true });
 
   return {
     instanceId,

@@ -1,5 +1,6 @@
 // The SDK's register(): keep-alive streams, crash detection, re-registration,
 // draining close and the HTTP/1.1 fallback, against real servers and processes.
+import * as net from "node:net";
 import type { RegistryEvent } from "../../src/core/types";
 import { register } from "../../src/client";
 import { spawnNodeFixture, type Child } from "../helpers/child-process";
@@ -103,6 +104,58 @@ describe("client register()", () => {
     controller.abort();
     await waitFor(() => server.registry.get("users", "aborted") === undefined, 2000, "unregistered");
     expect(statusEvents("aborted")).toEqual(["registered", "unregistered"]);
+  });
+
+  test("aborting while the registry is unreachable rejects register() with an AbortError and stops retrying", async () => {
+    // A listener that hangs up on every connection: a registry that cannot be reached, whose attempts we can count.
+    let attempts = 0;
+    const dead = net.createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dead.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(dead.address() as net.AddressInfo).port}`;
+    const controller = new AbortController();
+    try {
+      const registering = register({
+        url, service: "users", instanceId: "unreachable", host: "127.0.0.1", port: 9006, signal: controller.signal, backoff: FAST,
+      });
+      const outcome = registering.then(() => "registered", (error: Error) => error);
+      await waitFor(() => attempts >= 2, 3000, "register retrying");
+      const abortedAt = Date.now();
+      controller.abort();
+      const error = await Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve("still pending"), 2000))]);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toBe("AbortError");
+      expect(Date.now() - abortedAt).toBeLessThan(500);
+      // FAST retries at least every 200 ms: a loop still running would knock again within this window.
+      const seen = attempts;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(attempts).toBe(seen);
+    } finally {
+      await new Promise((resolve) => dead.close(resolve));
+    }
+  });
+
+  test("a process whose register() was aborted with no registry listening gets an AbortError at once and exits by itself", async () => {
+    const child = spawnNodeFixture("sdk-register-abort.js", { REGISTRY_URL: "http://127.0.0.1:1", ABORT_AFTER_MS: "200" });
+    children.push(child);
+    const line = await child.waitForLine(/^(rejected|registered)/, 3000);
+    const [, name, afterAbortMs] = line.split(" ");
+    expect(name).toBe("AbortError");
+    expect(Number(afterAbortMs)).toBeLessThan(500);
+    const exitedIn = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 2000))]);
+    expect(exitedIn).toBe(0);
+  });
+
+  test("a signal aborted before the call rejects at once, without registering", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      register({ url: server.baseUrl, service: "users", instanceId: "never", host: "127.0.0.1", port: 9007, signal: controller.signal }),
+    ).rejects.toMatchObject({ name: "AbortError" });
+    expect(server.registry.get("users", "never")).toBeUndefined();
+    expect(events).toEqual([]);
   });
 
   test("over HTTP/1.1 (Connect protocol) it falls back to unary heartbeats", async () => {
