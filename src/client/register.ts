@@ -154,7 +154,16 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         const code = codeOf(error);
         if (code === Code.NotFound) {
           logger?.info({ service: options.service, instanceId }, "registry lost the lease; registering again");
-          await registerWithRetry().catch((e: unknown) => logger?.error({ err: e }, "register failed"));
+          try {
+            await registerWithRetry();
+          } catch (refused) {
+            if (stop.signal.aborted) return;
+            // Refused for good (INVALID_ARGUMENT...): the next heartbeat gets NOT_FOUND again
+            // at once, so wait before it, or the two calls would loop as fast as the network allows.
+            const delay = backoff.next();
+            logger?.error({ err: refused, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
+            await sleep(delay, stop.signal);
+          }
           continue;
         }
         if (code === Code.Unimplemented && mode === "keep-alive") {

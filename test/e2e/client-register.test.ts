@@ -4,6 +4,7 @@ import * as net from "node:net";
 import type { RegistryEvent } from "../../src/core/types";
 import { register } from "../../src/client";
 import { spawnNodeFixture, type Child } from "../helpers/child-process";
+import { rpcCount } from "../helpers/prometheus-text";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { waitFor } from "../helpers/wait-for";
 
@@ -60,6 +61,31 @@ describe("client register()", () => {
       server.registry.unregister("users", "u1");
       await waitFor(() => server.registry.get("users", "u1"), 3000, "re-registered");
       expect(statusEvents("u1")).toEqual(["registered", "unregistered", "registered"]);
+    } finally {
+      await registration.close();
+    }
+  });
+
+  test("when the registry forgets the instance and refuses its Register, the SDK backs off instead of looping", async () => {
+    const metadata: Record<string, string> = { version: "1" };
+    const registration = await register({
+      url: server.baseUrl, service: "users", instanceId: "refused", host: "127.0.0.1", port: 9008,
+      ttlMs: 1500, drainMs: 0, metadata, backoff: FAST,
+    });
+    try {
+      // The application's metadata grew past what the registry accepts (512 bytes a value), so
+      // a Register now gets INVALID_ARGUMENT; and the registry forgets the instance, so heartbeats get NOT_FOUND.
+      metadata.build = "x".repeat(600);
+      server.registry.unregister("users", "refused");
+      const refused = () => rpcCount(server.baseUrl, "Register", "INVALID_ARGUMENT");
+      await waitFor(async () => (await refused()) >= 1, 3000, "a refused re-registration");
+      const before = await refused();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const inOneSecond = (await refused()) - before;
+      // FAST waits up to 200 ms (100 on average) between tries: about ten a second, never hundreds.
+      expect(inOneSecond).toBeGreaterThanOrEqual(2);
+      expect(inOneSecond).toBeLessThanOrEqual(30);
+      expect(server.registry.get("users", "refused")).toBeUndefined();
     } finally {
       await registration.close();
     }

@@ -5,7 +5,7 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 import { DiscoveryService, HealthStatus, HeartbeatRequestSchema, type HeartbeatResponse } from "../../gen/discovery/v1/discovery_pb";
 import type { RegistryEvent } from "../../src/core/types";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
-import { parsePrometheus, valueOf } from "../helpers/prometheus-text";
+import { rpcCount } from "../helpers/prometheus-text";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { waitFor } from "../helpers/wait-for";
 
@@ -29,11 +29,7 @@ describe("KeepAlive and draining over the wire", () => {
     await server.close();
   });
 
-  /** KeepAlive calls the server saw end with `code` (its metrics count a call once it has fully ended). */
-  const keepAliveEnds = async (code: string) => {
-    const samples = parsePrometheus(await (await fetch(`${server.baseUrl}/metrics`)).text());
-    return valueOf(samples, "discovery_rpc_total", { method: "discovery.v1.DiscoveryService/KeepAlive", code }) ?? 0;
-  };
+  const keepAliveEnds = (code: string) => rpcCount(server.baseUrl, "KeepAlive", code);
   const heartbeat = (fields: Record<string, unknown> = {}) =>
     create(HeartbeatRequestSchema, { serviceName: "users", instanceId: "u1", ...fields });
 

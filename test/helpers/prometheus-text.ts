@@ -25,3 +25,13 @@ export function valueOf(samples: readonly Sample[], name: string, labels: Record
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
 }
+
+/**
+ * How many calls of a DiscoveryService method ("Register", "KeepAlive"...) the
+ * server at `baseUrl` saw end with `code`, read from its /metrics. A stream
+ * counts once it has fully ended, server-side cleanup included.
+ */
+export async function rpcCount(baseUrl: string, method: string, code: string): Promise<number> {
+  const samples = parsePrometheus(await (await fetch(`${baseUrl}/metrics`)).text());
+  return valueOf(samples, "discovery_rpc_total", { method: `discovery.v1.DiscoveryService/${method}`, code }) ?? 0;
+}
