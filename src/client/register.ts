@@ -49,7 +49,7 @@ export interface Registration {
   readonly instance: Instance;
   /** How heartbeats travel now: "keep-alive" (one stream) or "unary". */
   readonly mode: "keep-alive" | "unary";
-  /** Drains, unregisters and stops heartbeating; resolves when the drain period is over. */
+  /** Stops heartbeating, then unregisters with the drain; resolves when the drain period is over. */
   close(): Promise<void>;
 }
 
@@ -198,7 +198,12 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       for (const name of exitSignals) process.removeListener(name, onSignal);
       signal?.removeEventListener("abort", onAbort);
       const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
-      // Unregister first, so routing stops before the keep-alive stream ends.
+      // Stop heartbeating before the Unregister: a heartbeat landing after it would get
+      // NOT_FOUND and run() would register the instance again (an orphan until its lease
+      // runs out); a Register already in flight now lands first and is undone by it.
+      // The keep-alive stream ends with a half-close, a goodbye that marks nothing.
+      stop.abort();
+      await running;
       try {
         await client.unregister(
           { serviceName: options.service, instanceId, drain: drainMs > 0 ? msDuration(drainMs) : undefined },
@@ -207,8 +212,6 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       } catch (error) {
         logger?.warn({ err: error, service: options.service, instanceId }, "unregister failed; the lease will run out");
       }
-      stop.abort();
-      await running;
       if (options.connection === undefined) connection.close();
       await sleep(drainMs);
     })();

@@ -1,8 +1,11 @@
 // The SDK's register(): keep-alive streams, crash detection, re-registration,
 // draining close and the HTTP/1.1 fallback, against real servers and processes.
 import * as net from "node:net";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
 import type { RegistryEvent } from "../../src/core/types";
-import { register } from "../../src/client";
+import { register, type DiscoveryConnection } from "../../src/client";
 import { spawnNodeFixture, type Child } from "../helpers/child-process";
 import { rpcCount } from "../helpers/prometheus-text";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
@@ -120,6 +123,42 @@ describe("client register()", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     await waitFor(() => server.registry.get("users", "leaver") === undefined, 1000, "removed");
     expect(statusEvents("leaver")).toEqual(["registered", "->draining", "unregistered"]);
+  });
+
+  test.each(["grpc", "connect"] as const)("close() never brings the instance back: no heartbeat or re-Register follows its Unregister (%s)", async (protocol) => {
+    // The Unregister's answer comes back slowly (the registry has removed the instance at once, drain 0):
+    // a heartbeat loop still running meanwhile would get NOT_FOUND and register the instance again.
+    const slowUnregisterAnswer: Interceptor = (next) => async (request) => {
+      const response = await next(request);
+      if (request.method.name === "Unregister") await new Promise((resolve) => setTimeout(resolve, 1200));
+      return response;
+    };
+    const sessions = new Http2SessionManager(server.baseUrl);
+    const interceptors = [slowUnregisterAnswer];
+    const transport =
+      protocol === "grpc"
+        ? createGrpcTransport({ baseUrl: server.baseUrl, sessionManager: sessions, interceptors })
+        : createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors });
+    const connection: DiscoveryConnection = {
+      client: createClient(DiscoveryService, transport),
+      supportsKeepAlive: protocol === "grpc",
+      close: () => sessions.abort(),
+    };
+    try {
+      // TTL 1 s: a heartbeat every 333 ms, so several would fall inside the slow answer.
+      const registration = await register({
+        url: server.baseUrl, connection, service: "users", instanceId: "closer", host: "127.0.0.1", port: 9009, ttlMs: 1000, drainMs: 0, backoff: FAST,
+      });
+      expect(registration.mode).toBe(protocol === "grpc" ? "keep-alive" : "unary");
+      const beat = () => server.registry.get("users", "closer")!;
+      await waitFor(() => beat().lastHeartbeat > beat().registeredAt, 2000, "a heartbeat");
+      await registration.close();
+      expect(server.registry.get("users", "closer")).toBeUndefined();
+      expect(statusEvents("closer")).toEqual(["registered", "unregistered"]);
+      expect(await rpcCount(server.baseUrl, protocol === "grpc" ? "KeepAlive" : "Heartbeat", "NOT_FOUND")).toBe(0);
+    } finally {
+      connection.close();
+    }
   });
 
   test("aborting the caller's signal closes the registration", async () => {
