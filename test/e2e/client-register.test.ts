@@ -13,6 +13,17 @@ import { waitFor } from "../helpers/wait-for";
 
 const FAST = { initialMs: 20, maxMs: 200 };
 
+/** A connection to `server` whose calls pass through `interceptor` (to hold back or act on an answer). */
+function interceptedConnection(server: TestServer, interceptor: Interceptor, protocol: "grpc" | "connect" = "grpc"): DiscoveryConnection {
+  const sessions = new Http2SessionManager(server.baseUrl);
+  const interceptors = [interceptor];
+  const transport =
+    protocol === "grpc"
+      ? createGrpcTransport({ baseUrl: server.baseUrl, sessionManager: sessions, interceptors })
+      : createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors });
+  return { client: createClient(DiscoveryService, transport), supportsKeepAlive: protocol === "grpc", close: () => sessions.abort() };
+}
+
 describe("client register()", () => {
   let server: TestServer;
   let events: (RegistryEvent & { at: number })[];
@@ -133,17 +144,7 @@ describe("client register()", () => {
       if (request.method.name === "Unregister") await new Promise((resolve) => setTimeout(resolve, 1200));
       return response;
     };
-    const sessions = new Http2SessionManager(server.baseUrl);
-    const interceptors = [slowUnregisterAnswer];
-    const transport =
-      protocol === "grpc"
-        ? createGrpcTransport({ baseUrl: server.baseUrl, sessionManager: sessions, interceptors })
-        : createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors });
-    const connection: DiscoveryConnection = {
-      client: createClient(DiscoveryService, transport),
-      supportsKeepAlive: protocol === "grpc",
-      close: () => sessions.abort(),
-    };
+    const connection = interceptedConnection(server, slowUnregisterAnswer, protocol);
     try {
       // TTL 1 s: a heartbeat every 333 ms, so several would fall inside the slow answer.
       const registration = await register({
@@ -156,6 +157,27 @@ describe("client register()", () => {
       expect(server.registry.get("users", "closer")).toBeUndefined();
       expect(statusEvents("closer")).toEqual(["registered", "unregistered"]);
       expect(await rpcCount(server.baseUrl, protocol === "grpc" ? "KeepAlive" : "Heartbeat", "NOT_FOUND")).toBe(0);
+    } finally {
+      connection.close();
+    }
+  });
+
+  test("a signal aborted as the Register is answered rejects register() with an AbortError and takes the instance back out", async () => {
+    const controller = new AbortController();
+    const abortOnAnswer: Interceptor = (next) => async (request) => {
+      const response = await next(request);
+      if (request.method.name === "Register") controller.abort();
+      return response;
+    };
+    const connection = interceptedConnection(server, abortOnAnswer);
+    try {
+      await expect(
+        register({
+          url: server.baseUrl, connection, service: "users", instanceId: "just-in-time", host: "127.0.0.1", port: 9010, drainMs: 0, signal: controller.signal,
+        }),
+      ).rejects.toMatchObject({ name: "AbortError" });
+      expect(server.registry.get("users", "just-in-time")).toBeUndefined();
+      expect(statusEvents("just-in-time")).toEqual(["registered", "unregistered"]);
     } finally {
       connection.close();
     }
