@@ -147,7 +147,9 @@ describe("registry with active health checks", () => {
     registry.register(input({ healthCheck: check() }));
     probe(true);
     probe(true);
-    registry.markKeepAliveLost("users", "u1");
+    const stream = {};
+    registry.heartbeat({ serviceName: "users", instanceId: "u1", load: undefined }, stream);
+    registry.markKeepAliveLost("users", "u1", stream);
     expect(registry.get("users", "u1")?.status).toBe("unhealthy");
     probe(true);
     expect(registry.get("users", "u1")).toMatchObject({ status: "healthy", keepAliveLost: undefined });
