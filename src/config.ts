@@ -19,6 +19,7 @@ import {
   MIN_TTL_MS,
 } from "./core/limits";
 import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
+import { DEFAULT_PROBE_TICK_MS } from "./health/scheduler";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -40,6 +41,8 @@ export interface Config {
   healthCheckIntervalMs: number;
   healthCheckTimeoutMs: number;
   probeConcurrency: number;
+  /** Probes due within one tick start together (HEALTH_CHECK_TICK_MS). */
+  probeTickMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -121,6 +124,7 @@ function readConfig(env: Env): Config {
     healthCheckIntervalMs: intervalS * 1000,
     healthCheckTimeoutMs: timeoutS * 1000,
     probeConcurrency: integer(env, "HEALTH_CHECK_CONCURRENCY", DEFAULT_PROBE_CONCURRENCY, 1, 100_000),
+    probeTickMs: integer(env, "HEALTH_CHECK_TICK_MS", DEFAULT_PROBE_TICK_MS, 1, 1000),
     logLevel: logLevel as Config["logLevel"],
   };
 }

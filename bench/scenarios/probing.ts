@@ -114,6 +114,8 @@ export const probing: Scenario = {
       rows: [
         row("probes/s, probing alone", runs.map((r) => perSecond(r.idle)), 1),
         row("server CPU share while probing (of one core)", runs.map((r) => r.idle.cpuShare), 3),
+        // CPU time per probe holds up when other processes share the machine; the share does not.
+        row("server CPU µs per probe while probing", runs.map((r) => (r.idle.cpuShare * r.idle.elapsedMs * 1000) / r.idle.probes), 0),
         row("event-loop p99 delay while probing (ms)", runs.map((r) => r.idle.loopDelayP99Ms), 2),
         row("heartbeats/s, probing off", runs.map((r) => r.off), 0),
         row("heartbeats/s, probing on", runs.map((r) => r.on), 0),

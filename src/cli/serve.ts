@@ -75,6 +75,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       healthCheckTimeoutMs: config.healthCheckTimeoutMs,
     },
     probeConcurrency: config.probeConcurrency,
+    probeTickMs: config.probeTickMs,
     watchQueueLimit: config.watchQueueLimit,
     maxWatchers: config.maxWatchers,
     http2PingIntervalMs: config.http2KeepAliveMs,

@@ -13,7 +13,7 @@ import { createGrpcProber } from "./grpc-probe";
 import { createHttpProber } from "./http-probe";
 import { createLimiter } from "./limiter";
 import type { ProbeAnswer } from "./probe-answer";
-import { systemScheduler, type ScheduledTask, type Scheduler } from "./scheduler";
+import { createTickScheduler, type ScheduledTask, type Scheduler } from "./scheduler";
 import { probeTcp } from "./tcp-probe";
 
 /** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
@@ -25,6 +25,8 @@ export interface ProberOptions {
   concurrency?: number;
   /** Timers for probe schedules; tests pass one they can fire by hand. */
   scheduler?: Scheduler;
+  /** Without a scheduler: probes are started in ticks of this many ms (HEALTH_CHECK_TICK_MS, default DEFAULT_PROBE_TICK_MS). */
+  tickMs?: number;
   /** Spreads first probes over the interval; tests may make it predictable. */
   random?: () => number;
   /** Stops every schedule and closes every connection. */
@@ -71,7 +73,7 @@ const keyOf = (serviceName: string, instanceId: string) => `${serviceName}\u0000
 export function createProber(options: ProberOptions): Prober {
   const { registry, signal } = options;
   const logger = options.logger;
-  const scheduler = options.scheduler ?? systemScheduler;
+  const scheduler = options.scheduler ?? createTickScheduler(options.tickMs);
   const random = options.random ?? Math.random;
   const concurrency = options.concurrency ?? DEFAULT_PROBE_CONCURRENCY;
   const limiter = createLimiter(concurrency);

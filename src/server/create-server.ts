@@ -56,6 +56,8 @@ export interface ServerOptions {
   probeConcurrency?: number;
   /** Timers of probe schedules; tests pass one they fire by hand. */
   probeScheduler?: Scheduler;
+  /** Probes due within one tick of this many ms start together (HEALTH_CHECK_TICK_MS). */
+  probeTickMs?: number;
   /** Serves HTTP/1.1 requests that are neither RPCs nor the operator pages; 404 when absent. */
   httpFallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   /** Where the metrics live (default: a fresh prom-client Registry per server, never the global one). */
@@ -114,6 +116,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           logger: logger.child({ module: "prober" }),
           concurrency: options.probeConcurrency,
           scheduler: options.probeScheduler,
+          tickMs: options.probeTickMs,
           signal: lifetime.signal,
           onProbe: metrics.observeProbe,
         });

@@ -17,6 +17,7 @@ describe("loadConfig", () => {
       healthCheckIntervalMs: 30_000,
       healthCheckTimeoutMs: 5_000,
       probeConcurrency: 256,
+      probeTickMs: 50,
       logLevel: "info",
     });
   });
@@ -40,8 +41,8 @@ describe("loadConfig", () => {
   });
 
   test("reads the health check defaults and the probe concurrency", () => {
-    const config = loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: "10", HEALTH_CHECK_TIMEOUT_SECONDS: "0.5", HEALTH_CHECK_CONCURRENCY: "64" });
-    expect(config).toMatchObject({ healthCheckIntervalMs: 10_000, healthCheckTimeoutMs: 500, probeConcurrency: 64 });
+    const config = loadConfig({ HEALTH_CHECK_INTERVAL_SECONDS: "10", HEALTH_CHECK_TIMEOUT_SECONDS: "0.5", HEALTH_CHECK_CONCURRENCY: "64", HEALTH_CHECK_TICK_MS: "20" });
+    expect(config).toMatchObject({ healthCheckIntervalMs: 10_000, healthCheckTimeoutMs: 500, probeConcurrency: 64, probeTickMs: 20 });
   });
 
   test.each([
@@ -49,6 +50,7 @@ describe("loadConfig", () => {
     [{ HEALTH_CHECK_TIMEOUT_SECONDS: "90" }, /HEALTH_CHECK_TIMEOUT_SECONDS must be a number from 0.001 to 60/],
     [{ HEALTH_CHECK_INTERVAL_SECONDS: "2", HEALTH_CHECK_TIMEOUT_SECONDS: "3" }, /must not exceed HEALTH_CHECK_INTERVAL_SECONDS/],
     [{ HEALTH_CHECK_CONCURRENCY: "0" }, /HEALTH_CHECK_CONCURRENCY must be a number from 1/],
+    [{ HEALTH_CHECK_TICK_MS: "0" }, /HEALTH_CHECK_TICK_MS must be a number from 1 to 1000/],
   ])("rejects bad probe settings %p", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
