@@ -136,9 +136,10 @@ export function createProber(options: ProberOptions): Prober {
   };
 
   const schedule = (target: Target, delayMs: number) => {
-    target.task = scheduler.schedule(delayMs, () => {
+    target.task = scheduler.schedule(delayMs, (lateMs = 0) => {
       target.task = undefined;
-      const firedAt = performance.now();
+      // The next probe is due an interval after this one was due, so that ticks do not stretch the interval.
+      const firedAt = performance.now() - lateMs;
       run(target, false).then(
         () => undefined,
         (error: unknown) => {

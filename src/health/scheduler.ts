@@ -8,8 +8,11 @@ export interface ScheduledTask {
 }
 
 export interface Scheduler {
-  /** Runs `task` after `delayMs` unless cancelled first. */
-  schedule(delayMs: number, task: () => void): ScheduledTask;
+  /**
+   * Runs `task` after `delayMs` unless cancelled first. It may tell the task how
+   * many ms late it runs, so that a fixed cadence does not drift by that much.
+   */
+  schedule(delayMs: number, task: (lateMs?: number) => void): ScheduledTask;
 }
 
 /**
@@ -37,21 +40,22 @@ export const systemScheduler: Scheduler = {
  */
 export function createTickScheduler(tickMs: number = DEFAULT_PROBE_TICK_MS, now: () => number = () => performance.now()): Scheduler {
   if (!(tickMs > 0)) throw new RangeError(`tickMs must be positive, got ${tickMs}`);
-  const buckets = new Map<number, Set<() => void>>();
+  const buckets = new Map<number, Set<(at: number) => void>>();
   let pending = 0;
   /** Ticks up to this one have run. */
   let done = Math.floor(now() / tickMs);
   let timer: NodeJS.Timeout | undefined;
 
   const sweep = () => {
-    const current = Math.floor(now() / tickMs);
+    const at = now();
+    const current = Math.floor(at / tickMs);
     while (done < current) {
       done++;
       const bucket = buckets.get(done);
       if (bucket === undefined) continue;
       buckets.delete(done);
       pending -= bucket.size;
-      for (const task of bucket) task();
+      for (const task of bucket) task(at);
     }
     if (pending === 0 && timer !== undefined) {
       clearInterval(timer);
@@ -62,10 +66,11 @@ export function createTickScheduler(tickMs: number = DEFAULT_PROBE_TICK_MS, now:
   return {
     schedule(delayMs, task) {
       if (pending === 0 && timer === undefined) done = Math.floor(now() / tickMs);
+      const dueAt = now() + Math.max(0, delayMs);
       // A task scheduled from a running bucket with no delay waits for the next tick, not this one.
-      const at = Math.max(Math.ceil((now() + Math.max(0, delayMs)) / tickMs), done + 1);
+      const at = Math.max(Math.ceil(dueAt / tickMs), done + 1);
       // Each task gets its own function so that the same callback may be scheduled twice.
-      const entry = () => task();
+      const entry = (ranAt: number) => task(ranAt - dueAt);
       let bucket = buckets.get(at);
       if (bucket === undefined) buckets.set(at, (bucket = new Set()));
       bucket.add(entry);

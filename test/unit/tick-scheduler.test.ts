@@ -19,6 +19,17 @@ describe("createTickScheduler", () => {
     expect(ran[0]).toBeLessThanOrEqual(120 + 50);
   });
 
+  test("tells each task how late it runs", () => {
+    const scheduler = createTickScheduler(50, now);
+    const late: number[] = [];
+    scheduler.schedule(120, (lateMs) => late.push(lateMs!));
+    scheduler.schedule(149, (lateMs) => late.push(lateMs!));
+    jest.advanceTimersByTime(300);
+    expect(late).toHaveLength(2);
+    expect(late[0]! - late[1]!).toBe(29);
+    expect(late.every((ms) => ms >= 0 && ms < 100)).toBe(true);
+  });
+
   test("tasks due within one tick run in the same turn", () => {
     const scheduler = createTickScheduler(50, now);
     const ran: [string, number][] = [];
