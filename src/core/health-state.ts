@@ -66,7 +66,10 @@ export class HealthTracker {
   private passes = 0;
   private failures = 0;
   private ewma: number | undefined;
-  private readonly ring: (ProbeResult | undefined)[];
+  // Grown as results arrive (an instance that was never probed holds no slots),
+  // then reused as a ring of `capacity`.
+  private readonly ring: ProbeResult[] = [];
+  private readonly capacity: number;
   private next = 0;
   private size = 0;
   private passing = 0;
@@ -78,7 +81,7 @@ export class HealthTracker {
     initial: HealthStatus = "unknown",
   ) {
     this.probeStatus = initial;
-    this.ring = new Array<ProbeResult | undefined>(Math.max(1, historySize));
+    this.capacity = Math.max(1, historySize);
   }
 
   /** The status the instance should have now. */
@@ -127,14 +130,14 @@ export class HealthTracker {
   /** The retained results, oldest first. */
   history(): ProbeResult[] {
     const out: ProbeResult[] = [];
-    const capacity = this.ring.length;
+    const capacity = this.capacity;
     const start = (this.next - this.size + capacity) % capacity;
     for (let i = 0; i < this.size; i++) out.push(this.ring[(start + i) % capacity]!);
     return out;
   }
 
   private remember(result: ProbeResult, passed: boolean): void {
-    const capacity = this.ring.length;
+    const capacity = this.capacity;
     if (this.size === capacity) {
       if (this.ring[this.next]!.outcome !== "fail") this.passing--;
     } else {
