@@ -1,6 +1,6 @@
 // `npm run bench [scenario...]`: runs the scenarios, prints a table each, and
 // writes bench/results/latest.json and bench/results/latest.md.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unaryLadder } from "./scenarios/unary-ladder";
@@ -30,20 +30,30 @@ async function main(): Promise<void> {
   const meta = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    command: `npm run bench${wanted.length ? " " + wanted.join(" ") : ""}`,
+    command: `npm run bench${wanted.length ? " -- " + wanted.join(" ") : ""}`,
     runs,
     seconds,
   };
+  // A partial run replaces only its scenarios; each keeps the date and command it was measured with.
   const dir = path.resolve(__dirname, "../../bench/results");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "latest.json"), JSON.stringify({ meta, results }, null, 2) + "\n");
-  writeFileSync(path.join(dir, "latest.md"), toMarkdown(meta, results));
+  const file = path.join(dir, "latest.json");
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { meta?: Record<string, unknown>; results?: Record<string, Measured> }) : {};
+  const merged: Record<string, Measured> = {};
+  for (const [name, result] of Object.entries(saved.results ?? {})) merged[name] = { ...result, measured: result.measured ?? saved.meta };
+  for (const [name, result] of Object.entries(results)) merged[name] = { ...result, measured: meta };
+  const ordered = Object.fromEntries(SCENARIOS.filter((s) => merged[s.name] !== undefined).map((s) => [s.name, merged[s.name]!]));
+  writeFileSync(file, JSON.stringify({ results: ordered }, null, 2) + "\n");
+  writeFileSync(path.join(dir, "latest.md"), toMarkdown(ordered));
 }
 
-function toMarkdown(meta: Record<string, unknown>, results: Record<string, ScenarioResult & { description: string }>): string {
-  const lines = [`Measured ${meta.date} on ${meta.machine} with \`${meta.command}\` (median of ${meta.runs} runs).`, ""];
+type Measured = ScenarioResult & { description: string; measured?: Record<string, unknown> };
+
+function toMarkdown(results: Record<string, Measured>): string {
+  const lines: string[] = [];
   for (const [name, result] of Object.entries(results)) {
-    lines.push(`### ${name}`, "", result.description, "");
+    const m = result.measured ?? {};
+    lines.push(`### ${name}`, "", result.description, "", `Measured ${m.date} on ${m.machine} with \`${m.command}\` (median of ${m.runs} runs).`, "");
     const columns = Object.keys(result.rows[0] ?? {});
     lines.push(`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`);
     for (const row of result.rows) lines.push(`| ${columns.map((c) => format(row[c])).join(" | ")} |`);
