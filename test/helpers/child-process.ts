@@ -15,8 +15,12 @@ export interface Child {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnChild(command: string, args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * @param env variables added to this process's environment
+ * @param fullEnv the whole environment instead, when a caller must also remove variables
+ */
+export function spawnChild(command: string, args: string[], env: Record<string, string> = {}, fullEnv?: NodeJS.ProcessEnv): Child {
+  const child = spawn(command, args, { cwd: ROOT, env: fullEnv ?? { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];

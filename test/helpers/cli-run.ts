@@ -1,7 +1,8 @@
 // Runs the compiled `discovery` CLI as a real process: to completion (run), or
 // as a long-lived one whose output lines tests can wait for (spawnCli).
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
+import { spawnChild } from "./child-process";
 
 export const DISCOVERY_BIN = path.join(__dirname, "../../dist/src/cli/discovery.js");
 
@@ -36,37 +37,12 @@ export interface LiveCli {
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): LiveCli {
-  const child = spawn(process.execPath, [DISCOVERY_BIN, ...args], { env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
-  let partial = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split("\n");
-    partial = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (!waiter.match.test(line)) continue;
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  });
-  child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal!)));
+  const cli = spawnChild(process.execPath, [DISCOVERY_BIN, ...args], {}, cleanEnv(env));
   return {
-    child,
-    lines,
-    stderr,
-    exited,
-    waitForLine(match, timeoutMs = 5000) {
-      const seen = lines.find((line) => match.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${match} within ${timeoutMs} ms; got:\n${lines.join("\n")}\n${stderr.join("")}`)), timeoutMs);
-        waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-      });
-    },
+    child: cli.process,
+    lines: cli.lines,
+    stderr: cli.stderr,
+    exited: cli.exited,
+    waitForLine: (match, timeoutMs = 5000) => cli.waitForLine(match, timeoutMs),
   };
 }
