@@ -140,9 +140,8 @@ export class Registry {
     const draining = instance.status === "draining";
     // A draining instance's lease is its drain deadline: heartbeats do not move it.
     if (!draining) this.leases.set(instance, now + instance.ttlMs);
-    this.index.update(instance, () => {
-      instance.lastHeartbeat = now;
-    });
+    instance.lastHeartbeat = now;
+    this.index.changed(instance);
     // With a check, a self-reported status combines with the probes' (see HealthTracker).
     const reported = input.status === undefined ? this.trackers.get(instance)?.status : this.combineReported(instance, input.status);
     if (!draining && !this.liftKeepAliveLost(instance, reported, now) && input.status !== undefined) {
@@ -391,7 +390,8 @@ export class Registry {
   }
 
   private reportLoad(instance: InstanceState, load: number | undefined, now: number): void {
-    if (load === undefined) return;
+    // The same load again changes nothing: the flag follows from it and the last flag.
+    if (load === undefined || (instance.loadReported && load === instance.load)) return;
     const wasCritical = instance.critical;
     const critical = this.load.isCritical(wasCritical, load);
     this.index.update(instance, () => {

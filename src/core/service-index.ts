@@ -77,6 +77,11 @@ export class ServiceIndex {
     entry.stamp = ++this.stamps;
   }
 
+  /** Records a change that no count depends on (a heartbeat's time): only the stamp moves. */
+  changed(instance: InstanceState): void {
+    this.services.get(instance.serviceName)!.stamp = ++this.stamps;
+  }
+
   touch(serviceName: string, revision: number): void {
     const entry = this.services.get(serviceName);
     if (entry !== undefined) entry.lastRevision = revision;
