@@ -10,6 +10,9 @@ export type WatchItem =
   | { readonly t: "synced"; readonly revision: number }
   | { readonly t: "event"; readonly event: RegistryEvent };
 
+/** A registry event as a Watch item: made once per event by the hub and shared by every subscriber. */
+export type EventItem = Extract<WatchItem, { t: "event" }>;
+
 /** Builds RESET + snapshot + SYNCED items for a subscriber starting over. */
 export type Resync = (reason: string | undefined) => WatchItem[];
 
@@ -40,7 +43,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
   private preface: WatchItem[];
   private prefaceAt = 0;
-  private queue: RegistryEvent[] = [];
+  private queue: EventItem[] = [];
   private queueAt = 0;
   private resetReason: string | undefined;
   private waiter: ((result: IteratorResult<WatchItem>) => void) | undefined;
@@ -77,19 +80,19 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   }
 
   /** Called by the hub for each matching event; never blocks. */
-  push(event: RegistryEvent): void {
+  push(item: EventItem): void {
     // A sweep that started before this subscriber's snapshot (or resync) may still
     // hand it older events: they are already in what it was sent.
-    if (this.ended !== undefined || this.resetReason !== undefined || event.revision <= this.floor) return;
+    if (this.ended !== undefined || this.resetReason !== undefined || item.event.revision <= this.floor) return;
     // Push mode with room and nothing queued: hand the event straight over.
     if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.prefaceAt === this.preface.length) {
-      if (!this.sink.write({ t: "event", event })) this.sinkFull = true;
+      if (!this.sink.write(item)) this.sinkFull = true;
       return;
     }
     if (this.waiter !== undefined) {
       const wake = this.waiter;
       this.waiter = this.failWaiter = undefined;
-      wake({ done: false, value: { t: "event", event } });
+      wake({ done: false, value: item });
       return;
     }
     if (this.pending >= this.queueLimit) {
@@ -102,7 +105,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       this.onOverflow();
       return;
     }
-    this.queue.push(event);
+    this.queue.push(item);
   }
 
   next(): Promise<IteratorResult<WatchItem>> {
@@ -138,7 +141,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       return item;
     }
     if (this.queueAt < this.queue.length) {
-      const event = this.queue[this.queueAt++]!;
+      const item = this.queue[this.queueAt++]!;
       if (this.queueAt === this.queue.length) {
         this.queue = [];
         this.queueAt = 0;
@@ -146,7 +149,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
         this.queue = this.queue.slice(this.queueAt);
         this.queueAt = 0;
       }
-      return { t: "event", event };
+      return item;
     }
     return undefined;
   }

@@ -6,7 +6,7 @@
 import { DiscoveryError } from "../core/errors";
 import type { Registry } from "../core/registry";
 import type { RegistryEvent } from "../core/types";
-import { Subscription, type WatchItem } from "./subscription";
+import { Subscription, type EventItem, type WatchItem } from "./subscription";
 
 export interface WatchHubOptions {
   registry: Registry;
@@ -47,8 +47,8 @@ export class WatchHub {
   private readonly unsubscribe: () => void;
   private readonly sweepSlice: number;
   private readonly defer: (next: () => void) => void;
-  /** Events not yet delivered to every recipient, oldest first. */
-  private backlog: RegistryEvent[] = [];
+  /** Events not yet delivered to every recipient, oldest first, each as the one item all share. */
+  private backlog: EventItem[] = [];
   private backlogAt = 0;
   /** The recipients of backlog[backlogAt] still to be given it. */
   private cursor: Iterator<Subscription> | undefined;
@@ -105,7 +105,7 @@ export class WatchHub {
   }
 
   private publish(event: RegistryEvent): void {
-    this.backlog.push(event);
+    this.backlog.push({ t: "event", event });
     if (!this.sweeping) this.sweep();
   }
 
@@ -114,10 +114,10 @@ export class WatchHub {
     this.sweeping = true;
     let budget = this.sweepSlice;
     while (this.backlogAt < this.backlog.length) {
-      const event = this.backlog[this.backlogAt]!;
-      this.cursor ??= this.recipients(event.instance.serviceName);
+      const item = this.backlog[this.backlogAt]!;
+      this.cursor ??= this.recipients(item.event.instance.serviceName);
       for (let next = this.cursor.next(); next.done !== true; next = this.cursor.next()) {
-        next.value.push(event);
+        next.value.push(item);
         if (--budget === 0) {
           this.defer(() => this.sweep());
           return;
