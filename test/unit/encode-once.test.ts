@@ -1,16 +1,26 @@
 // The hot paths' sharing: a Watch event is encoded once for all subscribers, and
 // a list answer is built once per change of its service.
 import { create } from "@bufbuild/protobuf";
-import { ListHealthyRequestSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
+import { ListHealthyRequestSchema, ListHealthyResponseSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import { Registry } from "../../src/core/registry";
-import { encode, markShared } from "../../src/grpc/wire-cache";
+import { encode, encodeFramed, markShared } from "../../src/grpc/wire-cache";
 import { createDiscoveryHandlers } from "../../src/server/discovery-service";
 import type { CallContext } from "../../src/server/handlers";
 import { watchItemToProto } from "../../src/server/proto-mapping";
 import { WatchHub } from "../../src/watch/watch-hub";
 import { ManualClock } from "../helpers/manual-clock";
 
-test("a shared message is encoded once; an unshared one each time", () => {
+test("the server frames a shared message once: every stream is written the same Buffer", () => {
+  const shared = markShared(create(WatchEventSchema, { revision: 7n }));
+  const framed = encodeFramed(WatchEventSchema, shared);
+  expect(encodeFramed(WatchEventSchema, shared)).toBe(framed);
+  expect(framed[0]).toBe(0);
+  expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
+  const single = create(WatchEventSchema, { revision: 7n });
+  expect(encodeFramed(WatchEventSchema, single)).not.toBe(encodeFramed(WatchEventSchema, single));
+});
+
+test("a shared message is encoded once for grpc-js clients too; an unshared one each time", () => {
   const shared = markShared(create(WatchEventSchema, { revision: 7n }));
   expect(encode(WatchEventSchema, shared)).toBe(encode(WatchEventSchema, shared));
   const single = create(WatchEventSchema, { revision: 7n });
@@ -27,7 +37,9 @@ test("every subscriber gets the same WatchEvent object for one registry event", 
   a.take();
   b.take();
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
-  expect(watchItemToProto(a.take()!)).toBe(watchItemToProto(b.take()!));
+  const [first, second] = [watchItemToProto(a.take()!), watchItemToProto(b.take()!)];
+  expect(first).toBe(second);
+  expect(encodeFramed(WatchEventSchema, first)).toBe(encodeFramed(WatchEventSchema, second));
 });
 
 test("ListHealthy builds one answer per change of the service, heartbeats included", async () => {
@@ -38,6 +50,7 @@ test("ListHealthy builds one answer per change of the service, heartbeats includ
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const first = await list();
   expect(await list()).toBe(first);
+  expect(encodeFramed(ListHealthyResponseSchema, first as never)).toBe(encodeFramed(ListHealthyResponseSchema, first as never));
   registry.register({ serviceName: "orders", instanceId: "o", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   expect(await list()).toBe(first); // another service changed: still the same answer
   registry.heartbeat({ serviceName: "users", instanceId: "u", load: 0.5 });
