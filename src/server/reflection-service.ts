@@ -1,7 +1,7 @@
 // gRPC server reflection (grpc.reflection.v1 and v1alpha), served from the exact
 // file descriptors protobuf-es generated, with every import, so that grpcurl and
 // strict clients can build the API's types with no .proto files at hand.
-import { create, toBinary, type DescExtension, type DescFile, type DescMessage } from "@bufbuild/protobuf";
+import { create, toBinary, type DescExtension, type DescFile, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, type DescriptorProto, type EnumDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb";
@@ -163,33 +163,22 @@ async function* respond<T>(
   for await (const request of requests) yield build(request, answer(index, request.messageRequest));
 }
 
+/** A ServerReflectionInfo handler answering in `schema` (the two versions differ only in their package). */
+function answering<O extends DescMessage>(index: DescriptorIndex, schema: O) {
+  return (requests: AsyncIterable<ReflectionRequest>): AsyncIterable<MessageShape<O>> =>
+    respond(index, requests, (request, response) =>
+      create(schema, { validHost: request.host, originalRequest: request, messageResponse: response } as unknown as MessageInitShape<O>),
+    );
+}
+
 /** Handlers for both reflection versions over the given files and service names. */
 export function createReflectionHandlers(
   files: readonly DescFile[],
   services: readonly string[],
 ): { v1: Handlers<typeof v1.ServerReflection>; v1alpha: Handlers<typeof v1alpha.ServerReflection> } {
   const index = new DescriptorIndex(files, services);
-  // The two versions differ only in their package: the same answer fits both schemas.
   return {
-    v1: {
-      serverReflectionInfo: (requests) =>
-        respond(index, requests, (request, response) =>
-          create(v1.ServerReflectionResponseSchema, {
-            validHost: request.host,
-            originalRequest: request as v1.ServerReflectionRequest,
-            messageResponse: response as never,
-          }),
-        ),
-    },
-    v1alpha: {
-      serverReflectionInfo: (requests) =>
-        respond(index, requests, (request, response) =>
-          create(v1alpha.ServerReflectionResponseSchema, {
-            validHost: request.host,
-            originalRequest: request as v1alpha.ServerReflectionRequest,
-            messageResponse: response as never,
-          }),
-        ),
-    },
+    v1: { serverReflectionInfo: answering(index, v1.ServerReflectionResponseSchema) },
+    v1alpha: { serverReflectionInfo: answering(index, v1alpha.ServerReflectionResponseSchema) },
   };
 }
