@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, type Registry as PromRegistry } from "prom-c
 import type { Registry } from "../core/registry";
 import type { ChangeType } from "../core/types";
 import type { WatchHub } from "../watch/watch-hub";
+import { createRpcCells } from "./rpc-cells";
 
 /** Buckets of the RPC latency histogram, in seconds (unary calls are sub-millisecond; streams last long). */
 export const RPC_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600];
@@ -125,14 +126,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }),
   );
 
-  const rpcs = new Counter({ name: `${p}rpc_total`, help: "RPCs finished, by method and gRPC code.", labelNames: ["method", "code"] as const, registers });
-  const rpcLatency = new Histogram({
-    name: `${p}rpc_duration_seconds`,
-    help: "RPC duration by method and gRPC code; a stream counts until it ends.",
-    labelNames: ["method", "code"] as const,
-    buckets: RPC_LATENCY_BUCKETS,
-    registers,
-  });
+  const rpcCells = createRpcCells(register, { total: `${p}rpc_total`, duration: `${p}rpc_duration_seconds` }, RPC_LATENCY_BUCKETS);
 
   return {
     register,
@@ -143,23 +137,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
       children.count.inc();
       children.latency.observe(seconds);
     },
-    rpcObserver(method) {
-      // OK is by far the common end: its children are bound once; others on first use.
-      const bound = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<"method" | "code"> }>();
-      const childrenOf = (code: string) => {
-        let children = bound.get(code);
-        if (children === undefined) {
-          children = { count: rpcs.labels(method, code), latency: rpcLatency.labels(method, code) };
-          bound.set(code, children);
-        }
-        return children;
-      };
-      const ok = childrenOf("OK");
-      return (code, seconds) => {
-        const children = code === "OK" ? ok : childrenOf(code);
-        children.count.inc();
-        children.latency.observe(seconds);
-      };
-    },
+    rpcObserver: (method) => rpcCells.observer(method),
   };
 }
