@@ -24,15 +24,6 @@ export interface Scheduler {
  */
 export const DEFAULT_PROBE_TICK_MS = 50;
 
-/** Real timers, one per task, unref'd so that probe schedules never keep the process alive. */
-export const systemScheduler: Scheduler = {
-  schedule(delayMs, task) {
-    const timer = setTimeout(task, delayMs);
-    timer.unref();
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
-
 /**
  * One unref'd timer for every task: tasks wait in buckets of `tickMs` and a
  * bucket runs at the first tick at or after the due time of all its tasks (never early).

@@ -34,10 +34,6 @@ const CHANGE_TO_PROTO: Record<ChangeType, EventType> = {
   expired: EventType.EXPIRED,
 };
 
-export function statusToProto(status: DomainStatus): HealthStatus {
-  return STATUS_TO_PROTO[status];
-}
-
 /** A self-reported status from the wire; UNSPECIFIED and unknown numbers read as "unknown" and fail validation. */
 export function statusFromProto(status: HealthStatus): DomainStatus {
   switch (status) {

@@ -13,7 +13,7 @@ export class GrpcTestClient<S extends DescService> {
   readonly raw: grpc.Client;
 
   constructor(
-    private readonly service: S,
+    service: S,
     target: string,
   ) {
     const Client = grpc.makeGenericClientConstructor(grpcServiceDefinition(service), service.typeName);
