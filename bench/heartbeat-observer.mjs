@@ -10,10 +10,10 @@ const { DiscoveryService, HeartbeatRequestSchema } = require("../dist/gen/discov
 const { create } = require("@bufbuild/protobuf");
 const { Registry } = require("../dist/src/core/registry.js");
 const { WatchHub } = require("../dist/src/watch/watch-hub.js");
-const { createDiscoveryHandlers } = require("../dist/src/server/discovery-service.js");
-const { withErrorMapping, withCallObserver } = require("../dist/src/server/handlers.js");
+const { createDiscoveryHandlers } = require("../dist/src/services/discovery/handlers.js");
+const { withErrorMapping, withCallObserver } = require("../dist/src/services/middleware/wrap-handlers.js");
 const { createMetrics } = require("../dist/src/metrics/metrics.js");
-const { createAuthorizer } = require("../dist/src/server/auth.js");
+const { createAuthorizer } = require("../dist/src/services/middleware/auth.js");
 
 const INSTANCES = 1000;
 const CALLS = 200_000;

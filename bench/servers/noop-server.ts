@@ -4,9 +4,9 @@
 import { create } from "@bufbuild/protobuf";
 import pino from "pino";
 import { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
-import { createFront } from "../../src/server/front";
-import { GrpcHttp2Server } from "../../src/server/grpc-http2";
-import type { Handlers } from "../../src/server/handlers";
+import { createFront } from "../../src/transport/front";
+import { GrpcHttp2Server } from "../../src/transport/grpc-http2/server";
+import type { Handlers } from "../../src/transport/contract";
 
 const handlers: Handlers<typeof DiscoveryService> = {};
 for (const method of DiscoveryService.methods) {

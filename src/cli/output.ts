@@ -2,7 +2,7 @@
 // a TTY and never with --json or NO_COLOR), aligned tables, and one-line errors.
 import { styleText } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeName } from "../grpc/code-names";
+import { codeName } from "../transport/code-names";
 
 /**
  * node:util styleText. Since Node 20.20 it drops colour by itself unless

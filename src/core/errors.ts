@@ -1,5 +1,5 @@
 // Domain errors: what went wrong in the registry's own terms. The transport maps
-// each reason to a wire code in one table (src/server/error-map.ts).
+// each reason to a wire code in one table (src/services/middleware/error-map.ts).
 
 /** Why a registry operation was refused. */
 export type DiscoveryErrorReason =

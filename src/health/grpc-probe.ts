@@ -3,7 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus, type HealthCheckResponse } from "../../gen/grpc/health/v1/health_pb";
-import { grpcMethodDefinition } from "../grpc/service-definition";
+import { grpcMethodDefinition } from "../transport/service-definition";
 import type { ProbeAnswer } from "./probe-answer";
 
 /** Reconnect backoff bounds: a recovered target is seen within a few probes, not minutes. */

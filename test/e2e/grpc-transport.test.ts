@@ -1,4 +1,4 @@
-// The gRPC transport on node:http2 (src/server/grpc-http2*.ts), checked against
+// The gRPC transport on node:http2 (src/transport/grpc-http2/), checked against
 // the protocol's edges with grpc-js clients and raw HTTP/2.
 import * as http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";

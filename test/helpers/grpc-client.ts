@@ -2,7 +2,7 @@
 // grpcurl connect), with promise-returning unary calls and streams as iterables.
 import { create, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { grpcServiceDefinition } from "../../src/grpc/service-definition";
+import { grpcServiceDefinition } from "../../src/transport/service-definition";
 
 export interface GrpcCallOptions {
   metadata?: Record<string, string>;

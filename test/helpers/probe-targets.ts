@@ -12,7 +12,7 @@ import {
   HealthCheckResponse_ServingStatus,
   type HealthCheckRequest,
 } from "../../gen/grpc/health/v1/health_pb";
-import { grpcServiceDefinition } from "../../src/grpc/service-definition";
+import { grpcServiceDefinition } from "../../src/transport/service-definition";
 
 export interface HttpAnswer {
   status: number;

@@ -3,10 +3,10 @@
 import { create } from "@bufbuild/protobuf";
 import { ListHealthyRequestSchema, ListHealthyResponseSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import { Registry } from "../../src/core/registry";
-import { encode, encodeFramed, markShared } from "../../src/grpc/wire-cache";
-import { createDiscoveryHandlers } from "../../src/server/discovery-service";
-import type { CallContext } from "../../src/server/handlers";
-import { watchItemToProto } from "../../src/server/proto-mapping";
+import { encode, encodeFramed, markShared } from "../../src/transport/wire-cache";
+import { createDiscoveryHandlers } from "../../src/services/discovery/handlers";
+import type { CallContext } from "../../src/transport/contract";
+import { watchItemToProto } from "../../src/services/discovery/proto-mapping";
 import { WatchHub } from "../../src/watch/watch-hub";
 import { ManualClock } from "../helpers/manual-clock";
 

@@ -7,7 +7,7 @@ import {
   RegisterResponseSchema,
   type Instance,
 } from "../../gen/discovery/v1/discovery_pb";
-import { encodeInstanceAnswer, ENCODED_INSTANCE_FIELDS } from "../../src/grpc/instance-codec";
+import { encodeInstanceAnswer, ENCODED_INSTANCE_FIELDS } from "../../src/services/discovery/instance-codec";
 
 function full(overrides: Partial<Instance> = {}): Instance {
   const instance = create(InstanceSchema, {

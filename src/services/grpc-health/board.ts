@@ -1,8 +1,8 @@
 // Serving status per name for grpc.health.v1: the server itself (""), the APIs it
 // serves, and every registered service (SERVING while it has a healthy instance).
 // Watchers hear only real changes of the name they follow.
-import type { Registry } from "../core/registry";
-import type { RegistryEvent } from "../core/types";
+import type { Registry } from "../../core/registry";
+import type { RegistryEvent } from "../../core/types";
 
 export type ServingStatus = "serving" | "not-serving";
 

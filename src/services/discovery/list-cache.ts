@@ -2,7 +2,7 @@
 // every caller until the service changes again (a fleet of gateways polling the
 // same service costs one build and one encoding per change).
 import { LRUCache } from "lru-cache";
-import { markShared } from "../grpc/wire-cache";
+import { markShared } from "../../transport/wire-cache";
 
 /** Distinct service answers kept (a few per service: healthy, healthy non-critical, all). */
 export const DEFAULT_LIST_CACHE_ENTRIES = 4096;

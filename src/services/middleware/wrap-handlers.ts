@@ -1,50 +1,13 @@
-// The shape of a service implementation, written once and mounted on both
-// transports (gRPC over node:http2 and connect-node), and the wrappers that map
-// its errors and observe its calls. Both keep synchronous handlers synchronous
+// Middleware around a service's handlers: the wrappers that map their errors
+// and observe their calls, on both transports. Both keep synchronous handlers synchronous
 // and push streams pushable: they sit on the heartbeat and Watch hot paths.
-import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { AnyHandler, Handlers } from "../../transport/contract";
 import type { Logger } from "pino";
 import { ConnectError } from "@connectrpc/connect";
-import { codeName } from "../grpc/code-names";
+import { codeName } from "../../transport/code-names";
 import { isExpected, toConnectError } from "./error-map";
-import { isPushSource, PUSH, type PushSource } from "./push-source";
-
-/** What a handler may use of a call; Connect's HandlerContext satisfies it. */
-export interface CallContext {
-  /** Aborts when the call ends, is cancelled, or its deadline passes. */
-  readonly signal: AbortSignal;
-  readonly requestHeader: Headers;
-}
-
-type Unary<I extends DescMessage, O extends DescMessage> = (
-  request: MessageShape<I>,
-  context: CallContext,
-) => Promise<MessageInitShape<O>> | MessageInitShape<O>;
-type ServerStreaming<I extends DescMessage, O extends DescMessage> = (
-  request: MessageShape<I>,
-  context: CallContext,
-) => AsyncIterable<MessageInitShape<O>>;
-type BiDiStreaming<I extends DescMessage, O extends DescMessage> = (
-  requests: AsyncIterable<MessageShape<I>>,
-  context: CallContext,
-) => AsyncIterable<MessageInitShape<O>>;
-
-type HandlerOf<M> = M extends DescMethod & { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
-  ? Unary<I, O>
-  : M extends DescMethod & { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
-    ? ServerStreaming<I, O>
-    : M extends DescMethod & { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
-      ? BiDiStreaming<I, O>
-      : never;
-
-/**
- * Handlers for the methods of a service, in Connect's ServiceImpl shape. A method
- * without one answers UNIMPLEMENTED on both transports.
- */
-export type Handlers<S extends DescService> = { [K in keyof S["method"]]?: HandlerOf<S["method"][K]> };
-
-/** Any handler, as the transports see it. */
-export type AnyHandler = (input: unknown, context: CallContext) => unknown;
+import { isPushSource, PUSH, type PushSource } from "../../transport/push-source";
 
 /**
  * Wraps every handler so that domain errors reach the wire with their code and

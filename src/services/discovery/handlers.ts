@@ -9,21 +9,21 @@ import {
   type HeartbeatResponse,
   type RegisterResponse,
   type WatchEvent,
-} from "../../gen/discovery/v1/discovery_pb";
-import type { Registry } from "../core/registry";
-import type { Prober } from "../health/prober";
-import { isServing } from "../core/types";
-import { validateServiceName } from "../core/validate";
+} from "../../../gen/discovery/v1/discovery_pb";
+import type { Registry } from "../../core/registry";
+import type { Prober } from "../../health/prober";
+import { isServing } from "../../core/types";
+import { validateServiceName } from "../../core/validate";
 import type { Logger } from "pino";
-import type { WatchHub } from "../watch/watch-hub";
-import type { Authorizer } from "./auth";
-import type { CallContext, Handlers } from "./handlers";
+import type { WatchHub } from "../../watch/watch-hub";
+import type { Authorizer } from "../middleware/auth";
+import type { CallContext, Handlers } from "../../transport/contract";
 import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
-import { PUSH, type PushSource } from "./push-source";
+import { PUSH, type PushSource } from "../../transport/push-source";
 import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
-import { DiscoveryError } from "../core/errors";
+import { DiscoveryError } from "../../core/errors";
 
 export interface DiscoveryServiceOptions {
   registry: Registry;

@@ -1,12 +1,12 @@
 // grpc.health.v1.Health, as the protocol specifies: Check answers NOT_FOUND for
 // unknown names; Watch sends the current status at once, then each change, and
 // for an unknown name sends SERVICE_UNKNOWN and stays open.
-import { Health, HealthCheckResponse_ServingStatus as Status, type HealthCheckResponse } from "../../gen/grpc/health/v1/health_pb";
+import { Health, HealthCheckResponse_ServingStatus as Status, type HealthCheckResponse } from "../../../gen/grpc/health/v1/health_pb";
 import { create } from "@bufbuild/protobuf";
-import { HealthCheckResponseSchema } from "../../gen/grpc/health/v1/health_pb";
-import { DiscoveryError } from "../core/errors";
-import type { CallContext, Handlers } from "./handlers";
-import type { HealthBoard, ServingStatus } from "./health-board";
+import { HealthCheckResponseSchema } from "../../../gen/grpc/health/v1/health_pb";
+import { DiscoveryError } from "../../core/errors";
+import type { CallContext, Handlers } from "../../transport/contract";
+import type { HealthBoard, ServingStatus } from "./board";
 
 /** The protocol's List may answer at most this many names. */
 const MAX_LISTED = 100;

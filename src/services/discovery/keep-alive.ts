@@ -2,11 +2,11 @@
 // tells the registry something a heartbeat cannot: when it breaks without an
 // Unregister, the peer is gone, and its instances turn unhealthy at once.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../gen/discovery/v1/discovery_pb";
+import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../../gen/discovery/v1/discovery_pb";
 import type { Logger } from "pino";
-import type { KeepAliveOwner, Registry } from "../core/registry";
-import type { Authorizer } from "./auth";
-import type { CallContext } from "./handlers";
+import type { KeepAliveOwner, Registry } from "../../core/registry";
+import type { Authorizer } from "../middleware/auth";
+import type { CallContext } from "../../transport/contract";
 import { instanceToProto, statusFromProto } from "./proto-mapping";
 
 export interface KeepAliveOptions {

@@ -1,7 +1,7 @@
 // The one table from domain errors to wire codes. Anything that is not a known
 // error becomes INTERNAL with a generic message: causes stay in the logs.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DiscoveryError, type DiscoveryErrorReason } from "../core/errors";
+import { DiscoveryError, type DiscoveryErrorReason } from "../../core/errors";
 
 const CODE_OF: Record<DiscoveryErrorReason, Code> = {
   "invalid-argument": Code.InvalidArgument,

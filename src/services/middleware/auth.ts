@@ -1,7 +1,7 @@
 // Bearer-token check for the methods that change the registry. The comparison
 // runs in constant time so the secret cannot be guessed byte by byte.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { DiscoveryError } from "../core/errors";
+import { DiscoveryError } from "../../core/errors";
 
 /**
  * Throws unauthenticated unless the call's headers carry the secret. Takes the

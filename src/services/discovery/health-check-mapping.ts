@@ -8,9 +8,9 @@ import {
   ProbeOutcome,
   type HealthCheck,
   type HealthCheckResult,
-} from "../../gen/discovery/v1/discovery_pb";
-import type { ProbeOutcome as DomainOutcome, ProbeResult } from "../core/health-state";
-import type { HealthCheckInput, HealthCheckSpec } from "../core/types";
+} from "../../../gen/discovery/v1/discovery_pb";
+import type { ProbeOutcome as DomainOutcome, ProbeResult } from "../../core/health-state";
+import type { HealthCheckInput, HealthCheckSpec } from "../../core/types";
 import { durationFromMs, durationToMs } from "./proto-mapping";
 
 const OUTCOME_TO_PROTO: Record<DomainOutcome, ProbeOutcome> = {

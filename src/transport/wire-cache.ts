@@ -1,7 +1,7 @@
 // Encode-once for messages shared by many calls (Watch events, cached list
 // answers): their bytes (and frames) are kept and reused by every call that sends them.
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { encodeInstanceAnswer } from "./instance-codec";
+import { encodeInstanceAnswer } from "../services/discovery/instance-codec";
 
 const shared = new WeakSet<object>();
 const encoded = new WeakMap<object, Buffer>();

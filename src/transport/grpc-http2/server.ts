@@ -9,9 +9,9 @@ import type { Duplex } from "node:stream";
 import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { Http2Call } from "./grpc-http2-call";
-import type { AnyHandler, Handlers } from "./handlers";
-import { isPushSource, PUSH, type PushSource } from "./push-source";
+import { Http2Call } from "./call";
+import type { AnyHandler, Handlers } from "../contract";
+import { isPushSource, PUSH, type PushSource } from "../push-source";
 
 /** Largest request message accepted (grpc's usual default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // Registry changes in the log: every state change at info, one line each.
 // Heartbeats emit no event, so nothing per heartbeat is logged above debug.
 import type { Logger } from "pino";
-import type { Registry } from "../core/registry";
+import type { Registry } from "../../core/registry";
 
 export function logRegistryEvents(registry: Registry, logger: Logger): void {
   registry.onEvent((event) => {

@@ -7,7 +7,7 @@
 // so a field added to Instance cannot be silently dropped.
 import { toBinary } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import { HealthCheckSchema, type HeartbeatResponse, type Instance, type RegisterResponse } from "../../gen/discovery/v1/discovery_pb";
+import { HealthCheckSchema, type HeartbeatResponse, type Instance, type RegisterResponse } from "../../../gen/discovery/v1/discovery_pb";
 
 const LEN = 2;
 const VARINT = 0;

@@ -24,7 +24,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 /**
  * Where `npm run build` puts the dashboard: dist/dashboard, found from this
- * file whether it runs compiled (dist/src/server) or from source (src/server).
+ * file whether it runs compiled (dist/src/services) or from source (src/services).
  */
 export function defaultDashboardDir(): string {
   const compiled = path.resolve(__dirname, "../../dashboard");

@@ -10,10 +10,10 @@ import {
   type Instance,
   type ServiceSummary,
   type WatchEvent,
-} from "../../gen/discovery/v1/discovery_pb";
-import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../core/types";
-import type { WatchItem } from "../watch/subscription";
-import { markShared } from "../grpc/wire-cache";
+} from "../../../gen/discovery/v1/discovery_pb";
+import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../../core/types";
+import type { WatchItem } from "../../watch/subscription";
+import { markShared } from "../../transport/wire-cache";
 import { healthCheckToProto } from "./health-check-mapping";
 
 const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {

@@ -4,8 +4,8 @@
 import * as http2 from "node:http2";
 import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { encodeFramed } from "../grpc/wire-cache";
-import type { CallContext } from "./handlers";
+import { encodeFramed } from "../wire-cache";
+import type { CallContext } from "../contract";
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };

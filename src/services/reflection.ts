@@ -6,7 +6,7 @@ import { FileDescriptorProtoSchema, type DescriptorProto, type EnumDescriptorPro
 import { Code } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
-import type { Handlers } from "./handlers";
+import type { Handlers } from "../transport/contract";
 
 /** What a client may ask for; both protocol versions share this shape. */
 type MessageRequest =
