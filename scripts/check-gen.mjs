@@ -17,6 +17,18 @@ let failed = false;
 try {
   for (const f of ["buf.yaml", ...TEMPLATES.map((t) => t.template)]) cpSync(join(root, f), join(scratch, f));
   cpSync(join(root, "proto"), join(scratch, "proto"), { recursive: true });
+  cpSync(join(root, "proto-xds"), join(scratch, "proto-xds"), { recursive: true });
+  // proto-xds/ must be what the vendoring script copies from the pinned package.
+  execFileSync("node", ["scripts/vendor-xds-protos.mjs", join(scratch, "proto-xds-fresh")], { cwd: root, stdio: "ignore" });
+  const vendored = listFiles(join(root, "proto-xds"));
+  const fresh = listFiles(join(scratch, "proto-xds-fresh"));
+  const stale = [...new Set([...vendored.keys(), ...fresh.keys()])].filter((f) => vendored.get(f) !== fresh.get(f));
+  if (stale.length > 0) {
+    console.error(`proto-xds/ differs from @grpc/grpc-js-xds (run node scripts/vendor-xds-protos.mjs): ${stale.join(", ")}`);
+    failed = true;
+  } else {
+    console.log(`proto-xds/ matches @grpc/grpc-js-xds (${fresh.size} files)`);
+  }
   for (const { template, dirs } of TEMPLATES) {
     execFileSync("buf", ["generate", "--template", template], { cwd: scratch, stdio: "inherit" });
     for (const dir of dirs) {
