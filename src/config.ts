@@ -20,6 +20,10 @@ import {
 } from "./core/limits";
 import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
 import { DEFAULT_PROBE_TICK_MS } from "./health/scheduler";
+import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
+import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
+import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
+import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -44,6 +48,11 @@ export interface Config {
   /** Probes due within one tick start together (HEALTH_CHECK_TICK_MS). */
   probeTickMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The xDS clusters' load-balancing policy (XDS_LB_POLICY). */
+  xdsLbPolicy: LbPolicyName;
+  xdsMaxStreams: number;
+  xdsMaxResourcesPerStream: number;
+  xdsDnsRefreshMs: number;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +74,10 @@ export const SETTINGS = [
   { env: "WATCH_QUEUE_LIMIT", flag: "watch-queue-limit", help: `events a subscriber may have pending before it is reset (default ${DEFAULT_WATCH_QUEUE_LIMIT})` },
   { env: "DISCOVERY_MAX_INSTANCES", flag: "max-instances", help: `registrations past this are refused (default ${DEFAULT_MAX_INSTANCES})` },
   { env: "DISCOVERY_MAX_WATCHERS", flag: "max-watchers", help: `Watch streams past this are refused (default ${DEFAULT_MAX_WATCHERS})` },
+  { env: "XDS_LB_POLICY", flag: "xds-lb-policy", help: `load-balancing policy of the xDS clusters: ${LB_POLICIES.join(", ")} (default ROUND_ROBIN; proxyless gRPC clients support ROUND_ROBIN and RING_HASH)` },
+  { env: "XDS_MAX_STREAMS", flag: "xds-max-streams", help: `xDS streams past this are refused (default ${DEFAULT_MAX_XDS_STREAMS})` },
+  { env: "XDS_MAX_RESOURCES_PER_STREAM", flag: "xds-max-resources-per-stream", help: `resource names one xDS stream may follow per type (default ${DEFAULT_MAX_RESOURCES_PER_STREAM})` },
+  { env: "XDS_DNS_REFRESH_SECONDS", flag: "xds-dns-refresh-seconds", help: `re-resolve instance hostnames for xDS this often (default ${DEFAULT_DNS_REFRESH_MS / 1000})` },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ] as const;
 
@@ -107,6 +120,10 @@ function readConfig(env: Env): Config {
   const intervalS = number(env, "HEALTH_CHECK_INTERVAL_SECONDS", DEFAULT_HEALTH_CHECK_INTERVAL_MS / 1000, MIN_HEALTH_CHECK_INTERVAL_MS / 1000, MAX_HEALTH_CHECK_INTERVAL_MS / 1000);
   const timeoutS = number(env, "HEALTH_CHECK_TIMEOUT_SECONDS", DEFAULT_HEALTH_CHECK_TIMEOUT_MS / 1000, MIN_HEALTH_CHECK_TIMEOUT_MS / 1000, MAX_HEALTH_CHECK_TIMEOUT_MS / 1000);
   if (timeoutS > intervalS) throw new ConfigError("HEALTH_CHECK_TIMEOUT_SECONDS must not exceed HEALTH_CHECK_INTERVAL_SECONDS");
+  const lbPolicy = (env.XDS_LB_POLICY ?? "ROUND_ROBIN").toUpperCase();
+  if (!(LB_POLICIES as readonly string[]).includes(lbPolicy)) {
+    throw new ConfigError(`XDS_LB_POLICY must be one of ${LB_POLICIES.join(", ")} (got ${JSON.stringify(env.XDS_LB_POLICY)})`);
+  }
   const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
   return {
@@ -126,6 +143,10 @@ function readConfig(env: Env): Config {
     probeConcurrency: integer(env, "HEALTH_CHECK_CONCURRENCY", DEFAULT_PROBE_CONCURRENCY, 1, 100_000),
     probeTickMs: integer(env, "HEALTH_CHECK_TICK_MS", DEFAULT_PROBE_TICK_MS, 1, 1000),
     logLevel: logLevel as Config["logLevel"],
+    xdsLbPolicy: lbPolicy as LbPolicyName,
+    xdsMaxStreams: integer(env, "XDS_MAX_STREAMS", DEFAULT_MAX_XDS_STREAMS, 1, 10_000_000),
+    xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
+    xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
   };
 }
 

@@ -6,6 +6,7 @@ import * as commands from "./commands";
 import { createOutput, describeError } from "./output";
 import { createRegistryClient, DEFAULT_ADDR } from "./registry-client";
 import { serve } from "./serve";
+import { xdsBootstrap } from "./xds-bootstrap";
 
 interface ClientFlags {
   addr: string;
@@ -76,6 +77,17 @@ export function createProgram(): Command {
     .argument("<service>", "service name")
     .argument("<instance-id>", "instance id")
     .action((service: string, id: string, flags: ClientFlags) => run(flags, (ctx) => commands.unregister(ctx, service, id)));
+
+  program
+    .command("xds-bootstrap")
+    .description("Print an xDS bootstrap file for proxyless gRPC clients (set GRPC_XDS_BOOTSTRAP to its path), then resolve xds:///SERVICE.")
+    .addOption(new Option("--addr <host:port>", "the registry's address as the clients reach it").env("DISCOVERY_ADDR").default(DEFAULT_ADDR))
+    .option("--node-id <id>", "the client's node id, as the registry's logs name it", "grpc-discovery-client")
+    .option("--region <region>", "the client's locality region")
+    .option("--zone <zone>", "the client's locality zone")
+    .action((flags: { addr: string; nodeId: string; region?: string; zone?: string }) => {
+      process.stdout.write(`${JSON.stringify(xdsBootstrap(flags), null, 2)}\n`);
+    });
 
   return program;
 }

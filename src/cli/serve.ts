@@ -79,5 +79,11 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     watchQueueLimit: config.watchQueueLimit,
     maxWatchers: config.maxWatchers,
     http2PingIntervalMs: config.http2KeepAliveMs,
+    xds: {
+      lbPolicy: config.xdsLbPolicy,
+      maxStreams: config.xdsMaxStreams,
+      maxResourcesPerStream: config.xdsMaxResourcesPerStream,
+      dnsRefreshMs: config.xdsDnsRefreshMs,
+    },
   };
 }

@@ -32,6 +32,12 @@ import { trackHttp1Connections } from "../transport/http1/drain";
 import { logRegistryEvents } from "../services/discovery/event-logging";
 import { createOperatorPages } from "../services/operator-pages";
 import { createReflectionHandlers } from "../services/reflection";
+import { AggregatedDiscoveryService, file_envoy_service_discovery_v3_ads } from "../../gen/envoy/service/discovery/v3/ads_pb";
+import { createXdsMetrics } from "../metrics/xds-metrics";
+import { createAdsHandlers } from "../services/xds/ads-service";
+import { XdsCatalog } from "../services/xds/catalog";
+import type { HostLookup } from "../services/xds/address-book";
+import type { LbPolicyName } from "../services/xds/resources";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -65,6 +71,17 @@ export interface ServerOptions {
   metricsRegistry?: PromRegistry;
   /** The built dashboard's folder (default: dist/dashboard). */
   dashboardDir?: string;
+  /** The xDS server (XDS_* settings). */
+  xds?: XdsOptions;
+}
+
+export interface XdsOptions {
+  lbPolicy?: LbPolicyName;
+  maxStreams?: number;
+  maxResourcesPerStream?: number;
+  dnsRefreshMs?: number;
+  /** Resolves instance hostnames (default: the system resolver). */
+  lookup?: HostLookup;
 }
 
 export interface DiscoveryServer {
@@ -84,9 +101,16 @@ export interface DiscoveryServer {
 const systemClock: Clock = { now: () => Date.now() };
 
 /** The gRPC services this server answers, by full name, for reflection and health. */
-const SERVED = [DiscoveryService.typeName, Health.typeName, reflectionV1.ServerReflection.typeName, reflectionV1alpha.ServerReflection.typeName];
+const SERVED = [
+  DiscoveryService.typeName,
+  Health.typeName,
+  reflectionV1.ServerReflection.typeName,
+  reflectionV1alpha.ServerReflection.typeName,
+  AggregatedDiscoveryService.typeName,
+];
 const SERVED_FILES: DescFile[] = [
   file_discovery_v1_discovery,
+  file_envoy_service_discovery_v3_ads,
   file_grpc_health_v1_health,
   reflectionV1.file_grpc_reflection_v1_reflection,
   reflectionV1alpha.file_grpc_reflection_v1alpha_reflection,
@@ -138,6 +162,23 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     }),
   );
   const health = serve(Health, createHealthHandlers(board));
+  const xdsLogger = logger.child({ module: "xds" });
+  const xds = serve(
+    AggregatedDiscoveryService,
+    createAdsHandlers({
+      catalog: new XdsCatalog({
+        hub,
+        lbPolicy: options.xds?.lbPolicy ?? "ROUND_ROBIN",
+        logger: xdsLogger,
+        signal: lifetime.signal,
+        dns: { refreshMs: options.xds?.dnsRefreshMs, lookup: options.xds?.lookup },
+      }),
+      logger: xdsLogger,
+      maxStreams: options.xds?.maxStreams,
+      maxResourcesPerStream: options.xds?.maxResourcesPerStream,
+      observer: createXdsMetrics(metricsRegistry),
+    }),
+  );
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
   const grpcServer = new GrpcHttp2Server({
@@ -147,6 +188,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
+  grpcServer.addService(AggregatedDiscoveryService, xds);
   grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));
   grpcServer.addService(reflectionV1alpha.ServerReflection, serve(reflectionV1alpha.ServerReflection, reflection.v1alpha));
 

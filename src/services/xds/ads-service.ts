@@ -1,0 +1,91 @@
+// envoy.service.discovery.v3.AggregatedDiscoveryService on our transport:
+// StreamAggregatedResources (state of the world) serves every stream from the
+// one catalog. The incremental variant has no handler, so it answers UNIMPLEMENTED.
+import type { Logger } from "pino";
+import { AggregatedDiscoveryService } from "../../../gen/envoy/service/discovery/v3/ads_pb";
+import type { DiscoveryRequest } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
+import { DiscoveryError } from "../../core/errors";
+import type { CallContext, Handlers } from "../../transport/contract";
+import { AdsStream, DEFAULT_MAX_RESOURCES_PER_STREAM, type AdsStreamObserver, type DiscoveryResponseInit } from "./ads-stream";
+import type { XdsCatalog } from "./catalog";
+
+/** xDS streams served at once at most (XDS_MAX_STREAMS). */
+export const DEFAULT_MAX_XDS_STREAMS = 10_000;
+
+export interface XdsObserver extends AdsStreamObserver {
+  streamOpened?(): void;
+  streamClosed?(): void;
+}
+
+export interface AdsHandlersOptions {
+  catalog: XdsCatalog;
+  logger: Logger;
+  maxStreams?: number;
+  maxResourcesPerStream?: number;
+  observer?: XdsObserver;
+}
+
+export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof AggregatedDiscoveryService> {
+  const { catalog, logger, observer = {} } = options;
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_XDS_STREAMS;
+  const maxResources = options.maxResourcesPerStream ?? DEFAULT_MAX_RESOURCES_PER_STREAM;
+  const streamObserver: AdsStreamObserver = {
+    ...observer,
+    nack: (type, detail, node) => {
+      logger.warn({ type, node, detail: detail.slice(0, 1_000) }, "xDS: client rejected a resource (NACK); it keeps the version it accepted last");
+      observer.nack?.(type, detail, node);
+    },
+  };
+  let open = 0;
+
+  return {
+    async *streamAggregatedResources(requests: AsyncIterable<DiscoveryRequest>, context: CallContext): AsyncIterable<DiscoveryResponseInit> {
+      if (open >= maxStreams) throw new DiscoveryError("resource-exhausted", `too many xDS streams: ${maxStreams} are open (XDS_MAX_STREAMS)`);
+      open++;
+      observer.streamOpened?.();
+      const stream = new AdsStream(catalog, maxResources, streamObserver);
+      const stopListening = catalog.onChange((name, since) => stream.changed(name, since));
+      const ended = new AbortController();
+      const stop = AbortSignal.any([context.signal, ended.signal]);
+      let failure: unknown;
+      const reading = (async () => {
+        try {
+          for await (const request of requests) stream.receive(request);
+        } catch (error) {
+          failure = error;
+        } finally {
+          ended.abort();
+        }
+      })();
+      try {
+        for (;;) {
+          await untilAborted(stream.waitForWork(), stop);
+          if (failure !== undefined) throw failure;
+          if (stop.aborted) return;
+          const response = stream.next();
+          if (response !== undefined) yield response;
+        }
+      } finally {
+        stopListening();
+        stream.close();
+        ended.abort();
+        open--;
+        observer.streamClosed?.();
+        void reading;
+      }
+    },
+  };
+}
+
+/** Waits for `work`, or returns early when `signal` aborts. */
+function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    void work.then(done);
+  });
+}

@@ -1,0 +1,160 @@
+// One state-of-the-world ADS stream: per resource type, what the client asked
+// for, what it was last sent, the nonce it must answer and the version it last
+// accepted. Requests and catalog changes only mark a type as due; a response is
+// built when the transport can take one, so a slow client holds at most one
+// pending response per type, never a queue.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import type { DiscoveryRequest, DiscoveryResponseSchema } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
+import { DiscoveryError } from "../../core/errors";
+import { TYPE, TYPE_URLS, type TypeUrl } from "./resources";
+
+/** Where the stream reads resources: the catalog. */
+export interface ResourceSource {
+  get(type: TypeUrl, name: string): Any | undefined;
+  names(): Iterable<string>;
+}
+
+/** What the stream reports (metrics and logs). */
+export interface AdsStreamObserver {
+  subscribed?(type: TypeUrl): void;
+  /** The stream that subscribed to `type` ended. */
+  unsubscribed?(type: TypeUrl): void;
+  nack?(type: TypeUrl, detail: string, node: string): void;
+  pushed?(type: TypeUrl, delayMs: number): void;
+}
+
+/** Resource names one stream may subscribe to per type (XDS_MAX_RESOURCES_PER_STREAM). */
+export const DEFAULT_MAX_RESOURCES_PER_STREAM = 1_000;
+
+interface TypeState {
+  /** undefined: the wildcard (every service), allowed for Listener and Cluster. */
+  names: Set<string> | undefined;
+  sent: Map<string, Any>;
+  nonce: string;
+  version: number;
+  /** The version the client last accepted ("" before its first ACK). */
+  accepted: string;
+  /** When the oldest change not yet sent was seen, or undefined when nothing is due. */
+  dueSince: number | undefined;
+}
+
+export type DiscoveryResponseInit = MessageInitShape<typeof DiscoveryResponseSchema>;
+
+export class AdsStream {
+  private readonly types = new Map<TypeUrl, TypeState>();
+  private nonces = 0;
+  private wake: (() => void) | undefined;
+  /** The client's node id, for logs. */
+  node = "";
+
+  constructor(
+    private readonly source: ResourceSource,
+    private readonly maxResources: number,
+    private readonly observer: AdsStreamObserver = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Takes one DiscoveryRequest: a subscription, an ACK or a NACK. */
+  receive(request: DiscoveryRequest): void {
+    if (request.node !== undefined && request.node.id !== "") this.node = request.node.id;
+    const type = request.typeUrl as TypeUrl;
+    if (!TYPE_URLS.includes(type)) {
+      throw new DiscoveryError("invalid-argument", `type_url: ${JSON.stringify(request.typeUrl.slice(0, 200))} is not served (one of ${TYPE_URLS.join(", ")})`, "type_url");
+    }
+    if (request.resourceNames.length > this.maxResources) {
+      throw new DiscoveryError(
+        "resource-exhausted",
+        `resource_names: ${request.resourceNames.length} names exceed the ${this.maxResources} one stream may follow per type (XDS_MAX_RESOURCES_PER_STREAM)`,
+        "resource_names",
+      );
+    }
+    let state = this.types.get(type);
+    const first = state === undefined;
+    if (state === undefined) {
+      state = { names: new Set(), sent: new Map(), nonce: "", version: 0, accepted: "", dueSince: undefined };
+      this.types.set(type, state);
+      this.observer.subscribed?.(type);
+    }
+    // A request answering an older response crossed a newer one: the newer one stands.
+    if (request.responseNonce !== "" && request.responseNonce !== state.nonce) return;
+    if (request.responseNonce !== "") {
+      if (request.errorDetail !== undefined) this.observer.nack?.(type, request.errorDetail.message, this.node);
+      else state.accepted = request.versionInfo;
+    }
+    // Listener and Cluster may be asked for all at once: "*", or no names on a stream's first request.
+    const wildcard =
+      (type === TYPE.listener || type === TYPE.cluster) &&
+      (request.resourceNames.includes("*") || (request.resourceNames.length === 0 && (first || state.names === undefined)));
+    const names = wildcard ? undefined : new Set(request.resourceNames);
+    const changed = !sameNames(state.names, names);
+    if (changed) {
+      state.names = names;
+      for (const name of state.sent.keys()) if (names !== undefined && !names.has(name)) state.sent.delete(name);
+    }
+    // A new stream gets its resources even when it names a version it already has.
+    if (request.responseNonce === "" || changed) this.due(state);
+  }
+
+  /** The catalog changed `name`: its subscribers are due a response if what they hold differs. */
+  changed(name: string, since: number): void {
+    for (const [type, state] of this.types) {
+      const follows = state.names === undefined || state.names.has(name);
+      if (follows && this.source.get(type, name) !== state.sent.get(name)) this.due(state, since);
+    }
+  }
+
+  /** The version the client last accepted for `type` ("" before any). */
+  accepted(type: TypeUrl): string {
+    return this.types.get(type)?.accepted ?? "";
+  }
+
+  /** The next response to send, or undefined when nothing is due. */
+  next(): DiscoveryResponseInit | undefined {
+    for (const [type, state] of this.types) {
+      if (state.dueSince === undefined) continue;
+      const delay = this.now() - state.dueSince;
+      state.dueSince = undefined;
+      const resources: Any[] = [];
+      const sent = new Map<string, Any>();
+      for (const name of state.names ?? this.source.names()) {
+        const resource = this.source.get(type, name);
+        if (resource === undefined) continue; // omitted: the client learns it does not exist
+        resources.push(resource);
+        sent.set(name, resource);
+      }
+      state.sent = sent;
+      state.version++;
+      state.nonce = String(++this.nonces);
+      this.observer.pushed?.(type, delay);
+      return { versionInfo: String(state.version), typeUrl: type, nonce: state.nonce, resources };
+    }
+    return undefined;
+  }
+
+  /** The stream ended: its subscriptions go. */
+  close(): void {
+    for (const type of this.types.keys()) this.observer.unsubscribed?.(type);
+    this.types.clear();
+  }
+
+  /** Resolves when a response may be due (or at once if one is). */
+  waitForWork(): Promise<void> {
+    for (const state of this.types.values()) if (state.dueSince !== undefined) return Promise.resolve();
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  private due(state: TypeState, since = this.now()): void {
+    if (state.dueSince === undefined || since < state.dueSince) state.dueSince = since;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+function sameNames(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.size !== b.size) return false;
+  for (const name of a) if (!b.has(name)) return false;
+  return true;
+}

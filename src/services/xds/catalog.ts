@@ -1,0 +1,172 @@
+// The xDS resources of every service, kept current from one Watch
+// subscription on the hub (snapshot, then events; a RESET starts over), so any
+// node serves xDS from its own view of the registry. Changes are coalesced per
+// service and per turn of the event loop; a service's resources are rebuilt
+// once and shared, as the same Any objects, by every stream that sends them.
+import type { Any } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "pino";
+import type { InstanceView } from "../../core/types";
+import type { WatchHub } from "../../watch/watch-hub";
+import type { WatchItem } from "../../watch/subscription";
+import { AddressBook, type AddressBookOptions } from "./address-book";
+import { planEndpoints } from "./endpoints";
+import { clusterResource, endpointResource, listenerResource, routeResource, TYPE, type LbPolicyName, type TypeUrl } from "./resources";
+
+/** One service's resources; `since` is when the change they carry was seen (performance.now()). */
+interface ServiceResources {
+  readonly byType: Readonly<Record<TypeUrl, Any>>;
+  readonly fingerprint: string;
+  readonly since: number;
+}
+
+/** Hears that `name`'s resources changed (or vanished), and since when. */
+export type CatalogListener = (name: string, since: number) => void;
+
+export interface XdsCatalogOptions {
+  hub: WatchHub;
+  lbPolicy: LbPolicyName;
+  logger: Logger;
+  signal: AbortSignal;
+  dns?: Pick<AddressBookOptions, "refreshMs" | "maxHosts" | "lookup">;
+}
+
+export class XdsCatalog {
+  private instances = new Map<string, Map<string, InstanceView>>();
+  /** Instances of a snapshot being received after a RESET, swapped in at SYNCED. */
+  private staging: Map<string, Map<string, InstanceView>> | undefined;
+  private readonly resources = new Map<string, ServiceResources>();
+  private readonly dirty = new Map<string, number>();
+  private flushScheduled = false;
+  private readonly listeners = new Set<CatalogListener>();
+  private readonly addresses: AddressBook;
+  private readonly lbPolicy: LbPolicyName;
+  private readonly logger: Logger;
+
+  constructor(options: XdsCatalogOptions) {
+    this.lbPolicy = options.lbPolicy;
+    this.logger = options.logger;
+    this.addresses = new AddressBook({ ...options.dns, logger: options.logger, signal: options.signal, onChange: (host) => this.hostChanged(host) });
+    const subscription = options.hub.subscribe({ services: [], sinceRevision: 0 });
+    const control = subscription.attach({
+      write: (item) => {
+        this.apply(item);
+        return true;
+      },
+      end: () => {},
+    });
+    options.signal.addEventListener("abort", () => control.cancel(), { once: true });
+  }
+
+  /** The resource of `type` named `name`, or undefined when there is no such service. */
+  get(type: TypeUrl, name: string): Any | undefined {
+    return this.resources.get(name)?.byType[type];
+  }
+
+  /** Every service with resources (for wildcard subscriptions). */
+  names(): IterableIterator<string> {
+    return this.resources.keys();
+  }
+
+  onChange(listener: CatalogListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private apply(item: WatchItem): void {
+    switch (item.t) {
+      case "reset":
+        this.staging = new Map();
+        return;
+      case "snapshot": {
+        const target = this.staging ?? this.instances;
+        place(target, item.instance);
+        if (this.staging === undefined) this.markDirty(item.instance.serviceName);
+        return;
+      }
+      case "synced":
+        if (this.staging !== undefined) {
+          const before = this.instances;
+          this.instances = this.staging;
+          this.staging = undefined;
+          for (const name of new Set([...before.keys(), ...this.instances.keys()])) this.markDirty(name);
+        }
+        return;
+      case "event": {
+        const { type, instance } = item.event;
+        if (type === "unregistered" || type === "expired") {
+          const of = this.instances.get(instance.serviceName);
+          of?.delete(instance.instanceId);
+          if (of?.size === 0) this.instances.delete(instance.serviceName);
+        } else {
+          place(this.instances, instance);
+        }
+        this.markDirty(instance.serviceName);
+      }
+    }
+  }
+
+  private hostChanged(host: string): void {
+    for (const [name, of] of this.instances) {
+      for (const instance of of.values()) {
+        if (instance.host === host) {
+          this.markDirty(name);
+          break;
+        }
+      }
+    }
+  }
+
+  private markDirty(name: string): void {
+    if (!this.dirty.has(name)) this.dirty.set(name, performance.now());
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const changed: Array<[string, number]> = [];
+    for (const [name, since] of this.dirty) if (this.rebuild(name, since)) changed.push([name, since]);
+    this.dirty.clear();
+    if (changed.length === 0) return;
+    const hosts = new Set<string>();
+    for (const of of this.instances.values()) for (const instance of of.values()) hosts.add(instance.host);
+    this.addresses.retain(hosts);
+    for (const [name, since] of changed) {
+      for (const listener of this.listeners) {
+        try {
+          listener(name, since);
+        } catch (error) {
+          this.logger.error({ err: error, service: name }, "xDS: a stream failed to take a change");
+        }
+      }
+    }
+  }
+
+  /** Rebuilds one service's resources; false when what clients see did not change. */
+  private rebuild(name: string, since: number): boolean {
+    const of = this.instances.get(name);
+    const before = this.resources.get(name);
+    if (of === undefined || of.size === 0) return this.resources.delete(name);
+    const localities = planEndpoints(of.values(), (host) => this.addresses.resolve(host));
+    const fingerprint = JSON.stringify(localities);
+    if (before !== undefined && before.fingerprint === fingerprint) return false;
+    const byType: Record<TypeUrl, Any> =
+      before === undefined
+        ? {
+            [TYPE.listener]: listenerResource(name),
+            [TYPE.route]: routeResource(name),
+            [TYPE.cluster]: clusterResource(name, this.lbPolicy),
+            [TYPE.endpoint]: endpointResource(name, localities),
+          }
+        : { ...before.byType, [TYPE.endpoint]: endpointResource(name, localities) };
+    this.resources.set(name, { byType, fingerprint, since });
+    return true;
+  }
+}
+
+function place(target: Map<string, Map<string, InstanceView>>, instance: InstanceView): void {
+  let of = target.get(instance.serviceName);
+  if (of === undefined) target.set(instance.serviceName, (of = new Map()));
+  of.set(instance.instanceId, instance);
+}
