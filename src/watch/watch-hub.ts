@@ -34,6 +34,11 @@ export interface SubscribeOptions {
   services: readonly string[];
   /** 0: start from a snapshot; otherwise resume after this revision. */
   sinceRevision: number;
+  /**
+   * A subscriber inside the server (the xDS catalog), not a Watch stream:
+   * not counted as a watcher nor refused by DISCOVERY_MAX_WATCHERS.
+   */
+  internal?: boolean;
 }
 
 export class WatchHub {
@@ -43,6 +48,7 @@ export class WatchHub {
   private readonly everything = new Set<Subscription>();
   private readonly byService = new Map<string, Set<Subscription>>();
   private count = 0;
+  private readonly internal = new WeakSet<Subscription>();
   private closedWith: unknown;
   private readonly unsubscribe: () => void;
   private readonly sweepSlice: number;
@@ -72,7 +78,7 @@ export class WatchHub {
 
   subscribe(options: SubscribeOptions): Subscription {
     if (this.closedWith !== undefined) throw this.closedWith;
-    if (this.count >= this.maxWatchers) {
+    if (options.internal !== true && this.count >= this.maxWatchers) {
       throw new DiscoveryError(
         "resource-exhausted",
         `too many watchers: ${this.maxWatchers} are connected (DISCOVERY_MAX_WATCHERS)`,
@@ -89,6 +95,7 @@ export class WatchHub {
       onOverflow: () => this.slowResets++,
       onClose: (closed) => this.remove(closed),
     });
+    if (options.internal === true) this.internal.add(sub);
     this.add(sub);
     return sub;
   }
@@ -160,7 +167,7 @@ export class WatchHub {
   }
 
   private add(sub: Subscription): void {
-    this.count++;
+    if (!this.internal.has(sub)) this.count++;
     if (sub.services === undefined) {
       this.everything.add(sub);
       return;
@@ -173,8 +180,9 @@ export class WatchHub {
   }
 
   private remove(sub: Subscription): void {
+    const counted = !this.internal.has(sub);
     if (sub.services === undefined) {
-      if (this.everything.delete(sub)) this.count--;
+      if (this.everything.delete(sub) && counted) this.count--;
       return;
     }
     let removed = false;
@@ -183,6 +191,6 @@ export class WatchHub {
       if (subs?.delete(sub)) removed = true;
       if (subs?.size === 0) this.byService.delete(name);
     }
-    if (removed) this.count--;
+    if (removed && counted) this.count--;
   }
 }

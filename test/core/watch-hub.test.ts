@@ -200,3 +200,19 @@ describe("WatchHub sweeps in slices", () => {
     expect(deferred).toHaveLength(0);
   });
 });
+
+test("an internal subscriber (the xDS catalog) gets events but is neither counted as a watcher nor refused at the watcher limit", () => {
+  const { registry, hub } = setup({ maxWatchers: 1 });
+  const internal = hub.subscribe({ services: [], sinceRevision: 0, internal: true });
+  expect(hub.watcherCount).toBe(0);
+  const watcher = hub.subscribe({ services: [], sinceRevision: 0 });
+  expect(hub.watcherCount).toBe(1);
+  expect(() => hub.subscribe({ services: [], sinceRevision: 0 })).toThrow(DiscoveryError);
+  expect(hub.subscribe({ services: [], sinceRevision: 0, internal: true })).toBeDefined();
+  registry.register(input({ instanceId: "a" }));
+  expect(drain(internal)).toContain("registered:a");
+  internal.close();
+  expect(hub.watcherCount).toBe(1);
+  watcher.close();
+  expect(hub.watcherCount).toBe(0);
+});

@@ -20,6 +20,7 @@ const NOT_FOUND = 5;
 
 const EXPECTED_SERVICES = [
   "discovery.v1.DiscoveryService",
+  "envoy.service.discovery.v3.AggregatedDiscoveryService",
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",

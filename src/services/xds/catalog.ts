@@ -46,7 +46,7 @@ export class XdsCatalog {
     this.lbPolicy = options.lbPolicy;
     this.logger = options.logger;
     this.addresses = new AddressBook({ ...options.dns, logger: options.logger, signal: options.signal, onChange: (host) => this.hostChanged(host) });
-    const subscription = options.hub.subscribe({ services: [], sinceRevision: 0 });
+    const subscription = options.hub.subscribe({ services: [], sinceRevision: 0, internal: true });
     const control = subscription.attach({
       write: (item) => {
         this.apply(item);
