@@ -8,9 +8,10 @@ import { watchFanout } from "./scenarios/watch-fanout";
 import { registryScale } from "./scenarios/registry-scale";
 import { versusEtcd } from "./scenarios/vs-etcd";
 import { probing } from "./scenarios/probing";
+import { xdsPush } from "./scenarios/xds-push";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

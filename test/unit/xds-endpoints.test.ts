@@ -10,7 +10,7 @@ function instance(id: string, status: HealthStatus, extra: Partial<InstanceView>
   };
 }
 const literal = (host: string) => host;
-const flat = (instances: InstanceView[], resolve = literal) =>
+const flat = (instances: InstanceView[], resolve: (host: string) => string | undefined = literal) =>
   planEndpoints(instances, resolve).flatMap((l) => l.endpoints.map((e) => [e.instanceId, e.health] as const));
 
 test("our statuses map to envoy's: healthy and degraded HEALTHY, unhealthy UNHEALTHY, draining DRAINING, unknown UNKNOWN", () => {

@@ -45,47 +45,38 @@ export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof 
       observer.streamOpened?.();
       const stream = new AdsStream(catalog, maxResources, streamObserver);
       const stopListening = catalog.onChange((name, since) => stream.changed(name, since));
-      const ended = new AbortController();
-      const stop = AbortSignal.any([context.signal, ended.signal]);
+      // The stream ends when the call does, or when the client stops sending (or sends something bad).
+      let ended = false;
       let failure: unknown;
-      const reading = (async () => {
+      const end = () => {
+        ended = true;
+        stream.interrupt();
+      };
+      context.signal.addEventListener("abort", end, { once: true });
+      void (async () => {
         try {
           for await (const request of requests) stream.receive(request);
         } catch (error) {
           failure = error;
         } finally {
-          ended.abort();
+          end();
         }
       })();
       try {
         for (;;) {
-          await untilAborted(stream.waitForWork(), stop);
+          await stream.waitForWork();
           if (failure !== undefined) throw failure;
-          if (stop.aborted) return;
+          if (ended || context.signal.aborted) return;
           const response = stream.next();
           if (response !== undefined) yield response;
         }
       } finally {
+        context.signal.removeEventListener("abort", end);
         stopListening();
         stream.close();
-        ended.abort();
         open--;
         observer.streamClosed?.();
-        void reading;
       }
     },
   };
-}
-
-/** Waits for `work`, or returns early when `signal` aborts. */
-function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    signal.addEventListener("abort", done, { once: true });
-    void work.then(done);
-  });
 }

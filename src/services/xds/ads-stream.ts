@@ -138,10 +138,17 @@ export class AdsStream {
     this.types.clear();
   }
 
-  /** Resolves when a response may be due (or at once if one is). */
+  /** Resolves when a response may be due (or at once if one is), or when interrupt() is called. */
   waitForWork(): Promise<void> {
     for (const state of this.types.values()) if (state.dueSince !== undefined) return Promise.resolve();
     return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  /** Wakes a waitForWork() without work: the stream is ending. */
+  interrupt(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   private due(state: TypeState, since = this.now()): void {

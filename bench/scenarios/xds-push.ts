@@ -1,0 +1,45 @@
+// xDS pushes: 1000 ADS streams (EDS for one service) over 16 HTTP/2
+// connections while the registry makes 10 changes a second for 10 s; reports
+// each push's delay from its change, and the server's CPU per push. The same
+// run also measures 1000 Watch subscribers, so the two are compared on one
+// machine at one time (interleaved, medians of the runs).
+import { DIST, startNode } from "../lib/processes";
+import type { Scenario, ScenarioResult } from "../lib/scenario";
+import { median } from "../lib/stats";
+import { fanout, type FanoutRun } from "./watch-fanout";
+
+const STREAMS = 1_000;
+
+export const xdsPush: Scenario = {
+  name: "xds-push",
+  description: "xDS change-to-push delay in ms: 1000 ADS streams (EDS) over 16 HTTP/2 connections, 10 changes/s for 10 s; against 1000 Watch subscribers in the same run",
+  async run({ runs }): Promise<ScenarioResult> {
+    const rows: Record<string, unknown>[] = [];
+    const byKind = new Map<string, FanoutRun[]>();
+    for (let i = 0; i < runs; i++) {
+      for (const [kind, client] of [["xds", "xds-push-client"], ["watch", "watch-fanout-client"]] as const) {
+        const proc = await startNode(`${DIST}/src/cli/main.js`, { LOG_LEVEL: "warn" });
+        try {
+          const result = await fanout(proc, `${DIST}/bench/clients/${client}.js`, STREAMS, 10, 10);
+          byKind.set(kind, [...(byKind.get(kind) ?? []), result]);
+          rows.push({ run: i + 1, kind, ...result });
+        } finally {
+          await proc.stop();
+        }
+      }
+    }
+    const med = (kind: string, key: keyof FanoutRun) => median(byKind.get(kind)!.map((r) => r[key] as number));
+    const allDelivered = byKind.get("xds")!.every((r) => r.delivered === r.expected);
+    return {
+      rows,
+      targets: [
+        { name: "every xDS push delivered", value: allDelivered ? 1 : 0, met: allDelivered },
+        { name: "1000 xDS streams: change-to-push p99 < 100 ms (median of runs)", value: med("xds", "p99"), met: allDelivered && med("xds", "p99") < 100 },
+      ],
+      notes: [
+        `xDS p50 ${med("xds", "p50")} ms, p99 ${med("xds", "p99")} ms, server CPU ${med("xds", "serverCpuMicrosPerDelivery")} µs per push; ` +
+          `Watch p50 ${med("watch", "p50")} ms, p99 ${med("watch", "p99")} ms, ${med("watch", "serverCpuMicrosPerDelivery")} µs per delivery (medians)`,
+      ],
+    };
+  },
+};
