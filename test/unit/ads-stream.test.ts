@@ -139,3 +139,13 @@ test("more names than the bound is RESOURCE_EXHAUSTED naming XDS_MAX_RESOURCES_P
   expect(() => stream.receive(request({ names: ["a", "b", "c"] }))).toThrow(expect.objectContaining({ reason: "resource-exhausted", message: expect.stringContaining("XDS_MAX_RESOURCES_PER_STREAM") }));
   expect(() => stream.receive(request({ type: "type.googleapis.com/x.Y" as TypeUrl }))).toThrow(DiscoveryError);
 });
+
+test("streams following the same resource send the same Any object: encoded once per change, not per stream", () => {
+  const source = new Source();
+  source.set("users", "users@1");
+  const a = new AdsStream(source, 100);
+  const b = new AdsStream(source, 100);
+  a.receive(request({ names: ["users"] }));
+  b.receive(request({ names: ["users"] }));
+  expect(a.next()!.resources![0]).toBe(b.next()!.resources![0]);
+});
