@@ -28,7 +28,7 @@ describe("discovery CLI against a real registry", () => {
     client.unary(M.register, { serviceName, instanceId, host: "10.0.0.1", port: 8080, ...extra }, auth);
 
   test("every command has --help", async () => {
-    for (const command of [[], ["serve"], ["services"], ["instances"], ["watch"], ["register"], ["unregister"]]) {
+    for (const command of [[], ["serve"], ["services"], ["instances"], ["watch"], ["register"], ["unregister"], ["xds-bootstrap"]]) {
       const result = await runCli([...command, "--help"]);
       expect(result).toMatchObject({ code: 0, stderr: "" });
       expect(result.stdout).toMatch(new RegExp(`^Usage: discovery${command.length ? ` ${command[0]}` : ""} `));

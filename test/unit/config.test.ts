@@ -19,7 +19,17 @@ describe("loadConfig", () => {
       probeConcurrency: 256,
       probeTickMs: 50,
       logLevel: "info",
+      xdsLbPolicy: "ROUND_ROBIN",
+      xdsMaxStreams: 10_000,
+      xdsMaxResourcesPerStream: 1_000,
+      xdsDnsRefreshMs: 30_000,
     });
+  });
+
+  test("xDS settings: the policy by name in any case, a bad one named with the choices", () => {
+    expect(loadConfig({ XDS_LB_POLICY: "ring_hash", XDS_DNS_REFRESH_SECONDS: "5" })).toMatchObject({ xdsLbPolicy: "RING_HASH", xdsDnsRefreshMs: 5_000 });
+    expect(() => loadConfig({ XDS_LB_POLICY: "fastest" })).toThrow('XDS_LB_POLICY must be one of ROUND_ROBIN, RING_HASH, LEAST_REQUEST, RANDOM, MAGLEV (got "fastest")');
+    expect(() => loadConfig({ XDS_MAX_STREAMS: "0" })).toThrow("XDS_MAX_STREAMS must be a number from 1 to 10000000");
   });
 
   test("reads every variable", () => {

@@ -26,6 +26,8 @@ export interface AddressBookOptions {
   lookup?: HostLookup;
   /** A host's address appeared or changed. */
   onChange: (host: string) => void;
+  /** The hostnames instances use now: the others are forgotten at each refresh. */
+  hostsInUse: () => ReadonlySet<string>;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -59,13 +61,13 @@ export class AddressBook {
     return undefined;
   }
 
-  /** Forgets hostnames no instance uses any more. */
-  retain(inUse: ReadonlySet<string>): void {
-    for (const host of this.entries.keys()) if (!inUse.has(host)) this.entries.delete(host);
-  }
-
+  /** Forgets hostnames no instance uses any more, and looks the others up again. */
   private refresh(): void {
-    for (const host of this.entries.keys()) void this.settle(host);
+    const inUse = this.options.hostsInUse();
+    for (const host of this.entries.keys()) {
+      if (inUse.has(host)) void this.settle(host);
+      else this.entries.delete(host);
+    }
   }
 
   private async settle(host: string): Promise<void> {

@@ -1,8 +1,10 @@
 // The xDS resources of every service, kept current from one Watch
 // subscription on the hub (snapshot, then events; a RESET starts over), so any
-// node serves xDS from its own view of the registry. Changes are coalesced per
-// service and per turn of the event loop; a service's resources are rebuilt
-// once and shared, as the same Any objects, by every stream that sends them.
+// node serves xDS from its own view of the registry. Events only update the
+// instance maps and are coalesced per service and per turn of the event loop;
+// a service's resources are rebuilt when a stream asks for them (never for a
+// service no client follows), once per change, and shared, as the same Any
+// objects, by every stream that sends them.
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { InstanceView } from "../../core/types";
@@ -12,11 +14,11 @@ import { AddressBook, type AddressBookOptions } from "./address-book";
 import { planEndpoints } from "./endpoints";
 import { clusterResource, endpointResource, listenerResource, routeResource, TYPE, type LbPolicyName, type TypeUrl } from "./resources";
 
-/** One service's resources; `since` is when the change they carry was seen (performance.now()). */
+/** One service's resources, as last built; stale once its instances changed. */
 interface ServiceResources {
   readonly byType: Readonly<Record<TypeUrl, Any>>;
   readonly fingerprint: string;
-  readonly since: number;
+  stale: boolean;
 }
 
 /** Hears that `name`'s resources changed (or vanished), and since when. */
@@ -45,7 +47,13 @@ export class XdsCatalog {
   constructor(options: XdsCatalogOptions) {
     this.lbPolicy = options.lbPolicy;
     this.logger = options.logger;
-    this.addresses = new AddressBook({ ...options.dns, logger: options.logger, signal: options.signal, onChange: (host) => this.hostChanged(host) });
+    this.addresses = new AddressBook({
+      ...options.dns,
+      logger: options.logger,
+      signal: options.signal,
+      onChange: (host) => this.hostChanged(host),
+      hostsInUse: () => this.hostsInUse(),
+    });
     const subscription = options.hub.subscribe({ services: [], sinceRevision: 0, internal: true });
     const control = subscription.attach({
       write: (item) => {
@@ -59,12 +67,15 @@ export class XdsCatalog {
 
   /** The resource of `type` named `name`, or undefined when there is no such service. */
   get(type: TypeUrl, name: string): Any | undefined {
-    return this.resources.get(name)?.byType[type];
+    const of = this.instances.get(name);
+    if (of === undefined || of.size === 0) return undefined;
+    const built = this.resources.get(name);
+    return (built === undefined || built.stale ? this.rebuild(name, of, built) : built).byType[type];
   }
 
-  /** Every service with resources (for wildcard subscriptions). */
+  /** Every service with instances (for wildcard subscriptions). */
   names(): IterableIterator<string> {
-    return this.resources.keys();
+    return this.instances.keys();
   }
 
   onChange(listener: CatalogListener): () => void {
@@ -105,6 +116,12 @@ export class XdsCatalog {
     }
   }
 
+  private hostsInUse(): Set<string> {
+    const hosts = new Set<string>();
+    for (const of of this.instances.values()) for (const instance of of.values()) hosts.add(instance.host);
+    return hosts;
+  }
+
   private hostChanged(host: string): void {
     for (const [name, of] of this.instances) {
       for (const instance of of.values()) {
@@ -125,13 +142,13 @@ export class XdsCatalog {
 
   private flush(): void {
     this.flushScheduled = false;
-    const changed: Array<[string, number]> = [];
-    for (const [name, since] of this.dirty) if (this.rebuild(name, since)) changed.push([name, since]);
+    const changed = [...this.dirty];
     this.dirty.clear();
-    if (changed.length === 0) return;
-    const hosts = new Set<string>();
-    for (const of of this.instances.values()) for (const instance of of.values()) hosts.add(instance.host);
-    this.addresses.retain(hosts);
+    for (const [name] of changed) {
+      const built = this.resources.get(name);
+      if (built !== undefined) built.stale = true;
+      if (!this.instances.has(name)) this.resources.delete(name);
+    }
     for (const [name, since] of changed) {
       for (const listener of this.listeners) {
         try {
@@ -143,14 +160,14 @@ export class XdsCatalog {
     }
   }
 
-  /** Rebuilds one service's resources; false when what clients see did not change. */
-  private rebuild(name: string, since: number): boolean {
-    const of = this.instances.get(name);
-    const before = this.resources.get(name);
-    if (of === undefined || of.size === 0) return this.resources.delete(name);
+  /** Builds one service's resources; keeps the previous objects when what clients see did not change. */
+  private rebuild(name: string, of: Map<string, InstanceView>, before: ServiceResources | undefined): ServiceResources {
     const localities = planEndpoints(of.values(), (host) => this.addresses.resolve(host));
     const fingerprint = JSON.stringify(localities);
-    if (before !== undefined && before.fingerprint === fingerprint) return false;
+    if (before !== undefined && before.fingerprint === fingerprint) {
+      before.stale = false;
+      return before;
+    }
     const byType: Record<TypeUrl, Any> =
       before === undefined
         ? {
@@ -160,8 +177,9 @@ export class XdsCatalog {
             [TYPE.endpoint]: endpointResource(name, localities),
           }
         : { ...before.byType, [TYPE.endpoint]: endpointResource(name, localities) };
-    this.resources.set(name, { byType, fingerprint, since });
-    return true;
+    const built: ServiceResources = { byType, fingerprint, stale: false };
+    this.resources.set(name, built);
+    return built;
   }
 }
 
