@@ -1,5 +1,5 @@
 // Fails when `buf generate` would change generated code: gen/ (TypeScript, from
-// buf.gen.yaml) and gen-python/ + gen-go/ (from buf.gen.clients.yaml) must be
+// buf.gen.yaml) and clients/python/gen/ + clients/go/gen/ (from buf.gen.clients.yaml) must be
 // committed in sync with proto/.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, cpSync } from "node:fs";
@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 
 const TEMPLATES = [
   { template: "buf.gen.yaml", dirs: ["gen"] },
-  { template: "buf.gen.clients.yaml", dirs: ["gen-python", "gen-go"] },
+  { template: "buf.gen.clients.yaml", dirs: ["clients/python/gen", "clients/go/gen"] },
 ];
 
 const root = process.cwd();

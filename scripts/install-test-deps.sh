@@ -9,7 +9,7 @@ missing=()
 /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || missing+=(python3-grpcio python3-protobuf)
 # Chromium for the dashboard test (driven by playwright-core, which downloads no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-# protoc and its plugins: `npm run check` regenerates gen-python/ and gen-go/ to catch drift.
+# protoc and its plugins: `npm run check` regenerates clients/python/gen and clients/go/gen to catch drift.
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v grpc_python_plugin >/dev/null || missing+=(protobuf-compiler-grpc)
 command -v protoc-gen-go >/dev/null || missing+=(protoc-gen-go)
@@ -18,6 +18,9 @@ command -v protoc-gen-go-grpc >/dev/null || missing+=(protoc-gen-go-grpc)
 command -v go >/dev/null || missing+=(golang-go)
 [ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing+=(golang-google-grpc-dev)
 [ -d /usr/share/gocode/src/google.golang.org/protobuf ] || missing+=(golang-google-protobuf-dev)
+# grpc-go 1.33 marshals through github.com/golang/protobuf: it must be 1.4+ (built on
+# google.golang.org/protobuf, like the stubs), not 1.3, whose codec panics on them.
+grep -qs 'google.golang.org/protobuf' /usr/share/gocode/src/github.com/golang/protobuf/proto/proto.go || missing+=(golang-github-golang-protobuf-1-5-dev)
 # The gRPC interop protos (grpc.testing.TestService).
 [ -d /usr/share/grpc-proto/grpc/testing ] || missing+=(grpc-proto)
 # Real peers: etcd for cluster mode, NATS for the event sink, Redis and PostgreSQL for probes.

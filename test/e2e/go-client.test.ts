@@ -1,0 +1,62 @@
+// The Go client (clients/go) against the real server: its example registers,
+// heartbeats on a KeepAlive stream with its load, registers again when the
+// registry loses the lease, watches its service, and drains then unregisters
+// on SIGTERM. Built offline with Debian's Go, grpc-go and protobuf (GOPATH mode).
+import type { RegistryEvent } from "../../src/core/types";
+import { spawnChild, type Child } from "../helpers/child-process";
+import { createGoWorkspace, type GoWorkspace } from "../helpers/go-build";
+import { startTestServer, type TestServer } from "../helpers/server-fixture";
+import { waitFor } from "../helpers/wait-for";
+
+describe("clients/go", () => {
+  let workspace: GoWorkspace;
+  let example: string;
+  let server: TestServer;
+  let child: Child | undefined;
+
+  beforeAll(() => {
+    workspace = createGoWorkspace();
+    example = workspace.build("examples/register-watch");
+  }, 200_000);
+  afterAll(() => workspace.remove());
+  beforeEach(async () => {
+    server = await startTestServer();
+  });
+  afterEach(async () => {
+    child?.kill("SIGKILL");
+    await server.close();
+  });
+
+  test("the stubs and the helper pass go vet", () => {
+    expect(workspace.go(["vet", "grpc-discovery/clients/go/gen/discovery/v1", "grpc-discovery/clients/go/discovery", "grpc-discovery/clients/go/examples/register-watch"])).toBe("");
+  }, 200_000);
+
+  test("the example registers, heartbeats, re-registers after a lost lease, watches, and drains on SIGTERM", async () => {
+    const events: RegistryEvent[] = [];
+    server.registry.onEvent((e) => events.push(e));
+    child = spawnChild(example, [], { REGISTRY: server.target, SERVICE: "go-users", INSTANCE_ID: "go-1", PORT: "7101", LOAD: "0.9", TTL: "3s", DRAIN: "300ms" });
+    await child.waitForLine(/^registered go-users go-1$/, 10_000);
+    expect(server.registry.get("go-users", "go-1")).toMatchObject({ host: "127.0.0.1", port: 7101, status: "healthy", metadata: { lang: "go" } });
+    // Its own registration arrives through its Watch (the snapshot), then SYNCED.
+    await child.waitForLine(/^event EVENT_TYPE_SNAPSHOT go-1 rev \d+$/);
+    await child.waitForLine(/^event EVENT_TYPE_SYNCED  rev \d+$/);
+
+    // Heartbeats arrive on the stream, carrying the load (critical at 0.9).
+    const firstBeat = server.registry.get("go-users", "go-1")!.lastHeartbeat;
+    await waitFor(() => server.registry.get("go-users", "go-1")!.lastHeartbeat > firstBeat, 5000, "a heartbeat");
+    expect(server.registry.get("go-users", "go-1")).toMatchObject({ load: 0.9, critical: true });
+
+    // The registry loses the lease: the next heartbeat gets NOT_FOUND and the helper registers again.
+    server.registry.unregister("go-users", "go-1");
+    await child.waitForLine(/^log registry lost the lease of go-users\/go-1; registering again$/, 5000);
+    await waitFor(() => server.registry.get("go-users", "go-1") !== undefined, 5000, "registered again");
+    await child.waitForLine(/^event EVENT_TYPE_UNREGISTERED go-1 rev \d+$/);
+
+    child.kill("SIGTERM");
+    await waitFor(() => server.registry.get("go-users", "go-1")?.status === "draining", 3000, "draining");
+    expect(await child.exited).toBe(0);
+    expect(child.lines.filter((l) => !l.startsWith("log ")).slice(-2)).toEqual(["draining", "unregistered"]);
+    await waitFor(() => server.registry.get("go-users", "go-1") === undefined, 2000, "removed");
+    expect(events.filter((e) => e.type === "registered" || e.type === "unregistered").map((e) => e.type)).toEqual(["registered", "unregistered", "registered", "unregistered"]);
+  }, 30_000);
+});
