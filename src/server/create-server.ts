@@ -38,6 +38,7 @@ import { createAdsHandlers } from "../services/xds/ads-service";
 import { XdsCatalog } from "../services/xds/catalog";
 import type { HostLookup } from "../services/xds/address-book";
 import type { LbPolicyName } from "../services/xds/resources";
+import { createWatchEvents } from "../services/watch-events";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -198,11 +199,16 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         router.service(DiscoveryService, discovery);
         router.service(Health, health);
       },
-      fallback: createOperatorPages({
-        metrics: metricsRegistry,
-        dashboardDir: options.dashboardDir,
-        next: options.httpFallback ?? notFound,
-        logger: logger.child({ module: "pages" }),
+      // GET /v1/watch (Server-Sent Events) runs the same Watch handler as gRPC and Connect.
+      fallback: createWatchEvents({
+        watch: discovery.watch!,
+        logger: logger.child({ module: "watch-events" }),
+        next: createOperatorPages({
+          metrics: metricsRegistry,
+          dashboardDir: options.dashboardDir,
+          next: options.httpFallback ?? notFound,
+          logger: logger.child({ module: "pages" }),
+        }),
       }),
       logger: logger.child({ module: "http" }),
     }),
