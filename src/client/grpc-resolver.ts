@@ -1,4 +1,5 @@
-// A grpc-js name resolver for `discovery://registry-host:3004/users`: the
+// A grpc-js name resolver for `discovery://registry-host:3004/users` (several
+// registry nodes: `discovery://node-a:3004,node-b:3004/users`): the
 // channel's addresses are the healthy instances of `users`, kept current by a
 // Watch (healthyView), balanced round_robin. The grpc-js resolver API is
 // experimental and changed shape in 1.14: this file is the only one that uses
@@ -48,7 +49,7 @@ type ResolverClass = Parameters<typeof experimental.registerResolver>[1];
 function makeResolverClass(options: DiscoveryResolverOptions): ResolverClass {
   return class DiscoveryResolver implements experimental.Resolver {
     private view: HealthyView | undefined;
-    private readonly registryUrl: string;
+    private readonly registryUrls: string[];
     private readonly service: string;
     private readonly avoidCritical: boolean;
     private pending = false;
@@ -63,7 +64,8 @@ function makeResolverClass(options: DiscoveryResolverOptions): ResolverClass {
       if (target.authority === undefined || target.authority === "") {
         throw new Error(`discovery: target ${experimental.uriToString(target)} names no registry (discovery://host:port/service)`);
       }
-      this.registryUrl = `${options.tls === undefined ? "http" : "https"}://${target.authority}`;
+      const scheme = options.tls === undefined ? "http" : "https";
+      this.registryUrls = target.authority.split(",").map((address) => `${scheme}://${address.trim()}`);
       const override = channelOptions[AVOID_CRITICAL_LOAD_OPTION] as unknown;
       this.avoidCritical = override === undefined ? options.avoidCriticalLoad !== false : Boolean(override);
     }
@@ -76,7 +78,7 @@ function makeResolverClass(options: DiscoveryResolverOptions): ResolverClass {
       this.destroyed = false;
       if (this.view === undefined) {
         this.view = healthyView(this.service, {
-          url: this.registryUrl,
+          url: this.registryUrls,
           protocol: options.protocol,
           tls: options.tls,
           secret: options.secret,
@@ -113,7 +115,7 @@ function makeResolverClass(options: DiscoveryResolverOptions): ResolverClass {
         const view = this.view;
         if (this.destroyed || view === undefined) return;
         if (!view.synced) {
-          const details = `registry ${this.registryUrl} unreachable: ${error instanceof Error ? error.message : String(error)}`;
+          const details = `registry ${this.registryUrls.join(",")} unreachable: ${error instanceof Error ? error.message : String(error)}`;
           this.listener(experimental.statusOrFromError({ code: status.UNAVAILABLE, details }), {}, null, details);
           return;
         }

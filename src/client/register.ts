@@ -66,6 +66,8 @@ export async function register(options: RegisterOptions): Promise<Registration> 
   let mode: Registration["mode"] = connection.supportsKeepAlive ? "keep-alive" : "unary";
   let instance!: Instance;
   let intervalMs = 0;
+  // Heartbeat failures since the last answer: each moves to the next registry address.
+  let brokenInARow = 0;
 
   const registerRequest = () => ({
     serviceName: options.service,
@@ -124,6 +126,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         answered = true;
         instance = response.instance!;
         backoff.reset();
+        brokenInARow = 0;
       }
       if (!stop.signal.aborted) throw new ConnectError("keep-alive stream ended by the registry", Code.Unavailable);
     } catch (error) {
@@ -141,6 +144,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       const response = await client.heartbeat(heartbeatRequest(), { signal: stop.signal, timeoutMs: Math.max(intervalMs, 1_000) });
       instance = response.instance!;
       backoff.reset();
+      brokenInARow = 0;
     }
   };
 
@@ -171,8 +175,11 @@ export async function register(options: RegisterOptions): Promise<Registration> 
           mode = "unary";
           continue;
         }
-        const delay = backoff.next();
-        logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
+        // Another registry node may hold up: move there at once, once per address, then back off.
+        connection.failover();
+        brokenInARow++;
+        const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
+        logger?.warn({ err: error, service: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
         await sleep(delay, stop.signal);
       }
     }

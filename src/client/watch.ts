@@ -1,5 +1,6 @@
 // watch(): the registry's Watch stream as one endless async iterable that
-// survives disconnects. It reconnects with backoff and resumes from the last
+// survives disconnects. It reconnects (to the next registry address at once,
+// with backoff once all were tried) and resumes from the last
 // revision the caller has fully seen, so nothing is missed or repeated; when it
 // cannot resume (the server sends RESET, or the link broke mid-snapshot) the
 // caller gets a RESET first and a fresh snapshot after it.
@@ -20,6 +21,8 @@ export interface WatchOptions extends ConnectionOptions {
   logger?: ClientLogger;
   /** Called each time the stream breaks, before the reconnect (for "registry unreachable" states). */
   onDisconnect?: (error: unknown) => void;
+  /** Called when a stream opened after a break delivers its first event: where, and the revision it resumed after (0: a snapshot). */
+  onReconnect?: (info: { url: string; sinceRevision: bigint }) => void;
   /** Use this connection instead of opening one (it is not closed at the end). */
   connection?: DiscoveryConnection;
 }
@@ -42,14 +45,20 @@ export async function* watch(options: WatchOptions): AsyncGenerator<WatchEvent> 
   let resumable = resumeFrom > 0n;
   // Snapshot events delivered since the last RESET/start: a reconnect must take them back.
   let partialSnapshot = false;
+  // Breaks since the last event: each moves to the next registry address, and once all were tried, backoff.
+  let brokenInARow = 0;
+  let broken = false;
   try {
     while (signal?.aborted !== true) {
       try {
-        const stream = connection.client.watch(
-          { serviceNames: options.services ?? [], sinceRevision: resumable ? resumeFrom : 0n },
-          { signal },
-        );
+        const sinceRevision = resumable ? resumeFrom : 0n;
+        const stream = connection.client.watch({ serviceNames: options.services ?? [], sinceRevision }, { signal });
         for await (const event of stream) {
+          brokenInARow = 0;
+          if (broken) {
+            broken = false;
+            options.onReconnect?.({ url: connection.url, sinceRevision });
+          }
           switch (event.type) {
             case EventType.RESET:
               resumable = false;
@@ -77,7 +86,10 @@ export async function* watch(options: WatchOptions): AsyncGenerator<WatchEvent> 
         if (isAborted(signal)) return;
         if (isPermanent(error)) throw error;
         options.onDisconnect?.(error);
-        const delay = backoff.next();
+        broken = true;
+        connection.failover();
+        brokenInARow++;
+        const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
         options.logger?.warn({ err: error, retryInMs: Math.round(delay), resumeFrom: String(resumeFrom) }, "watch broke; reconnecting");
         await sleep(delay, signal);
         if (!resumable && partialSnapshot) {

@@ -21,7 +21,14 @@ function interceptedConnection(server: TestServer, interceptor: Interceptor, pro
     protocol === "grpc"
       ? createGrpcTransport({ baseUrl: server.baseUrl, sessionManager: sessions, interceptors })
       : createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors });
-  return { client: createClient(DiscoveryService, transport), supportsKeepAlive: protocol === "grpc", close: () => sessions.abort() };
+  return {
+    client: createClient(DiscoveryService, transport),
+    supportsKeepAlive: protocol === "grpc",
+    url: server.baseUrl,
+    addresses: 1,
+    failover: () => {},
+    close: () => sessions.abort(),
+  };
 }
 
 describe("client register()", () => {
