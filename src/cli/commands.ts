@@ -15,9 +15,14 @@ import type { Output } from "./output";
 import { table } from "./output";
 import { ago, eventLine, loadText, statusText } from "./instance-text";
 import { CALL_TIMEOUT_MS, type RegistryClient } from "./registry-client";
+import type { DiscoveryConnection } from "../client/connection";
+import { watch as followWatch } from "../client/watch";
 
 export interface CommandContext {
   client: RegistryClient;
+  connection: DiscoveryConnection;
+  /** Where notes that are not results go (stderr with --json, so stdout stays JSON). */
+  note: Output;
   out: Output;
   json: boolean;
   signal: AbortSignal;
@@ -69,14 +74,24 @@ export interface WatchOptions {
   since: bigint;
 }
 
-/** Streams events until the signal aborts (Ctrl-C) or the server ends the stream. */
-export async function watch({ client, out, json, signal }: CommandContext, services: string[], options: WatchOptions): Promise<void> {
-  try {
-    for await (const event of client.watch({ serviceNames: services, sinceRevision: options.since }, { signal })) {
-      out.line(json ? JSON.stringify(toJson(WatchEventSchema, event)) : eventLine(out, event));
-    }
-  } catch (error) {
-    if (!signal.aborted) throw error;
+/**
+ * Streams events until the signal aborts (Ctrl-C, SIGTERM). When the stream
+ * breaks it reconnects with backoff (to the next --addr at once) and resumes
+ * after the last revision it printed, saying so on one line.
+ */
+export async function watch({ connection, out, note, json, signal }: CommandContext, services: string[], options: WatchOptions): Promise<void> {
+  const events = followWatch({
+    url: connection.url,
+    connection,
+    services,
+    sinceRevision: options.since,
+    signal,
+    onDisconnect: (error) => note.line(`connection lost (${error instanceof Error ? error.message : String(error)}); reconnecting`),
+    onReconnect: ({ url, sinceRevision }) =>
+      note.line(sinceRevision > 0n ? `reconnected to ${url}, resuming after revision ${sinceRevision}` : `reconnected to ${url}, starting from a snapshot`),
+  });
+  for await (const event of events) {
+    out.line(json ? JSON.stringify(toJson(WatchEventSchema, event)) : eventLine(out, event));
   }
 }
 

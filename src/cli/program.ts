@@ -2,9 +2,12 @@
 // others are clients of any registry (--addr, --secret) with --json for scripts.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SETTINGS, type Flags } from "../config";
+import { HealthStatus } from "../../gen/discovery/v1/discovery_pb";
 import * as commands from "./commands";
+import * as instanceCommands from "./instance-commands";
+import { commandLifetime } from "./lifetime";
 import { createOutput, describeError } from "./output";
-import { createRegistryClient, DEFAULT_ADDR } from "./registry-client";
+import { createRegistryConnection, DEFAULT_ADDR } from "./registry-client";
 import { serve } from "./serve";
 import { xdsBootstrap } from "./xds-bootstrap";
 
@@ -89,6 +92,31 @@ export function createProgram(): Command {
       process.stdout.write(`${JSON.stringify(xdsBootstrap(flags), null, 2)}\n`);
     });
 
+  clientCommand(program, "drain", "Leave gracefully: the instance turns DRAINING (gateways stop sending new calls) and is removed after --for.")
+    .argument("<service>", "service name")
+    .argument("<instance-id>", "instance id")
+    .option("--for <duration>", "how long it drains before removal: 30s, 500ms, 2m (0: at once)", parseDurationMs, 30_000)
+    .action((service: string, id: string, flags: ClientFlags & { for: number }) => run(flags, (ctx) => instanceCommands.drain(ctx, service, id, flags.for)));
+
+  clientCommand(program, "heartbeat", "Renew an instance's lease once, reporting its load and, optionally, its own status.")
+    .argument("<service>", "service name")
+    .argument("<instance-id>", "instance id")
+    .option("--load <share>", "load from 0 to 1", parseNumber)
+    .option("--status <status>", "the status the instance reports: healthy, degraded or unhealthy", parseStatus)
+    .action((service: string, id: string, flags: ClientFlags & { load?: number; status?: HealthStatus }) =>
+      run(flags, (ctx) => instanceCommands.heartbeat(ctx, service, id, { load: flags.load, status: flags.status })),
+    );
+
+  clientCommand(program, "check-now", "Probe an instance with its health check now and print the result.")
+    .argument("<service>", "service name")
+    .argument("<instance-id>", "instance id")
+    .action((service: string, id: string, flags: ClientFlags) => run(flags, (ctx) => instanceCommands.checkNow(ctx, service, id)));
+
+  clientCommand(program, "history", "An instance's recent health-check results, its uptime and average latency.")
+    .argument("<service>", "service name")
+    .argument("<instance-id>", "instance id")
+    .action((service: string, id: string, flags: ClientFlags) => run(flags, (ctx) => instanceCommands.history(ctx, service, id)));
+
   return program;
 }
 
@@ -96,27 +124,49 @@ function clientCommand(program: Command, name: string, description: string): Com
   return program
     .command(name)
     .description(description)
-    .addOption(new Option("--addr <host:port>", "the registry to talk to (gRPC over HTTP/2)").env("DISCOVERY_ADDR").default(DEFAULT_ADDR))
+    .addOption(
+      new Option("--addr <host:port>", "the registry to talk to (gRPC over HTTP/2); several nodes: a:3004,b:3004 or --addr repeated (the next is used when one is unavailable)")
+        .env("DISCOVERY_ADDR")
+        .default(DEFAULT_ADDR)
+        .argParser(collectAddr),
+    )
     .addOption(new Option("--secret <secret>", "bearer token for Register, Heartbeat and Unregister").env("SERVICE_DISCOVERY_SECRET"))
     .option("--json", "print the API's JSON (one object per line) instead of text");
 }
 
-/** Runs a client command; Ctrl-C aborts it; any failure is one line on stderr and exit code 1. */
+/** Runs a client command; Ctrl-C, SIGTERM or the launcher's exit aborts it; any failure is one line on stderr and exit code 1. */
 async function run(flags: ClientFlags, body: (ctx: commands.CommandContext) => Promise<void>): Promise<void> {
   const json = flags.json === true;
   const out = createOutput(process.stdout, json, process.env);
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const note = json ? createOutput(process.stderr, false, process.env) : out;
+  const lifetime = commandLifetime();
   try {
-    const client = createRegistryClient({ addr: flags.addr, secret: flags.secret });
-    await body({ client, out, json, signal: controller.signal });
+    const connection = createRegistryConnection({ addr: flags.addr, secret: flags.secret });
+    await body({ client: connection.client, connection, out, note, json, signal: lifetime.signal });
     process.exit(0);
   } catch (error) {
     process.stderr.write(`discovery: ${describeError(error, flags.addr)}\n`);
     process.exit(1);
   }
+}
+
+/** --addr a,b and --addr a --addr b both give "a,b"; the first one given replaces the default. */
+function collectAddr(value: string, previous: string | undefined): string {
+  return previous === undefined || previous === DEFAULT_ADDR ? value : `${previous},${value}`;
+}
+
+function parseStatus(value: string): HealthStatus {
+  const status = instanceCommands.REPORTABLE_STATUS[value.toLowerCase()];
+  if (status === undefined) throw new InvalidArgumentError(`must be one of ${Object.keys(instanceCommands.REPORTABLE_STATUS).join(", ")}.`);
+  return status;
+}
+
+/** "30s", "500ms", "2m", "1h" or a bare number of seconds, to milliseconds. */
+function parseDurationMs(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) throw new InvalidArgumentError("must be a duration such as 30s, 500ms or 2m.");
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Math.round(Number(match[1]) * unit);
 }
 
 function camel(flag: string): string {

@@ -1,9 +1,11 @@
-// How the client commands reach a registry: gRPC over HTTP/2 (connect-node's
-// gRPC transport), the protocol grpc-go, grpcio and grpcurl speak to the same
-// port, with the shared secret as a bearer token when one is given.
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
+// How the client commands reach a registry: the SDK's connection (gRPC over
+// HTTP/2, the protocol grpc-go, grpcio and grpcurl speak to the same port), to
+// one address or several (--addr a:3004,b:3004: a call moves on when a node is
+// unavailable, and watch reconnects to the next), with the shared secret.
+import type { Client } from "@connectrpc/connect";
+import type { DiscoveryService } from "../../gen/discovery/v1/discovery_pb";
+import { createConnection, type DiscoveryConnection } from "../client/connection";
+import { addressList } from "../client/failover-transport";
 
 /** Where the client commands look for a registry unless --addr or DISCOVERY_ADDR says otherwise. */
 export const DEFAULT_ADDR = "localhost:3004";
@@ -13,7 +15,7 @@ export const CALL_TIMEOUT_MS = 10_000;
 export type RegistryClient = Client<typeof DiscoveryService>;
 
 export interface RegistryClientOptions {
-  /** host:port, or an http:// URL. */
+  /** host:port or an http:// URL; several separated by commas. */
   addr: string;
   secret?: string | undefined;
 }
@@ -31,15 +33,8 @@ export function baseUrlOf(addr: string): string {
   return url.replace(/\/+$/, "");
 }
 
-export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
-  const interceptors: Interceptor[] = [];
-  const { secret } = options;
-  if (secret !== undefined && secret !== "") {
-    interceptors.push((next) => (request) => {
-      request.header.set("authorization", `Bearer ${secret}`);
-      return next(request);
-    });
-  }
-  const transport = createGrpcTransport({ baseUrl: baseUrlOf(options.addr), interceptors });
-  return createClient(DiscoveryService, transport);
+export function createRegistryConnection(options: RegistryClientOptions): DiscoveryConnection {
+  const urls = addressList(options.addr).map(baseUrlOf);
+  if (urls.length === 0) throw new Error("--addr: no registry address given");
+  return createConnection({ url: urls, secret: options.secret });
 }

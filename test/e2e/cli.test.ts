@@ -28,7 +28,7 @@ describe("discovery CLI against a real registry", () => {
     client.unary(M.register, { serviceName, instanceId, host: "10.0.0.1", port: 8080, ...extra }, auth);
 
   test("every command has --help", async () => {
-    for (const command of [[], ["serve"], ["services"], ["instances"], ["watch"], ["register"], ["unregister"], ["xds-bootstrap"]]) {
+    for (const command of [[], ["serve"], ["services"], ["instances"], ["watch"], ["register"], ["unregister"], ["drain"], ["heartbeat"], ["check-now"], ["history"], ["xds-bootstrap"]]) {
       const result = await runCli([...command, "--help"]);
       expect(result).toMatchObject({ code: 0, stderr: "" });
       expect(result.stdout).toMatch(new RegExp(`^Usage: discovery${command.length ? ` ${command[0]}` : ""} `));
@@ -121,12 +121,20 @@ describe("discovery CLI against a real registry", () => {
     }
   });
 
-  test("watch ends with a one-line error and exit 1 when the registry shuts down", async () => {
+  test("watch outlives a registry shutdown: it says the connection was lost and keeps reconnecting until stopped", async () => {
     const watch = spawnCli(["watch", ...addr]);
-    await watch.waitForLine(/SYNCED/);
-    await server.close();
-    expect(await watch.exited).toBe(1);
-    expect(watch.stderr.join("")).toMatch(/^discovery: UNAVAILABLE: the registry is shutting down; reconnect to another node\n$/);
+    try {
+      await watch.waitForLine(/SYNCED/);
+      await server.close();
+      await watch.waitForLine(/^connection lost \(\[unavailable\] the registry is shutting down; reconnect to another node\); reconnecting$/);
+      // Still running, still trying (the refused connections that follow are reported too).
+      await watch.waitForLine(/^connection lost \(.*ECONNREFUSED.*\); reconnecting$/);
+      watch.child.kill("SIGTERM");
+      expect(await watch.exited).toBe(0);
+      expect(watch.stderr.join("")).toBe("");
+    } finally {
+      watch.child.kill("SIGKILL");
+    }
   });
 
   test("register needs the secret; with it, registers once and prints the instance", async () => {

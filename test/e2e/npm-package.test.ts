@@ -4,12 +4,13 @@
 // patch release. The resolver must register on the app's grpc-js (a peer
 // dependency) for discovery:// channels to work there. Installing prefers the
 // local npm cache; the first run fetches @grpc/grpc-js 1.14.6 from the registry.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ROOT, spawnChild } from "../helpers/child-process";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
+import { waitFor } from "../helpers/wait-for";
 
 /** A patch release of the peer other than the one our own tests pin (1.14.7). */
 const APP_GRPC_JS = "1.14.6";
@@ -22,7 +23,10 @@ describe("the npm package, installed outside the repository", () => {
     app = mkdtempSync(path.join(tmpdir(), "discovery-app-"));
     execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", app], { cwd: ROOT, stdio: "pipe", timeout: 60_000 });
     const tarball = readdirSync(app).find((f) => f.endsWith(".tgz"))!;
-    writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "discovery-user-app", version: "1.0.0", private: true }));
+    writeFileSync(
+      path.join(app, "package.json"),
+      JSON.stringify({ name: "discovery-user-app", version: "1.0.0", private: true, scripts: { watch: "discovery watch --addr $REGISTRY" } }),
+    );
     copyFileSync(path.join(ROOT, "test/fixtures/packaged-app.js"), path.join(app, "app.js"));
     execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", `./${tarball}`, `@grpc/grpc-js@${APP_GRPC_JS}`], {
       cwd: app,
@@ -51,6 +55,25 @@ describe("the npm package, installed outside the repository", () => {
     expect([...server.registry.instancesOf("packed-echo")]).toEqual([]);
   }, 30_000);
 
+  test.each([
+    ["npx", ["--offline", "discovery", "watch", "--addr"]],
+    ["npm", ["run", "watch"]],
+  ])("SIGTERM sent to the %s process stops the CLI it started", async (launcher, args) => {
+    const target = server.target;
+    const child = spawn(launcher, launcher === "npx" ? [...args, target] : args, { cwd: app, env: { ...process.env, REGISTRY: target }, stdio: "ignore" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      await waitFor(() => server.hub.watcherCount === 1, 15_000, "the CLI's Watch");
+      child.kill("SIGTERM");
+      await exited;
+      // The CLI's stream closes: it stopped, rather than living on as an orphan.
+      await waitFor(() => server.hub.watcherCount === 0, 3_000, "the CLI stopped");
+      expect(cliProcessesIn(app)).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 30_000);
+
   test("the package ships the CLI, the built code and the proto, and no tests or sources", () => {
     const help = execFileSync(path.join(app, "node_modules/.bin/discovery"), ["--help"], { cwd: app }).toString();
     expect(help).toMatch(/Usage: discovery/);
@@ -59,3 +82,17 @@ describe("the npm package, installed outside the repository", () => {
     expect(readdirSync(path.join(app, "node_modules/grpc-discovery/dist")).sort()).toEqual(["dashboard", "gen", "src"]);
   });
 });
+
+/** Live processes running the CLI installed in `dir` (zombies have no command line). */
+function cliProcessesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (command.includes(path.join(dir, "node_modules")) && command.includes("discovery")) found.push(`${pid}: ${command}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
