@@ -1,12 +1,14 @@
 """A small Python service that registers itself with the discovery registry.
 
-It serves HTTP on its port, registers, heartbeats with its current load at the
-interval the registry returns, registers again if the registry lost it
-(NOT_FOUND), retries with backoff while the registry is unreachable, and on
-SIGTERM unregisters with a drain period so in-flight requests finish.
+It serves HTTP on its port and leaves the registry work to the grpc_discovery
+package (clients/python): register() heartbeats on a KeepAlive stream with the
+current load, registers again if the registry lost it (NOT_FOUND), retries with
+backoff while the registry is unreachable, and on SIGTERM this service calls
+close(), which unregisters with a drain period so in-flight requests finish.
 
-Uses Debian's python3-grpcio and the stubs in gen-python/ (generated from
-proto/ by `npm run generate`). Settings come from the environment:
+Runs on Debian's python3-grpcio, with clients/python installed (pip install
+--no-deps --no-build-isolation clients/python) or straight from the checkout.
+Settings come from the environment:
   REGISTRY       host:port of the registry (default 127.0.0.1:3004)
   SERVICE        service name (default "py-users")
   INSTANCE_ID    default: a random UUID
@@ -16,21 +18,19 @@ proto/ by `npm run generate`). Settings come from the environment:
 """
 import json
 import os
-import random
 import signal
 import sys
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../clients/python/gen"))
-
-import grpc  # noqa: E402
-from google.protobuf import duration_pb2  # noqa: E402
-from discovery.v1 import discovery_pb2 as pb  # noqa: E402
-from discovery.v1 import discovery_pb2_grpc as pb_grpc  # noqa: E402
+try:
+    import grpc_discovery
+except ImportError:  # not installed: use the checkout's copy
+    CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../clients/python")
+    sys.path[:0] = [CLIENT, os.path.join(CLIENT, "gen")]
+    import grpc_discovery
 
 REGISTRY = os.environ.get("REGISTRY", "127.0.0.1:3004")
 SERVICE = os.environ.get("SERVICE", "py-users")
@@ -81,78 +81,26 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def register(stub, port):
-    """Registers, retrying with jittered backoff while the registry is unreachable; returns the heartbeat interval."""
-    delay = 0.1
-    while True:
-        try:
-            response = stub.Register(
-                pb.RegisterRequest(
-                    service_name=SERVICE,
-                    instance_id=INSTANCE_ID,
-                    host=HOST,
-                    port=port,
-                    metadata={"lang": "python"},
-                    ttl=duration_pb2.Duration(seconds=TTL_SECONDS),
-                    load_percentage=load.current(),
-                ),
-                timeout=5,
-            )
-            return response.heartbeat_interval.ToTimedelta().total_seconds()
-        except grpc.RpcError as error:
-            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise
-            time.sleep(random.uniform(0, delay))
-            delay = min(delay * 2, 5)
-
-
 def main():
     server = ThreadingHTTPServer((HOST, int(os.environ.get("PORT", "0"))), Handler)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
-    channel = grpc.insecure_channel(REGISTRY)
-    stub = pb_grpc.DiscoveryServiceStub(channel)
-    interval = register(stub, port)
-    print(f"registered {INSTANCE_ID} {port}", flush=True)
-
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
 
-    delay = 0.1
-    while not stopping.wait(interval):
-        try:
-            stub.Heartbeat(
-                pb.HeartbeatRequest(service_name=SERVICE, instance_id=INSTANCE_ID, load_percentage=load.current()),
-                timeout=max(interval, 1),
-            )
-            delay = 0.1
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                interval = register(stub, port)  # the registry restarted or let the lease run out
-            elif error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                stopping.wait(random.uniform(0, delay))
-                delay = min(delay * 2, 5)
-            else:
-                raise
+    registration = grpc_discovery.register(
+        REGISTRY, SERVICE, HOST, port,
+        instance_id=INSTANCE_ID, metadata={"lang": "python"}, ttl=TTL_SECONDS, load=load.current, drain=DRAIN_SECONDS,
+    )
+    print(f"registered {registration.instance_id} {port}", flush=True)
 
+    stopping.wait()
     # Leave: DRAINING now (gateways stop sending), removed when the drain ends.
-    try:
-        stub.Unregister(
-            pb.UnregisterRequest(
-                service_name=SERVICE,
-                instance_id=INSTANCE_ID,
-                drain=duration_pb2.Duration(seconds=int(DRAIN_SECONDS), nanos=int((DRAIN_SECONDS % 1) * 1e9)),
-            ),
-            timeout=2,
-        )
-        print(f"draining {DRAIN_SECONDS}s", flush=True)
-    except grpc.RpcError as error:
-        print(f"unregister failed: {error.code().name}", file=sys.stderr, flush=True)
-    time.sleep(DRAIN_SECONDS)
+    print(f"draining {DRAIN_SECONDS}s", flush=True)
+    registration.close()
     server.shutdown()
-    channel.close()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // examples/python-service against the real server, run with Debian's Python
-// grpcio and the generated stubs in gen-python/: it registers, heartbeats with
-// its load, and drains then unregisters on SIGTERM.
+// grpcio and the grpc_discovery package from clients/python: it registers,
+// heartbeats with its load, and drains then unregisters on SIGTERM.
 import * as path from "node:path";
 import type { RegistryEvent } from "../../src/core/types";
 import { ROOT, spawnChild, type Child } from "../helpers/child-process";

@@ -1,0 +1,98 @@
+// The Python client (clients/python) as a user gets it: pip-installed (offline,
+// on Debian's grpcio and protobuf) into a temporary folder, then run with
+// /usr/bin/python3 against the real server. register() keeps the lease on a
+// KeepAlive stream with its load, registers again after NOT_FOUND, and drains
+// then unregisters at exit on SIGTERM; watch() resumes after a cut without a
+// new snapshot; healthy_view() follows the serving set.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { RegistryEvent } from "../../src/core/types";
+import { ROOT, spawnChild, type Child } from "../helpers/child-process";
+import { startTestServer, type TestServer } from "../helpers/server-fixture";
+import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { waitFor } from "../helpers/wait-for";
+
+const SCRIPT = path.join(ROOT, "test/python/client_check.py");
+
+describe("clients/python", () => {
+  let scratch: string;
+  let site: string;
+  let server: TestServer;
+  let proxy: TcpProxy;
+  const children: Child[] = [];
+
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), "py-client-"));
+    site = path.join(scratch, "site");
+    // pip builds in the source folder: build a copy, leave the checkout clean.
+    cpSync(path.join(ROOT, "clients/python"), path.join(scratch, "src"), { recursive: true });
+    execFileSync("/usr/bin/python3", ["-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target", site, path.join(scratch, "src")], {
+      stdio: "pipe",
+      timeout: 120_000,
+      env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+    });
+  }, 150_000);
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  beforeEach(async () => {
+    server = await startTestServer();
+    proxy = await startTcpProxy(server.port);
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) c.kill("SIGKILL");
+    await proxy.close();
+    await server.close();
+  });
+
+  /** Runs the check script from a folder outside the repository, so only the installed package can be imported. */
+  const python = (env: Record<string, string>) => {
+    const child = spawnChild("/usr/bin/python3", [SCRIPT], {}, { PATH: process.env.PATH, PYTHONPATH: site, PYTHONDONTWRITEBYTECODE: "1", ...env });
+    children.push(child);
+    return child;
+  };
+
+  test("register(): keep-alive with load, re-registration on NOT_FOUND, drain then unregister on SIGTERM", async () => {
+    const events: RegistryEvent[] = [];
+    server.registry.onEvent((e) => events.push(e));
+    const child = python({ MODE: "register", REGISTRY: server.target, SERVICE: "py", INSTANCE_ID: "p1", LOAD: "0.9" });
+    await child.waitForLine(/^registered p1 every 1\.0s$/, 10_000);
+    expect(server.registry.get("py", "p1")).toMatchObject({ host: "127.0.0.1", port: 7300, metadata: { lang: "python" }, load: 0.9, critical: true });
+    const first = server.registry.get("py", "p1")!.lastHeartbeat;
+    await waitFor(() => server.registry.get("py", "p1")!.lastHeartbeat > first, 3000, "a keep-alive heartbeat");
+
+    server.registry.unregister("py", "p1"); // the registry loses the lease
+    await child.waitForLine(/^re-registered 1$/, 5000);
+    expect(server.registry.get("py", "p1")?.status).toBe("healthy");
+
+    child.kill("SIGTERM");
+    await waitFor(() => server.registry.get("py", "p1")?.status === "draining", 3000, "draining");
+    expect(await child.exited).toBe(0);
+    expect(server.registry.get("py", "p1")).toBeUndefined();
+    expect(events.filter((e) => e.type !== "load-critical" && e.type !== "load-normal").map((e) => (e.type === "health-changed" ? `->${e.instance.status}` : e.type))).toEqual([
+      "registered",
+      "unregistered",
+      "registered",
+      "->draining",
+      "unregistered",
+    ]);
+  }, 20_000);
+
+  test("watch() resumes after a cut with no new snapshot; healthy_view() follows the serving set", async () => {
+    const reg = (id: string) => server.registry.register({ serviceName: "py", instanceId: id, host: "127.0.0.1", port: 7000, healthEndpoint: "", metadata: {}, ttlMs: 30_000, load: undefined });
+    reg("a");
+    const child = python({ MODE: "follow", REGISTRY: `127.0.0.1:${proxy.port}`, SERVICE: "py" });
+    await child.waitForLine(/^view ready$/, 10_000);
+    await child.waitForLine(/^event SYNCED - \d+$/);
+    expect(child.lines).toContain("view a");
+    proxy.cutAll();
+    await child.waitForLine(/^disconnected$/, 5000);
+    reg("b"); // while it may be away
+    await child.waitForLine(/^event REGISTERED b \d+$/, 8000);
+    await child.waitForLine(/^view a,b$/, 5000);
+    server.registry.setStatus("py", "a", "unhealthy");
+    await child.waitForLine(/^view b$/, 5000);
+    // One snapshot only: the reconnect resumed after the last revision.
+    expect(child.lines.filter((l) => /^event (SNAPSHOT|RESET)/.test(l))).toEqual([expect.stringMatching(/^event SNAPSHOT a \d+$/)]);
+  }, 20_000);
+});
