@@ -5,6 +5,7 @@ import { closedPort, HttpTarget } from "../helpers/probe-targets";
 import { runCli, spawnCli, type LiveCli } from "../helpers/cli-run";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { seedInstance } from "../helpers/seed-instance";
 import { waitFor } from "../helpers/wait-for";
 
 describe("discovery drain, heartbeat, check-now, history", () => {
@@ -22,8 +23,7 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     await target.close();
   });
 
-  const register = (id: string, extra: { healthEndpoint?: string } = {}) =>
-    server.registry.register({ serviceName: "users", instanceId: id, host: "127.0.0.1", port: target.port, healthEndpoint: extra.healthEndpoint ?? "", metadata: {}, ttlMs: 30_000, load: undefined });
+  const register = (id: string, extra: { healthEndpoint?: string } = {}) => seedInstance(server, "users", id, { port: target.port, ...extra });
 
   test("drain --for turns the instance DRAINING, and the registry removes it after that", async () => {
     register("u1");
@@ -85,8 +85,7 @@ describe("discovery watch across breaks, and several addresses", () => {
     await server.close();
   });
 
-  const register = (id: string) =>
-    server.registry.register({ serviceName: "users", instanceId: id, host: "127.0.0.1", port: 7000, healthEndpoint: "", metadata: {}, ttlMs: 30_000, load: undefined });
+  const register = (id: string) => seedInstance(server, "users", id);
 
   test("watch reconnects after its connection is cut, says so, and resumes after the last revision it printed", async () => {
     register("u1");

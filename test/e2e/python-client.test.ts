@@ -12,6 +12,7 @@ import type { RegistryEvent } from "../../src/core/types";
 import { ROOT, spawnChild, type Child } from "../helpers/child-process";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { seedInstance } from "../helpers/seed-instance";
 import { waitFor } from "../helpers/wait-for";
 
 const SCRIPT = path.join(ROOT, "test/python/client_check.py");
@@ -79,7 +80,7 @@ describe("clients/python", () => {
   }, 20_000);
 
   test("watch() resumes after a cut with no new snapshot; healthy_view() follows the serving set", async () => {
-    const reg = (id: string) => server.registry.register({ serviceName: "py", instanceId: id, host: "127.0.0.1", port: 7000, healthEndpoint: "", metadata: {}, ttlMs: 30_000, load: undefined });
+    const reg = (id: string) => seedInstance(server, "py", id);
     reg("a");
     const child = python({ MODE: "follow", REGISTRY: `127.0.0.1:${proxy.port}`, SERVICE: "py" });
     await child.waitForLine(/^view ready$/, 10_000);

@@ -7,6 +7,7 @@ import { spawnChild, type Child } from "../helpers/child-process";
 import { launchChromium, type Chromium } from "../helpers/chromium";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { seedInstance } from "../helpers/seed-instance";
 import { waitFor } from "../helpers/wait-for";
 
 interface SseEvent {
@@ -47,12 +48,11 @@ describe("GET /v1/watch (Server-Sent Events)", () => {
     await server.close();
   });
 
-  const register = (id: string, metadata: Record<string, string> = {}) =>
-    server.registry.register({ serviceName: "users", instanceId: id, host: "127.0.0.1", port: 7000, healthEndpoint: "", metadata, ttlMs: 30_000, load: undefined });
+  const register = (id: string, metadata: Record<string, string> = {}) => seedInstance(server, "users", id, { metadata });
 
   test("curl -N follows a service: RESET, snapshot, SYNCED with its id, then live events with theirs", async () => {
     register("u1");
-    server.registry.register({ serviceName: "orders", instanceId: "o1", host: "127.0.0.1", port: 7001, healthEndpoint: "", metadata: {}, ttlMs: 30_000, load: undefined });
+    seedInstance(server, "orders", "o1");
     curl = spawnChild("curl", ["-N", "-s", `${server.baseUrl}/v1/watch?service=users`]);
     await curl.waitForLine(/"EVENT_TYPE_SYNCED"/);
     register("u2");
@@ -143,7 +143,7 @@ describe("GET /v1/watch with the browser's EventSource", () => {
   });
 
   test("receives events and, after its connection is cut, resumes with Last-Event-ID", async () => {
-    const register = (id: string) => server.registry.register({ serviceName: "web", instanceId: id, host: "127.0.0.1", port: 7000, healthEndpoint: "", metadata: {}, ttlMs: 30_000, load: undefined });
+    const register = (id: string) => seedInstance(server, "web", id);
     register("w1");
     const page = await browser.context.newPage();
     // The dashboard's origin is the proxy's: EventSource runs same-origin.
