@@ -3,6 +3,7 @@
 import pino from "pino";
 import { ConfigError, loadConfig, startupWarnings, type Config, type Flags } from "../config";
 import { startServer, type DiscoveryServer, type ServerOptions } from "../server/create-server";
+import { onParentExit } from "./lifetime";
 
 /** A shutdown that takes longer than this exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -48,6 +49,8 @@ export async function serve(flags: Flags): Promise<void> {
     );
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
+  // Under npx or npm run, a SIGTERM to npm does not get past its shell: its exit is the sign.
+  onParentExit(() => shutdown("SIGTERM"));
 
   try {
     server = await startServer(serverOptions(config, logger));

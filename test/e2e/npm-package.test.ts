@@ -5,6 +5,7 @@
 // dependency) for discovery:// channels to work there. Installing prefers the
 // local npm cache; the first run fetches @grpc/grpc-js 1.14.6 from the registry.
 import { execFileSync, spawn } from "node:child_process";
+import * as net from "node:net";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -34,7 +35,11 @@ describe("the npm package, installed outside the repository", () => {
       timeout: 180_000,
     });
   }, 240_000);
-  afterAll(() => rmSync(app, { recursive: true, force: true }));
+  afterAll(() => {
+    // A CLI a failed test left orphaned (started by this test, found by its path).
+    for (const entry of cliProcessesIn(app)) process.kill(Number(entry.split(":")[0]), "SIGKILL");
+    rmSync(app, { recursive: true, force: true });
+  });
   beforeEach(async () => {
     server = await startTestServer();
   });
@@ -74,6 +79,23 @@ describe("the npm package, installed outside the repository", () => {
     }
   }, 30_000);
 
+  test("SIGTERM sent to `npx discovery serve` stops the server it started", async () => {
+    const child = spawn("npx", ["--offline", "discovery", "serve", "--host", "127.0.0.1", "--port", "0"], { cwd: app, stdio: ["ignore", "pipe", "ignore"] });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      const port = await waitFor(() => /"port":(\d+),"msg":"discovery server listening"/.exec(out)?.[1], 15_000, "the server listening");
+      expect(await canConnect(Number(port))).toBe(true);
+      child.kill("SIGTERM");
+      await exited;
+      await waitFor(async () => !(await canConnect(Number(port))), 5_000, "the server stopped");
+      await waitFor(() => cliProcessesIn(app).length === 0, 3_000, "no CLI process left");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 30_000);
+
   test("the package ships the CLI, the built code and the proto, and no tests or sources", () => {
     const help = execFileSync(path.join(app, "node_modules/.bin/discovery"), ["--help"], { cwd: app }).toString();
     expect(help).toMatch(/Usage: discovery/);
@@ -95,4 +117,12 @@ function cliProcessesIn(dir: string): string[] {
     }
   }
   return found;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
 }
