@@ -8,7 +8,6 @@ import * as instanceCommands from "./instance-commands";
 import { commandLifetime } from "./lifetime";
 import { createOutput, describeError } from "./output";
 import { createRegistryConnection, DEFAULT_ADDR } from "./registry-client";
-import { serve } from "./serve";
 import { xdsBootstrap } from "./xds-bootstrap";
 
 interface ClientFlags {
@@ -27,7 +26,9 @@ export function createProgram(): Command {
     .command("serve")
     .description("Run the registry: gRPC, Connect, gRPC-Web, the dashboard (/) and /metrics on one port. Each flag overrides its environment variable.");
   for (const setting of SETTINGS) serveCommand.option(`--${setting.flag} <value>`, `${setting.help} [${setting.env}]`);
-  serveCommand.action((options: Record<string, string | undefined>) => {
+  serveCommand.action(async (options: Record<string, string | undefined>) => {
+    // Loaded only here: the client commands start without the whole server.
+    const { serve } = await import("./serve.js");
     const flags: Flags = {};
     for (const setting of SETTINGS) flags[setting.env] = options[camel(setting.flag)];
     return serve(flags);
