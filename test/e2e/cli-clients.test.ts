@@ -8,6 +8,9 @@ import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { seedInstance } from "../helpers/seed-instance";
 import { waitFor } from "../helpers/wait-for";
 
+/** Each test starts several CLI processes: seconds each on a loaded 2-core machine. */
+const CLI_TEST_MS = 60_000;
+
 describe("discovery drain, heartbeat, check-now, history", () => {
   let server: TestServer;
   let target: HttpTarget;
@@ -34,7 +37,7 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     const bad = await runCli(["drain", "users", "u2", "--for", "soon", ...addr]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--for");
-  });
+  }, CLI_TEST_MS);
 
   test("heartbeat reports load and status; a status the registry refuses is named before any call", async () => {
     register("u1");
@@ -49,7 +52,7 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     const missing = await runCli(["heartbeat", "users", "nobody", ...addr]);
     expect(missing).toMatchObject({ code: 1, stdout: "" });
     expect(missing.stderr).toMatch(/^discovery: NOT_FOUND: .*nobody/);
-  });
+  }, CLI_TEST_MS);
 
   test("check-now probes at once and history lists the results", async () => {
     register("u1", { healthEndpoint: "/healthz" });
@@ -67,7 +70,7 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     expect(lines.at(-1)).toMatch(/^uptime 50%, average latency [\d.]+ms$/);
     register("u2");
     expect((await runCli(["history", "users", "u2", ...addr])).stdout).toBe("no probe results for users/u2 (it has no health check, or none ran yet)\n");
-  });
+  }, CLI_TEST_MS);
 });
 
 describe("discovery watch across breaks, and several addresses", () => {
@@ -90,7 +93,7 @@ describe("discovery watch across breaks, and several addresses", () => {
   test("watch reconnects after its connection is cut, says so, and resumes after the last revision it printed", async () => {
     register("u1");
     cli = spawnCli(["watch", "users", "--addr", `127.0.0.1:${proxy.port}`]);
-    const synced = await cli.waitForLine(/SYNCED\s+revision \d+/);
+    const synced = await cli.waitForLine(/SYNCED\s+revision \d+/, 15_000);
     const revision = /revision (\d+)/.exec(synced)![1];
     proxy.cutAll();
     register("u2"); // while it is away
@@ -101,7 +104,7 @@ describe("discovery watch across breaks, and several addresses", () => {
     expect(cli.lines.filter((l) => /SNAPSHOT|RESET/.test(l)).map((l) => l.split(/\s+/)[1])).toEqual(["SNAPSHOT"]);
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
-  });
+  }, CLI_TEST_MS);
 
   test("with several --addr, commands and watch use the next address when the first is down", async () => {
     register("u1");
@@ -112,7 +115,7 @@ describe("discovery watch across breaks, and several addresses", () => {
     const repeated = await runCli(["services", "--addr", down, "--addr", server.target]);
     expect(repeated.stdout).toMatch(/^SERVICE/);
     cli = spawnCli(["watch", "users", "--addr", `${down},${server.target}`]);
-    await cli.waitForLine(/SNAPSHOT\s+users\/u1/);
+    await cli.waitForLine(/SNAPSHOT\s+users\/u1/, 15_000);
     await cli.waitForLine(new RegExp(`^reconnected to http://${server.target.replace(/\./g, "\\.")}, starting from a snapshot$`));
-  });
+  }, CLI_TEST_MS);
 });
