@@ -101,7 +101,7 @@ describe("discovery watch across breaks, and several addresses", () => {
     await cli.waitForLine(/REGISTERED\s+users\/u2/);
     expect(cli.lines.some((l) => /^connection lost \(.+\); reconnecting$/.test(l))).toBe(true);
     // Resumed, not restarted: one snapshot and no RESET.
-    expect(cli.lines.filter((l) => /SNAPSHOT|RESET/.test(l)).map((l) => l.split(/\s+/)[1])).toEqual(["SNAPSHOT"]);
+    expect(cli.lines.filter((l) => /^[\d:.]+\s+(SNAPSHOT|RESET)\s/.test(l)).map((l) => l.split(/\s+/)[1])).toEqual(["SNAPSHOT"]);
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
   }, CLI_TEST_MS);
