@@ -19,6 +19,7 @@ import {
   MIN_TTL_MS,
 } from "./core/limits";
 import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
+import { createAddressPolicy, DEFAULT_PROBE_DENY, parseCidrList } from "./health/address-policy";
 import { DEFAULT_PROBE_TICK_MS } from "./health/scheduler";
 import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
 import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
@@ -47,6 +48,15 @@ export interface Config {
   probeConcurrency: number;
   /** Probes due within one tick start together (HEALTH_CHECK_TICK_MS). */
   probeTickMs: number;
+  /** SERVICE_DISCOVERY_TOKENS_FILE: named, scoped tokens and client-certificate identities. */
+  tokensFile: string | undefined;
+  /** Reads need a token with the read scope too. */
+  readAuth: boolean;
+  /** PEM files: TLS on the port when set; mTLS with a client CA. */
+  tls: { certFile: string; keyFile: string; clientCaFile?: string } | undefined;
+  /** CIDRs probes may not reach, and (when set) the only ones they may. */
+  probeDeny: string[];
+  probeAllow: string[] | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   /** The xDS clusters' load-balancing policy (XDS_LB_POLICY). */
   xdsLbPolicy: LbPolicyName;
@@ -66,7 +76,14 @@ export const SETTINGS = [
   { env: "HTTP2_KEEPALIVE_SECONDS", flag: "http2-keepalive-seconds", help: `ping each HTTP/2 connection this often and drop it when a ping goes unanswered for 10 s; 0 never pings (default ${DEFAULT_HTTP2_KEEPALIVE_SECONDS})` },
   { env: "SERVICE_DISCOVERY_PORT", flag: "port", help: `the one port for every protocol (0 picks a free port; default ${DEFAULT_PORT})` },
   { env: "SERVICE_DISCOVERY_HOST", flag: "host", help: `the address to listen on (default ${DEFAULT_HOST})` },
-  { env: "SERVICE_DISCOVERY_SECRET", flag: "secret", help: "require `authorization: Bearer <secret>` on Register, Heartbeat and Unregister" },
+  { env: "SERVICE_DISCOVERY_SECRET", flag: "secret", help: "an admin token: with it (or a tokens file) every write and CheckNow requires `authorization: Bearer <token>`" },
+  { env: "SERVICE_DISCOVERY_TOKENS_FILE", flag: "tokens-file", help: "JSON file of named tokens and client-certificate identities with scopes (admin, read, write:<service glob>); re-read on SIGHUP" },
+  { env: "SERVICE_DISCOVERY_READ_AUTH", flag: "read-auth", help: "true: List*, Watch, GetHealthHistory and /metrics need a token with the read scope (default false)" },
+  { env: "SERVICE_DISCOVERY_TLS_CERT", flag: "tls-cert", help: "PEM certificate (chain): TLS for every protocol on the port, plaintext refused; reloaded on SIGHUP" },
+  { env: "SERVICE_DISCOVERY_TLS_KEY", flag: "tls-key", help: "PEM private key of the TLS certificate" },
+  { env: "SERVICE_DISCOVERY_TLS_CLIENT_CA", flag: "tls-client-ca", help: "PEM CA: clients must present a certificate it signed (mTLS)" },
+  { env: "DISCOVERY_PROBE_DENY", flag: "probe-deny", help: `comma-separated CIDRs health probes may not reach, checked after DNS at every probe (default ${DEFAULT_PROBE_DENY.join(",")})` },
+  { env: "DISCOVERY_PROBE_ALLOW", flag: "probe-allow", help: "comma-separated CIDRs: when set, probes reach only these (and never a denied one)" },
   { env: "SERVICE_REGISTRATION_TTL_SECONDS", flag: "ttl-seconds", help: `lease of a Register that gives no ttl (default ${DEFAULT_TTL_MS / 1000})` },
   { env: "CRITICAL_LOAD_THRESHOLD", flag: "critical-load-threshold", help: `load at which an instance becomes critical (default ${DEFAULT_CRITICAL_LOAD_THRESHOLD})` },
   { env: "CRITICAL_LOAD_HYSTERESIS", flag: "critical-load-hysteresis", help: `normal again only below threshold minus this (default ${DEFAULT_CRITICAL_LOAD_HYSTERESIS})` },
@@ -126,10 +143,29 @@ function readConfig(env: Env): Config {
   }
   const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
+  const secret = env.SERVICE_DISCOVERY_SECRET === "" ? undefined : env.SERVICE_DISCOVERY_SECRET;
+  const tokensFile = nonEmpty(env.SERVICE_DISCOVERY_TOKENS_FILE);
+  const readAuth = boolean(env, "SERVICE_DISCOVERY_READ_AUTH", false);
+  if (readAuth && secret === undefined && tokensFile === undefined) {
+    throw new ConfigError("SERVICE_DISCOVERY_READ_AUTH needs SERVICE_DISCOVERY_SECRET or SERVICE_DISCOVERY_TOKENS_FILE (nobody could read otherwise)");
+  }
+  const probeDeny = env.DISCOVERY_PROBE_DENY === undefined ? [...DEFAULT_PROBE_DENY] : parseCidrList(env.DISCOVERY_PROBE_DENY);
+  const allowText = nonEmpty(env.DISCOVERY_PROBE_ALLOW);
+  const probeAllow = allowText === undefined ? undefined : parseCidrList(allowText);
+  try {
+    createAddressPolicy(probeDeny, probeAllow);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}`);
+  }
   return {
     host,
     port: integer(env, "SERVICE_DISCOVERY_PORT", DEFAULT_PORT, 0, 65535),
-    secret: env.SERVICE_DISCOVERY_SECRET === "" ? undefined : env.SERVICE_DISCOVERY_SECRET,
+    secret,
+    tokensFile,
+    readAuth,
+    tls: readTls(env),
+    probeDeny,
+    probeAllow,
     defaultTtlMs: number(env, "SERVICE_REGISTRATION_TTL_SECONDS", DEFAULT_TTL_MS / 1000, MIN_TTL_MS / 1000, MAX_TTL_MS / 1000) * 1000,
     criticalLoadThreshold: threshold,
     criticalLoadHysteresis: hysteresis,
@@ -148,6 +184,32 @@ function readConfig(env: Env): Config {
     xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
     xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name])?.trim().toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(env[name])})`);
+}
+
+/** TLS needs a certificate and its key together; a client CA only with both. */
+function readTls(env: Env): Config["tls"] {
+  const certFile = nonEmpty(env.SERVICE_DISCOVERY_TLS_CERT);
+  const keyFile = nonEmpty(env.SERVICE_DISCOVERY_TLS_KEY);
+  const clientCaFile = nonEmpty(env.SERVICE_DISCOVERY_TLS_CLIENT_CA);
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new ConfigError("SERVICE_DISCOVERY_TLS_CLIENT_CA needs SERVICE_DISCOVERY_TLS_CERT and SERVICE_DISCOVERY_TLS_KEY");
+    return undefined;
+  }
+  if (certFile === undefined) throw new ConfigError("SERVICE_DISCOVERY_TLS_CERT is required with SERVICE_DISCOVERY_TLS_KEY");
+  if (keyFile === undefined) throw new ConfigError("SERVICE_DISCOVERY_TLS_KEY is required with SERVICE_DISCOVERY_TLS_CERT");
+  return clientCaFile === undefined ? { certFile, keyFile } : { certFile, keyFile, clientCaFile };
 }
 
 function number(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -174,10 +236,13 @@ export function isLoopback(host: string): boolean {
 /** What an operator should hear about at start: risky settings, not errors. */
 export function startupWarnings(config: Config): string[] {
   const warnings: string[] = [];
-  if (config.secret === undefined && !isLoopback(config.host)) {
+  if (config.secret === undefined && config.tokensFile === undefined && !isLoopback(config.host)) {
     warnings.push(
-      "SERVICE_DISCOVERY_SECRET is not set and the server listens beyond loopback: anyone who can reach it can register and unregister instances",
+      "SERVICE_DISCOVERY_SECRET is not set (nor SERVICE_DISCOVERY_TOKENS_FILE) and the server listens beyond loopback: anyone who can reach it can register and unregister instances",
     );
+  }
+  if (config.tls === undefined && (config.secret !== undefined || config.tokensFile !== undefined) && !isLoopback(config.host)) {
+    warnings.push("tokens are required but TLS is off (SERVICE_DISCOVERY_TLS_CERT): they cross the network in clear");
   }
   return warnings;
 }

@@ -12,7 +12,7 @@ import {
   type ListInstancesResponse,
 } from "../../gen/discovery/v1/discovery_pb";
 import type { Output } from "./output";
-import { table } from "./output";
+import { safeJson, safeText, table } from "./output";
 import { ago, eventLine, loadText, statusText } from "./instance-text";
 import { CALL_TIMEOUT_MS, type RegistryClient } from "./registry-client";
 import type { DiscoveryConnection } from "../client/connection";
@@ -29,7 +29,7 @@ export interface CommandContext {
 }
 
 function printJson<S extends DescMessage>(out: Output, schema: S, message: MessageShape<S>): void {
-  out.line(JSON.stringify(toJson(schema, message)));
+  out.line(safeJson(toJson(schema, message)));
 }
 
 export async function listServices({ client, out, json }: CommandContext): Promise<void> {
@@ -40,7 +40,7 @@ export async function listServices({ client, out, json }: CommandContext): Promi
   for (const s of answer.services) {
     const healthy = s.healthyCount === s.instanceCount ? out.paint(String(s.healthyCount), "green") : out.paint(String(s.healthyCount), "yellow");
     const critical = s.criticalLoadCount > 0 ? out.paint(String(s.criticalLoadCount), "red") : "0";
-    rows.push([s.serviceName, String(s.instanceCount), healthy, critical, `${Math.round(s.averageLoad * 100)}%`]);
+    rows.push([safeText(s.serviceName), String(s.instanceCount), healthy, critical, `${Math.round(s.averageLoad * 100)}%`]);
   }
   for (const line of table(rows)) out.line(line);
 }
@@ -60,12 +60,12 @@ export async function listInstances({ client, out, json }: CommandContext, servi
     answer = await client.listInstances({ serviceName: service }, { timeoutMs: CALL_TIMEOUT_MS });
     if (json) return printJson(out, ListInstancesResponseSchema, answer);
   }
-  if (answer.instances.length === 0) return out.line(`no instances of ${service}`);
+  if (answer.instances.length === 0) return out.line(`no instances of ${safeText(service)}`);
   const now = Date.now();
   const rows = [["INSTANCE", "ADDRESS", "STATUS", "LOAD", "LAST HEARTBEAT", "METADATA"].map((h) => out.paint(h, "bold"))];
   for (const i of answer.instances) {
-    const metadata = Object.entries(i.metadata).map(([k, v]) => `${k}=${v}`).join(",");
-    rows.push([i.instanceId, `${i.host}:${i.port}`, statusText(out, i.status), loadText(out, i), ago(i.lastHeartbeat, now), metadata]);
+    const metadata = Object.entries(i.metadata).map(([k, v]) => `${safeText(k)}=${safeText(v)}`).join(",");
+    rows.push([safeText(i.instanceId), `${safeText(i.host)}:${i.port}`, statusText(out, i.status), loadText(out, i), ago(i.lastHeartbeat, now), metadata]);
   }
   for (const line of table(rows)) out.line(line);
 }
@@ -86,12 +86,12 @@ export async function watch({ connection, out, note, json, signal }: CommandCont
     services,
     sinceRevision: options.since,
     signal,
-    onDisconnect: (error) => note.line(`connection lost (${error instanceof Error ? error.message : String(error)}); reconnecting`),
+    onDisconnect: (error) => note.line(`connection lost (${safeText(error instanceof Error ? error.message : String(error))}); reconnecting`),
     onReconnect: ({ url, sinceRevision }) =>
       note.line(sinceRevision > 0n ? `reconnected to ${url}, resuming after revision ${sinceRevision}` : `reconnected to ${url}, starting from a snapshot`),
   });
   for await (const event of events) {
-    out.line(json ? JSON.stringify(toJson(WatchEventSchema, event)) : eventLine(out, event));
+    out.line(json ? safeJson(toJson(WatchEventSchema, event)) : eventLine(out, event));
   }
 }
 
@@ -124,7 +124,7 @@ export async function register(ctx: CommandContext, service: string, host: strin
   const instance = answer.instance!;
   const intervalMs = Number(answer.heartbeatInterval?.seconds ?? 10n) * 1000 + (answer.heartbeatInterval?.nanos ?? 0) / 1e6;
   if (json) printJson(out, RegisterResponseSchema, answer);
-  else out.line(`registered ${instance.serviceName}/${instance.instanceId} at ${instance.host}:${instance.port} (${statusText(out, instance.status)}, ttl ${instance.ttl?.seconds ?? "?"}s)`);
+  else out.line(`registered ${safeText(instance.serviceName)}/${safeText(instance.instanceId)} at ${safeText(instance.host)}:${instance.port} (${statusText(out, instance.status)}, ttl ${instance.ttl?.seconds ?? "?"}s)`);
   if (!options.keepAlive) return;
   if (!json) out.line(`heartbeating every ${intervalMs / 1000}s; Ctrl-C unregisters`);
   const key = { serviceName: instance.serviceName, instanceId: instance.instanceId };
@@ -137,16 +137,16 @@ export async function register(ctx: CommandContext, service: string, host: strin
       if (signal.aborted) break;
       // The lease is gone (expired or the registry restarted): take it again.
       await client.register({ ...request, instanceId: instance.instanceId }, { timeoutMs: CALL_TIMEOUT_MS });
-      if (!json) out.line(`lease lost (${error instanceof Error ? error.message : String(error)}); registered again`);
+      if (!json) out.line(`lease lost (${safeText(error instanceof Error ? error.message : String(error))}); registered again`);
     }
   }
   await client.unregister(key, { timeoutMs: CALL_TIMEOUT_MS });
-  if (!json) out.line(`unregistered ${instance.serviceName}/${instance.instanceId}`);
+  if (!json) out.line(`unregistered ${safeText(instance.serviceName)}/${safeText(instance.instanceId)}`);
 }
 
 export async function unregister({ client, out, json }: CommandContext, service: string, id: string): Promise<void> {
   await client.unregister({ serviceName: service, instanceId: id }, { timeoutMs: CALL_TIMEOUT_MS });
-  out.line(json ? "{}" : `unregistered ${service}/${id}`);
+  out.line(json ? "{}" : `unregistered ${safeText(service)}/${safeText(id)}`);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -2,7 +2,7 @@
 // names with their colour, load with the critical mark, addresses, times.
 import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { EventType, HealthStatus, type Instance, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
-import type { Output, Style } from "./output";
+import { safeText, type Output, type Style } from "./output";
 
 const STATUS: Record<number, { name: string; style: Style }> = {
   [HealthStatus.UNSPECIFIED]: { name: "unknown", style: "gray" },
@@ -49,14 +49,14 @@ export function eventLine(out: Output, event: WatchEvent): string {
   const parts = [out.paint(time.toISOString().slice(11, 23), "dim"), out.paint(look.name.padEnd(14), look.style, "bold")];
   const instance = event.instance;
   if (instance !== undefined) {
-    parts.push(`${instance.serviceName}/${instance.instanceId}`, `${instance.host}:${instance.port}`);
+    parts.push(`${safeText(instance.serviceName)}/${safeText(instance.instanceId)}`, `${safeText(instance.host)}:${instance.port}`);
     const status = statusText(out, instance.status);
     parts.push(event.type === EventType.HEALTH_CHANGED ? `${statusText(out, event.previousStatus)} -> ${status}` : status);
     parts.push(`load ${loadText(out, instance)}`);
   } else if (event.type === EventType.SYNCED) {
     parts.push(`revision ${event.revision}`);
   } else if (event.type === EventType.RESET) {
-    parts.push(`reason ${event.reason || "-"}, drop what you hold`);
+    parts.push(`reason ${safeText(event.reason || "-")}, drop what you hold`);
   }
   return parts.join("  ");
 }

@@ -28,6 +28,26 @@ export function createOutput(stream: NodeJS.WriteStream, json: boolean, env: Nod
   };
 }
 
+/**
+ * Control characters (C0, DEL, C1) and bidirectional overrides shown as escapes:
+ * a registrant's host or metadata must not drive the reader's terminal
+ * (ESC[2J clears it) or reorder what it shows.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from the server, safe to print: every unsafe character as \xNN or \uNNNN. */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** JSON.stringify escapes C0 characters; this also escapes the rest of UNSAFE, keeping the JSON valid. */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Rows as columns padded to their widest cell (colour codes are not counted). */
 export function table(rows: readonly (readonly string[])[]): string[] {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
@@ -46,9 +66,9 @@ export function describeError(error: unknown, addr: string): string {
   if (error instanceof ConnectError) {
     const code = codeName(error.code);
     if (error.code === Code.Unavailable && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT|ECONNRESET/.test(error.rawMessage)) {
-      return `cannot reach the registry at ${addr} (${error.rawMessage})`;
+      return `cannot reach the registry at ${safeText(addr)} (${safeText(error.rawMessage)})`;
     }
-    return `${code}: ${error.rawMessage}`;
+    return `${code}: ${safeText(error.rawMessage)}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return safeText(error instanceof Error ? error.message : String(error));
 }

@@ -13,6 +13,9 @@ import { xdsBootstrap } from "./xds-bootstrap";
 interface ClientFlags {
   addr: string;
   secret?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
   json?: boolean;
 }
 
@@ -126,12 +129,15 @@ function clientCommand(program: Command, name: string, description: string): Com
     .command(name)
     .description(description)
     .addOption(
-      new Option("--addr <host:port>", "the registry to talk to (gRPC over HTTP/2); several nodes: a:3004,b:3004 or --addr repeated (the next is used when one is unavailable)")
+      new Option("--addr <host:port>", "the registry to talk to (gRPC over HTTP/2; https://host:port for TLS); several nodes: a:3004,b:3004 or --addr repeated (the next is used when one is unavailable)")
         .env("DISCOVERY_ADDR")
         .default(DEFAULT_ADDR)
         .argParser(collectAddr),
     )
-    .addOption(new Option("--secret <secret>", "bearer token for Register, Heartbeat and Unregister").env("SERVICE_DISCOVERY_SECRET"))
+    .addOption(new Option("--secret <token>", "bearer token (the server's secret or a token from its tokens file)").env("SERVICE_DISCOVERY_SECRET"))
+    .addOption(new Option("--ca <file>", "PEM CA to trust for https:// addresses").env("DISCOVERY_CA"))
+    .addOption(new Option("--cert <file>", "PEM client certificate for mTLS").env("DISCOVERY_CERT"))
+    .addOption(new Option("--key <file>", "PEM key of --cert").env("DISCOVERY_KEY"))
     .option("--json", "print the API's JSON (one object per line) instead of text");
 }
 
@@ -142,7 +148,7 @@ async function run(flags: ClientFlags, body: (ctx: commands.CommandContext) => P
   const note = json ? createOutput(process.stderr, false, process.env) : out;
   const lifetime = commandLifetime();
   try {
-    const connection = createRegistryConnection({ addr: flags.addr, secret: flags.secret });
+    const connection = createRegistryConnection({ addr: flags.addr, secret: flags.secret, caFile: flags.ca, certFile: flags.cert, keyFile: flags.key });
     await body({ client: connection.client, connection, out, note, json, signal: lifetime.signal });
     process.exit(0);
   } catch (error) {

@@ -4,6 +4,7 @@ import pino from "pino";
 import { ConfigError, loadConfig, startupWarnings, type Config, type Flags } from "../config";
 import { startServer, type DiscoveryServer, type ServerOptions } from "../server/create-server";
 import { onParentExit } from "./lifetime";
+import { createAddressPolicy } from "../health/address-policy";
 
 /** A shutdown that takes longer than this exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -51,6 +52,11 @@ export async function serve(flags: Flags): Promise<void> {
   process.once("SIGINT", shutdown);
   // Under npx or npm run, a SIGTERM to npm does not get past its shell: its exit is the sign.
   onParentExit(() => shutdown("SIGTERM"));
+  // SIGHUP re-reads the tokens file and the TLS certificates; a bad one keeps the old and logs why.
+  process.on("SIGHUP", () => {
+    if (server === undefined || stopping !== undefined) return;
+    logger.info({ reloaded: server.reload() }, "SIGHUP: reload done");
+  });
 
   try {
     server = await startServer(serverOptions(config, logger));
@@ -68,6 +74,10 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     port: config.port,
     logger,
     secret: config.secret,
+    tokensFile: config.tokensFile,
+    readAuth: config.readAuth,
+    tls: config.tls,
+    probeAddressPolicy: createAddressPolicy(config.probeDeny, config.probeAllow),
     limits: {
       defaultTtlMs: config.defaultTtlMs,
       criticalLoadThreshold: config.criticalLoadThreshold,

@@ -8,6 +8,7 @@ export type DiscoveryErrorReason =
   | "failed-precondition"
   | "resource-exhausted"
   | "unauthenticated"
+  | "permission-denied"
   | "unavailable";
 
 /** An expected refusal: bad input, an unknown instance, a limit reached. */

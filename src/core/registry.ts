@@ -21,7 +21,7 @@ import type {
   ServiceSummary,
   ValidRegisterInput,
 } from "./types";
-import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
+import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName, type ProbeHostRule } from "./validate";
 
 export interface RegistryOptions {
   clock: Clock;
@@ -30,6 +30,8 @@ export interface RegistryOptions {
   /** The revision before the first change; must exceed any revision of an earlier run. */
   baseRevision: number;
   limits?: Partial<RegistryLimits>;
+  /** Refuses at Register a probed host the probe address policy would refuse (see health/address-policy.ts). */
+  probeHostRule?: ProbeHostRule;
 }
 
 export type RegistryListener = (event: RegistryEvent) => void;
@@ -52,6 +54,7 @@ export class Registry {
   private currentRevision: number;
   private readonly clock: Clock;
   private readonly newInstanceId: () => string;
+  private readonly probeHostRule: ProbeHostRule | undefined;
   private readonly index = new ServiceIndex();
   private readonly leases = new LeaseQueue<InstanceState>();
   private readonly load: LoadTracker;
@@ -65,6 +68,7 @@ export class Registry {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
     this.clock = options.clock;
     this.newInstanceId = options.newInstanceId;
+    this.probeHostRule = options.probeHostRule;
     this.currentRevision = options.baseRevision;
     this.history = new EventLog(this.limits.historySize, options.baseRevision);
     this.load = createLoadTracker(this.limits.criticalLoadThreshold, this.limits.criticalLoadHysteresis);
@@ -87,7 +91,7 @@ export class Registry {
 
   /** Adds an instance, or updates an existing one and renews its lease. */
   register(request: RegisterInput): RegisterResult {
-    const input = validateRegister(request, this.limits);
+    const input = validateRegister(request, this.limits, this.probeHostRule);
     const now = this.clock.now();
     const ttlMs = input.ttlMs ?? this.limits.defaultTtlMs;
     const instanceId = input.instanceId || this.newInstanceId();

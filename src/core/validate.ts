@@ -27,6 +27,13 @@ import {
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+/** C0 and C1 control characters and DEL: a terminal acts on them (ESC[2J clears the screen). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Keys that mean something to JavaScript objects; refused so no reader's map loses or misreads them. */
+const RESERVED_METADATA_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A host's probes may be refused by the server's address policy (injected: the core does no I/O). */
+export type ProbeHostRule = (host: string) => string | undefined;
 
 export function validateServiceName(value: string, field = "service_name"): string {
   if (value.length === 0) throw invalidArgument(field, "is required");
@@ -65,6 +72,7 @@ export function validateLoad(value: number | undefined): number | undefined {
 function validateHost(value: string): string {
   if (value.length === 0) throw invalidArgument("host", "is required");
   if (value.length > HOST_MAX_LENGTH) throw invalidArgument("host", `must be at most ${HOST_MAX_LENGTH} characters`);
+  if (CONTROL.test(value)) throw invalidArgument("host", "must not contain control characters");
   if (/[\s/]/.test(value)) throw invalidArgument("host", "must be a host name or IP address, without spaces or '/'");
   return value;
 }
@@ -89,12 +97,14 @@ function validateMetadata(value: Record<string, string>): Record<string, string>
     throw invalidArgument("metadata", `must have at most ${METADATA_MAX_ENTRIES} entries`);
   }
   for (const key of keys) {
+    if (RESERVED_METADATA_KEYS.has(key)) throw invalidArgument(`metadata[${JSON.stringify(key)}]`, "key is reserved");
     if (key.length === 0 || key.length > METADATA_KEY_MAX_LENGTH || !METADATA_KEY.test(key)) {
       throw invalidArgument(
         `metadata[${JSON.stringify(key)}]`,
         `key must be 1 to ${METADATA_KEY_MAX_LENGTH} letters, digits, '.', '_', '/' or '-', starting with a letter or digit`,
       );
     }
+    if (CONTROL.test(value[key] ?? "")) throw invalidArgument(`metadata[${JSON.stringify(key)}]`, "value must not contain control characters");
     if (utf8Length(value[key] ?? "") > METADATA_VALUE_MAX_BYTES) {
       throw invalidArgument(`metadata[${JSON.stringify(key)}]`, `value must be at most ${METADATA_VALUE_MAX_BYTES} bytes`);
     }
@@ -204,9 +214,9 @@ function validateThreshold(value: number, fallback: number, field: string): numb
   return value;
 }
 
-export function validateRegister(input: RegisterInput, defaults: HealthCheckDefaults): ValidRegisterInput {
+export function validateRegister(input: RegisterInput, defaults: HealthCheckDefaults, probeHostRule?: ProbeHostRule): ValidRegisterInput {
   const healthEndpoint = validateHealthEndpoint(input.healthEndpoint);
-  return {
+  const valid = {
     serviceName: validateServiceName(input.serviceName),
     instanceId: validateInstanceId(input.instanceId, false),
     host: validateHost(input.host),
@@ -217,6 +227,10 @@ export function validateRegister(input: RegisterInput, defaults: HealthCheckDefa
     load: validateLoad(input.load),
     healthCheck: validateHealthCheck(input.healthCheck, healthEndpoint, defaults),
   };
+  // Only a probed host is the server's to dial; a name is checked again at each probe, after resolution.
+  const refusal = valid.healthCheck === undefined ? undefined : probeHostRule?.(valid.host);
+  if (refusal !== undefined) throw invalidArgument("host", `cannot be probed: ${refusal}`);
+  return valid;
 }
 
 export function validateHeartbeat(input: HeartbeatInput): HeartbeatInput {

@@ -21,7 +21,8 @@ export interface HttpProberOptions {
 }
 
 export interface HttpProber {
-  probe(host: string, port: number, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer>;
+  /** GETs from `address` (resolved and checked by the caller), naming `host` in the Host header. */
+  probe(address: string, host: string, port: number, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer>;
   close(): void;
 }
 
@@ -50,26 +51,34 @@ export function createHttpProber(options: HttpProberOptions): HttpProber {
     timeout: HTTP_PROBE_IDLE_SOCKET_MS,
     scheduling: "lifo",
   });
-  const probe = async (host: string, port: number, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer> => {
+  const probe = async (address: string, host: string, port: number, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer> => {
+    const target = { address, hostHeader: host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`, port };
     try {
-      return await get(agent, host, port, spec, signal);
+      return await get(agent, target, spec, signal);
     } catch (error) {
       // A kept-alive connection the server closed as we reused it: retry once on a fresh one.
-      if ((error as { reusedSocket?: boolean }).reusedSocket === true && !signal.aborted) return get(agent, host, port, spec, signal);
+      if ((error as { reusedSocket?: boolean }).reusedSocket === true && !signal.aborted) return get(agent, target, spec, signal);
       throw error;
     }
   };
   return { probe, close: () => agent.destroy() };
 }
 
-function get(agent: http.Agent, host: string, port: number, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer> {
+interface HttpTarget {
+  address: string;
+  hostHeader: string;
+  port: number;
+}
+
+function get(agent: http.Agent, target: HttpTarget, spec: HttpSpec, signal: AbortSignal): Promise<ProbeAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.request({
-      host,
-      port,
+      // The checked address itself: a second DNS lookup here could answer differently.
+      host: target.address,
+      port: target.port,
       path: spec.path,
       method: "GET",
-      headers: { accept: "application/json", "user-agent": "grpc-discovery-prober", ...spec.headers },
+      headers: { accept: "application/json", "user-agent": "grpc-discovery-prober", ...spec.headers, host: target.hostHeader },
       agent,
       signal,
     });
@@ -115,8 +124,9 @@ export function readHealthBody(body: string): ProbeAnswer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch (error) {
-    return { ok: false, error: `bad JSON: ${(error as Error).message}` };
+  } catch {
+    // The parser's message quotes the body: the target's bytes must not reach readers.
+    return { ok: false, error: "answer is not valid JSON" };
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return { ok: true };
   const fields = parsed as Record<string, unknown>;

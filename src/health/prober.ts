@@ -15,6 +15,8 @@ import { createLimiter } from "./limiter";
 import type { ProbeAnswer } from "./probe-answer";
 import { createTickScheduler, type ScheduledTask, type Scheduler } from "./scheduler";
 import { probeTcp } from "./tcp-probe";
+import { createAddressPolicy, type AddressPolicy } from "./address-policy";
+import { resolveAllowed, type Lookup } from "./probe-address";
 
 /** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
 export const DEFAULT_PROBE_CONCURRENCY = 256;
@@ -31,6 +33,10 @@ export interface ProberOptions {
   random?: () => number;
   /** Stops every schedule and closes every connection. */
   signal: AbortSignal;
+  /** Which addresses may be probed (default: DEFAULT_PROBE_DENY); checked after resolution at every probe. */
+  addressPolicy?: AddressPolicy;
+  /** Name resolution (default: the system's); tests may point names anywhere. */
+  lookup?: Lookup;
   /** Told of every recorded probe (metrics); keep it cheap. */
   onProbe?: (outcome: ProbeResult["outcome"], seconds: number) => void;
 }
@@ -79,18 +85,20 @@ export function createProber(options: ProberOptions): Prober {
   const limiter = createLimiter(concurrency);
   const http = createHttpProber({ maxTotalSockets: concurrency });
   const grpc = createGrpcProber();
+  const policy = options.addressPolicy ?? createAddressPolicy();
   const targets = new Map<string, Target>();
   let completed = 0;
 
-  const answer = (target: Target, probeSignal: AbortSignal): Promise<ProbeAnswer> => {
+  const answer = async (target: Target, probeSignal: AbortSignal): Promise<ProbeAnswer> => {
     const probe = target.spec.probe;
+    const resolved = await resolveAllowed(policy, target.host, { lookup: options.lookup, signal: probeSignal });
     switch (probe.t) {
       case "http":
-        return http.probe(target.host, target.port, probe, probeSignal);
+        return http.probe(resolved.address, target.host, target.port, probe, probeSignal);
       case "tcp":
-        return probeTcp(target.host, target.port, probeSignal);
+        return probeTcp(resolved.address, target.port, probeSignal);
       case "grpc":
-        return grpc.probe(target.host, target.port, probe.service, probeSignal, target.spec.timeoutMs);
+        return grpc.probe(target.host, target.port, resolved, probe.service, probeSignal, target.spec.timeoutMs);
     }
   };
 

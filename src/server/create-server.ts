@@ -19,7 +19,12 @@ import { startExpiryTimer } from "../runtime/expiry-timer";
 import { createProber, type Prober } from "../health/prober";
 import type { Scheduler } from "../health/scheduler";
 import { WatchHub } from "../watch/watch-hub";
-import { createAuthorizer } from "../services/middleware/auth";
+import { createAuthorizer } from "../services/access/authorizer";
+import { createCredentialStore } from "../services/access/credential-store";
+import { DISCOVERY_ACCESS, HEALTH_ACCESS, sameAccess, withAccessControl, type MethodRule } from "../services/access/method-access";
+import { checkLiteralHost, createAddressPolicy, type AddressPolicy } from "../health/address-policy";
+import type { Lookup } from "../health/probe-address";
+import { createTlsListener, type TlsFiles } from "../transport/tls-listener";
 import { createDiscoveryHandlers } from "../services/discovery/handlers";
 import { createFront } from "../transport/front";
 import { GrpcHttp2Server } from "../transport/grpc-http2/server";
@@ -48,8 +53,18 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   logger: Logger;
-  /** When set, Register, Heartbeat and Unregister require `authorization: Bearer <secret>`. */
+  /** When set, every write and admin call requires `authorization: Bearer <secret>` (an admin token). */
   secret?: string;
+  /** SERVICE_DISCOVERY_TOKENS_FILE: named tokens and certificate identities with scopes; re-read by reload(). */
+  tokensFile?: string;
+  /** SERVICE_DISCOVERY_READ_AUTH: reads (List*, Watch, GetHealthHistory, /metrics) need the `read` scope. */
+  readAuth?: boolean;
+  /** TLS (and mTLS with a client CA) for every protocol on the port; plaintext is then refused. */
+  tls?: TlsFiles;
+  /** Addresses probes may reach (DISCOVERY_PROBE_DENY / _ALLOW; default: DEFAULT_PROBE_DENY). */
+  probeAddressPolicy?: AddressPolicy;
+  /** Name resolution for probes (tests point names at chosen addresses). */
+  probeLookup?: Lookup;
   clock?: Clock;
   limits?: Partial<RegistryLimits>;
   watchQueueLimit?: number;
@@ -95,6 +110,11 @@ export interface DiscoveryServer {
   readonly prober: Prober | undefined;
   /** Aborts when shutdown begins. */
   readonly shutdownSignal: AbortSignal;
+  /**
+   * Re-reads the tokens file and the TLS certificates (SIGHUP). Whatever is bad
+   * keeps its old value and is logged; the result says what was reloaded.
+   */
+  reload(): { tokens: boolean | undefined; tls: boolean | undefined };
   /** Graceful shutdown: NOT_SERVING, stop accepting, end watches with UNAVAILABLE, close. */
   close(): Promise<void>;
 }
@@ -123,7 +143,19 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const lifetime = new AbortController();
 
   // Revisions start at the start time in microseconds: never reused across restarts.
-  const registry = new Registry({ clock, newInstanceId: randomUUID, baseRevision: clock.now() * 1000, limits: options.limits });
+  const probePolicy = options.probeAddressPolicy ?? createAddressPolicy();
+  const registry = new Registry({
+    clock,
+    newInstanceId: randomUUID,
+    baseRevision: clock.now() * 1000,
+    limits: options.limits,
+    probeHostRule: (host) => checkLiteralHost(probePolicy, host),
+  });
+  // Read before anything listens: a missing or bad tokens file or certificate stops the start.
+  const accessLogger = logger.child({ module: "access" });
+  const credentialStore = options.tokensFile === undefined ? undefined : createCredentialStore(options.tokensFile, accessLogger);
+  const tlsListener = options.tls === undefined ? undefined : createTlsListener(options.tls, logger.child({ module: "tls" }));
+  const authorize = createAuthorizer({ secret: options.secret, credentials: credentialStore?.current, readAuth: options.readAuth });
   const hub = new WatchHub({
     registry,
     queueLimit: options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT,
@@ -145,24 +177,28 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           tickMs: options.probeTickMs,
           signal: lifetime.signal,
           onProbe: metrics.observeProbe,
+          addressPolicy: probePolicy,
+          lookup: options.probeLookup,
         });
 
   const rpcLogger = logger.child({ module: "rpc" });
   // Errors get their wire code first, so the observer counts the code clients see.
-  const serve = <S extends DescService>(service: S, handlers: Handlers<S>) =>
-    withCallObserver(service, withErrorMapping(service, handlers, rpcLogger), metrics.rpcObserver);
+  // Access is checked first, inside the error mapping, so refusals reach the wire with their codes.
+  const serve = <S extends DescService>(service: S, handlers: Handlers<S>, access: Partial<Record<string, MethodRule>>) =>
+    withCallObserver(service, withErrorMapping(service, withAccessControl(service, handlers, access, authorize), rpcLogger), metrics.rpcObserver);
   const discovery = serve(
     DiscoveryService,
     createDiscoveryHandlers({
       registry,
       hub,
-      authorize: createAuthorizer(options.secret),
+      authorizeWrite: authorize.enabled ? (context, service) => authorize({ kind: "write", service, credentials: context }) : undefined,
       onHeartbeat: metrics.heartbeat,
       logger: logger.child({ module: "keep-alive" }),
       prober,
     }),
+    DISCOVERY_ACCESS,
   );
-  const health = serve(Health, createHealthHandlers(board));
+  const health = serve(Health, createHealthHandlers(board), HEALTH_ACCESS);
   const xdsLogger = logger.child({ module: "xds" });
   const xds = serve(
     AggregatedDiscoveryService,
@@ -179,6 +215,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       maxResourcesPerStream: options.xds?.maxResourcesPerStream,
       observer: createXdsMetrics(metricsRegistry),
     }),
+    // ADS streams the registry's endpoints to proxyless clients: a read.
+    sameAccess(AggregatedDiscoveryService, { kind: "read" }),
   );
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
@@ -190,8 +228,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
   grpcServer.addService(AggregatedDiscoveryService, xds);
-  grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1));
-  grpcServer.addService(reflectionV1alpha.ServerReflection, serve(reflectionV1alpha.ServerReflection, reflection.v1alpha));
+  const reflectionAccess = { kind: "public" } as const;
+  grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1, sameAccess(reflectionV1.ServerReflection, reflectionAccess)));
+  grpcServer.addService(
+    reflectionV1alpha.ServerReflection,
+    serve(reflectionV1alpha.ServerReflection, reflection.v1alpha, sameAccess(reflectionV1alpha.ServerReflection, reflectionAccess)),
+  );
 
   const httpServer = http.createServer(
     createHttpHandler({
@@ -208,6 +250,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           dashboardDir: options.dashboardDir,
           next: options.httpFallback ?? notFound,
           logger: logger.child({ module: "pages" }),
+          authorize,
         }),
       }),
       logger: logger.child({ module: "http" }),
@@ -219,6 +262,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const front = createFront({
     onHttp2: (socket) => grpcServer.accept(socket),
     onHttp1: (socket) => httpServer.emit("connection", socket),
+    tls: tlsListener,
   });
   await listen(front.server, options.host, options.port);
   const address = front.server.address() as AddressInfo;
@@ -243,8 +287,23 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     return closing;
   };
 
-  logger.info({ host: address.address, port: address.port }, "discovery server listening");
-  return { host: address.address, port: address.port, registry, hub, metrics, prober, shutdownSignal: lifetime.signal, close };
+  const reload = () => {
+    const tokens = credentialStore?.reload();
+    let tls: boolean | undefined;
+    if (tlsListener !== undefined) {
+      try {
+        tlsListener.reload();
+        tls = true;
+      } catch (error) {
+        logger.error({ reason: (error as Error).message }, "TLS certificates not reloaded; keeping the previous ones");
+        tls = false;
+      }
+    }
+    return { tokens, tls };
+  };
+
+  logger.info({ host: address.address, port: address.port, tls: tlsListener !== undefined, auth: authorize.enabled }, "discovery server listening");
+  return { host: address.address, port: address.port, registry, hub, metrics, prober, shutdownSignal: lifetime.signal, close, reload };
 }
 
 function listen(server: import("node:net").Server, host: string, port: number): Promise<void> {

@@ -6,6 +6,9 @@ import type * as http from "node:http";
 import * as path from "node:path";
 import type { Registry as PromRegistry } from "prom-client";
 import type { Logger } from "pino";
+import { DiscoveryError } from "../core/errors";
+import { requestCredentials } from "../transport/http1/request-credentials";
+import type { Authorizer } from "./access/authorizer";
 
 export interface OperatorPagesOptions {
   metrics: PromRegistry;
@@ -13,6 +16,8 @@ export interface OperatorPagesOptions {
   dashboardDir?: string;
   next: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   logger: Logger;
+  /** /metrics is a read: with SERVICE_DISCOVERY_READ_AUTH it needs a token with `read`. The dashboard's files hold no data. */
+  authorize?: Authorizer;
 }
 
 /** Files of the dashboard, by URL path, with their content types. */
@@ -45,6 +50,7 @@ export function createOperatorPages(options: OperatorPagesOptions): (request: ht
     const route = (request.url ?? "/").split("?", 1)[0]!;
     const readOnly = request.method === "GET" || request.method === "HEAD";
     if (route === "/metrics" && readOnly) {
+      if (!allowedToRead(options.authorize, request, response)) return;
       options.metrics.metrics().then(
         (text) => send(response, request, 200, options.metrics.contentType, text),
         (error: unknown) => {
@@ -67,4 +73,19 @@ export function createOperatorPages(options: OperatorPagesOptions): (request: ht
 function send(response: http.ServerResponse, request: http.IncomingMessage, status: number, type: string, body: string | Buffer): void {
   response.writeHead(status, { "content-type": type, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
   response.end(request.method === "HEAD" ? undefined : body);
+}
+
+/** Answers 401 or 403 (and false) when the request may not read. */
+function allowedToRead(authorize: Authorizer | undefined, request: http.IncomingMessage, response: http.ServerResponse): boolean {
+  if (authorize === undefined) return true;
+  try {
+    authorize({ kind: "read", credentials: requestCredentials(request) });
+    return true;
+  } catch (error) {
+    if (!(error instanceof DiscoveryError)) throw error;
+    const status = error.reason === "permission-denied" ? 403 : 401;
+    response.writeHead(status, { "content-type": "text/plain; charset=utf-8", "www-authenticate": "Bearer" });
+    response.end(`${error.message}\n`);
+    return false;
+  }
 }

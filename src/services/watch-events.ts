@@ -10,6 +10,7 @@ import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-conn
 import type { Logger } from "pino";
 import { EventType, WatchEventSchema, WatchRequestSchema, type WatchEvent, type WatchRequest } from "../../gen/discovery/v1/discovery_pb";
 import type { CallContext } from "../transport/contract";
+import { peerContextValues } from "../transport/peer-identity";
 
 /** The route. */
 export const WATCH_EVENTS_PATH = "/v1/watch";
@@ -74,6 +75,8 @@ async function stream(options: WatchEventsOptions, request: http.IncomingMessage
   const events = options.watch(create(WatchRequestSchema, { serviceNames: parsed.services, sinceRevision: parsed.since }), {
     signal: controller.signal,
     requestHeader,
+    // A TLS client certificate's identity, which the tokens file may name.
+    values: peerContextValues(request.socket),
   })[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   try {

@@ -2,12 +2,15 @@
 // of a handler per method kind and what a handler may use of its call. Both
 // transports (gRPC over node:http2 and the HTTP/1.1 Connect side) serve it.
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { ContextValues } from "@connectrpc/connect";
 
 /** What a handler may use of a call; Connect's HandlerContext satisfies it. */
 export interface CallContext {
   /** Aborts when the call ends, is cancelled, or its deadline passes. */
   readonly signal: AbortSignal;
   readonly requestHeader: Headers;
+  /** Per-call values; carries the TLS client certificate's identities (transport/peer-identity.ts). */
+  readonly values?: ContextValues;
 }
 
 type Unary<I extends DescMessage, O extends DescMessage> = (

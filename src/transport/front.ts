@@ -3,6 +3,7 @@
 // gRPC server and everything else (HTTP/1.1: Connect, gRPC-Web, curl, pages) to
 // the HTTP server. The bytes read are put back before the hand-off.
 import * as net from "node:net";
+import type { TlsListener } from "./tls-listener";
 
 /** Every HTTP/2 connection starts with this preface; no HTTP/1 method starts with "PRI". */
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -13,6 +14,8 @@ export interface FrontOptions {
   onHttp2: (socket: net.Socket) => void;
   onHttp1: (socket: net.Socket) => void;
   sniffTimeoutMs?: number;
+  /** When set, every connection must speak TLS; the decrypted bytes are sniffed as above. */
+  tls?: TlsListener;
 }
 
 export interface Front {
@@ -25,10 +28,12 @@ export interface Front {
 
 export function createFront(options: FrontOptions): Front {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  const onSocket = (socket: net.Socket) => classify(socket, options);
+  const server = options.tls?.createServer(onSocket) ?? net.createServer({ noDelay: true }, onSocket);
+  // Raw sockets, also those still in a TLS handshake: destroying one ends its TLS socket too.
+  server.on("connection", (socket: net.Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    classify(socket, options);
   });
   let closed: Promise<void> | undefined;
   return {

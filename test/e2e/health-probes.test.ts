@@ -102,7 +102,7 @@ describe("active health checks over gRPC", () => {
     expect((await checkNow()).result).toMatchObject({ outcome: ProbeOutcome.FAIL, error: "reported unhealthy" });
     http.json("{not json");
     const bad = await checkNow();
-    expect(bad.result?.error).toMatch(/^bad JSON: /);
+    expect(bad.result?.error).toBe("answer is not valid JSON");
     const types = (await client.unary(M.getHealthHistory, { serviceName: "users", instanceId: "u1" })).results.map((r) => r.outcome);
     expect(types).toEqual([ProbeOutcome.DEGRADED, ProbeOutcome.PASS, ProbeOutcome.FAIL, ProbeOutcome.FAIL]);
   });
@@ -181,7 +181,7 @@ describe("active health checks over gRPC", () => {
       grpcTarget.statuses.set("orders.v1", HealthCheckResponse_ServingStatus.NOT_SERVING);
       expect((await checkNow("u1")).result).toMatchObject({ outcome: ProbeOutcome.FAIL, error: "gRPC health NOT_SERVING" });
       grpcTarget.statuses.delete("orders.v1");
-      expect((await checkNow("u1")).result?.error).toBe("gRPC NOT_FOUND: unknown service");
+      expect((await checkNow("u1")).result?.error).toBe("gRPC NOT_FOUND");
       grpcTarget.statuses.set("orders.v1", HealthCheckResponse_ServingStatus.SERVING);
       expect((await checkNow("u1")).instance?.status).toBe(HealthStatus.HEALTHY);
       expect(grpcTarget.checks).toBe(5);

@@ -18,6 +18,11 @@ describe("loadConfig", () => {
       healthCheckTimeoutMs: 5_000,
       probeConcurrency: 256,
       probeTickMs: 50,
+      tokensFile: undefined,
+      readAuth: false,
+      tls: undefined,
+      probeDeny: ["169.254.0.0/16", "fe80::/10", "0.0.0.0/32", "::/128"],
+      probeAllow: undefined,
       logLevel: "info",
       xdsLbPolicy: "ROUND_ROBIN",
       xdsMaxStreams: 10_000,
@@ -91,10 +96,43 @@ describe("startupWarnings", () => {
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "::" }))).toHaveLength(1);
   });
 
-  test("is quiet on loopback or with a secret", () => {
+  test("is quiet on loopback or with a secret over TLS", () => {
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "127.0.0.1" }))).toEqual([]);
     expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_HOST: "localhost" }))).toEqual([]);
-    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s" }))).toEqual([]);
+    const tls = { SERVICE_DISCOVERY_TLS_CERT: "c.pem", SERVICE_DISCOVERY_TLS_KEY: "k.pem" };
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s", ...tls }))).toEqual([]);
+  });
+
+  test("warns that tokens cross the network in clear without TLS beyond loopback", () => {
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s" }))).toEqual([expect.stringMatching(/TLS is off/)]);
+    expect(startupWarnings(loadConfig({ SERVICE_DISCOVERY_SECRET: "s", SERVICE_DISCOVERY_HOST: "127.0.0.1" }))).toEqual([]);
+  });
+});
+
+describe("security settings", () => {
+  test("TLS needs a certificate and its key; a client CA needs both", () => {
+    expect(loadConfig({ SERVICE_DISCOVERY_TLS_CERT: "c.pem", SERVICE_DISCOVERY_TLS_KEY: "k.pem", SERVICE_DISCOVERY_TLS_CLIENT_CA: "ca.pem" }).tls).toEqual({
+      certFile: "c.pem",
+      keyFile: "k.pem",
+      clientCaFile: "ca.pem",
+    });
+    expect(() => loadConfig({ SERVICE_DISCOVERY_TLS_CERT: "c.pem" })).toThrow(new ConfigError("SERVICE_DISCOVERY_TLS_KEY is required with SERVICE_DISCOVERY_TLS_CERT"));
+    expect(() => loadConfig({ SERVICE_DISCOVERY_TLS_CLIENT_CA: "ca.pem" })).toThrow(/SERVICE_DISCOVERY_TLS_CLIENT_CA needs/);
+  });
+
+  test("read auth needs a secret or a tokens file, and is true or false", () => {
+    expect(() => loadConfig({ SERVICE_DISCOVERY_READ_AUTH: "true" })).toThrow(/needs SERVICE_DISCOVERY_SECRET or SERVICE_DISCOVERY_TOKENS_FILE/);
+    expect(loadConfig({ SERVICE_DISCOVERY_READ_AUTH: "true", SERVICE_DISCOVERY_TOKENS_FILE: "t.json" })).toMatchObject({ readAuth: true, tokensFile: "t.json" });
+    expect(() => loadConfig({ SERVICE_DISCOVERY_READ_AUTH: "yes", SERVICE_DISCOVERY_SECRET: "s" })).toThrow(new ConfigError('SERVICE_DISCOVERY_READ_AUTH must be true or false (got "yes")'));
+  });
+
+  test("probe CIDRs are parsed at start and a bad one names its setting (or flag)", () => {
+    expect(loadConfig({ DISCOVERY_PROBE_DENY: "10.0.0.0/8, fd00::/8", DISCOVERY_PROBE_ALLOW: "10.1.0.0/16" })).toMatchObject({
+      probeDeny: ["10.0.0.0/8", "fd00::/8"],
+      probeAllow: ["10.1.0.0/16"],
+    });
+    expect(() => loadConfig({ DISCOVERY_PROBE_DENY: "10.0.0.0/33" })).toThrow(new ConfigError('DISCOVERY_PROBE_DENY entry "10.0.0.0/33" has a bad prefix length'));
+    expect(() => loadConfig({}, { DISCOVERY_PROBE_ALLOW: "example.com" })).toThrow(new ConfigError('--probe-allow entry "example.com" is not an IP address or CIDR'));
   });
 });
 

@@ -2,6 +2,7 @@
 // Heartbeats emit no event, so nothing per heartbeat is logged above debug.
 import type { Logger } from "pino";
 import type { Registry } from "../../core/registry";
+import { currentActor } from "../access/actor";
 
 export function logRegistryEvents(registry: Registry, logger: Logger): void {
   registry.onEvent((event) => {
@@ -16,6 +17,8 @@ export function logRegistryEvents(registry: Registry, logger: Logger): void {
         status: instance.status,
         previousStatus: event.previousStatus,
         load: instance.loadReported ? instance.load : undefined,
+        // The credential that made the change (tokens file name), when auth is on.
+        actor: currentActor(),
       },
       `${event.type} ${instance.serviceName}/${instance.instanceId}`,
     );

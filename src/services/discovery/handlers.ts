@@ -16,7 +16,6 @@ import { isServing } from "../../core/types";
 import { validateServiceName } from "../../core/validate";
 import type { Logger } from "pino";
 import type { WatchHub } from "../../watch/watch-hub";
-import type { Authorizer } from "../middleware/auth";
 import type { CallContext, Handlers } from "../../transport/contract";
 import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
@@ -28,7 +27,8 @@ import { DiscoveryError } from "../../core/errors";
 export interface DiscoveryServiceOptions {
   registry: Registry;
   hub: WatchHub;
-  authorize: Authorizer;
+  /** Per-message write check of KeepAlive (see keep-alive.ts); the other methods are guarded by withAccessControl. */
+  authorizeWrite?: (context: CallContext, serviceName: string) => { readonly name: string };
   listCache?: ListCache;
   /** Called for every renewed lease (metrics); keep it cheap, it runs per heartbeat. */
   onHeartbeat?: () => void;
@@ -38,13 +38,12 @@ export interface DiscoveryServiceOptions {
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
-  const { registry, hub, authorize } = options;
+  const { registry, hub } = options;
   const cache = options.listCache ?? new ListCache();
   const onHeartbeat = options.onHeartbeat ?? (() => {});
 
   return {
-    register(request, context) {
-      authorize(context);
+    register(request) {
       const { instance } = registry.register({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -64,8 +63,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
       return answer;
     },
 
-    heartbeat(request, context) {
-      authorize(context);
+    heartbeat(request) {
       const instance = registry.heartbeat({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -77,13 +75,12 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
       return answer;
     },
 
-    unregister(request, context) {
-      authorize(context);
+    unregister(request) {
       registry.unregister(request.serviceName, request.instanceId, request.drain === undefined ? undefined : durationToMs(request.drain));
       return {};
     },
 
-    keepAlive: createKeepAliveHandler({ registry, authorize, logger: options.logger, onHeartbeat }),
+    keepAlive: createKeepAliveHandler({ registry, authorizeWrite: options.authorizeWrite, logger: options.logger, onHeartbeat }),
 
     listHealthy(request) {
       const service = validateServiceName(request.serviceName);

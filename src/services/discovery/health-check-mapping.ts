@@ -59,6 +59,13 @@ export function healthCheckFromProto(check: HealthCheck | undefined): HealthChec
 // (a heartbeat answer carries the instance, check included).
 const checkCache = new WeakMap<HealthCheckSpec, HealthCheck>();
 
+/**
+ * What every answer shows for a probe header's value. Probe headers often carry
+ * credentials for the health endpoint; reads are open or read-scoped, so the
+ * names are shown and the values never leave the server.
+ */
+export const REDACTED_HEADER_VALUE = "[redacted]";
+
 /** The resolved check, defaults included, as Instance.health_check shows it. */
 export function healthCheckToProto(spec: HealthCheckSpec): HealthCheck {
   let message = checkCache.get(spec);
@@ -69,13 +76,17 @@ export function healthCheckToProto(spec: HealthCheckSpec): HealthCheck {
   return message;
 }
 
+function redacted(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED_HEADER_VALUE]));
+}
+
 function buildHealthCheck(spec: HealthCheckSpec): HealthCheck {
   const p = spec.probe;
   const probe: HealthCheck["probe"] =
     p.t === "http"
       ? {
           case: "http",
-          value: { $typeName: "discovery.v1.HttpProbe", path: p.path, expectedStatusMin: p.expectedStatusMin, expectedStatusMax: p.expectedStatusMax, headers: { ...p.headers } },
+          value: { $typeName: "discovery.v1.HttpProbe", path: p.path, expectedStatusMin: p.expectedStatusMin, expectedStatusMax: p.expectedStatusMax, headers: redacted(p.headers) },
         }
       : p.t === "tcp"
         ? { case: "tcp", value: { $typeName: "discovery.v1.TcpProbe" } }

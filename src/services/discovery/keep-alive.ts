@@ -5,13 +5,17 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../../gen/discovery/v1/discovery_pb";
 import type { Logger } from "pino";
 import type { KeepAliveOwner, Registry } from "../../core/registry";
-import type { Authorizer } from "../middleware/auth";
+import { runAsActor } from "../access/actor";
 import type { CallContext } from "../../transport/contract";
 import { instanceToProto, statusFromProto } from "./proto-mapping";
 
 export interface KeepAliveOptions {
   registry: Registry;
-  authorize: Authorizer;
+  /**
+   * Checks that the stream's credential may write each message's service
+   * (throws PERMISSION_DENIED) and names it; absent when auth is off.
+   */
+  authorizeWrite?: (context: CallContext, serviceName: string) => { readonly name: string };
   logger?: Logger;
   /** Called per heartbeat message (metrics), as for unary Heartbeat. */
   onHeartbeat?: () => void;
@@ -23,10 +27,9 @@ type KeepAliveHandler = (
 ) => AsyncIterable<MessageInitShape<typeof HeartbeatResponseSchema>>;
 
 export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHandler {
-  const { registry, authorize, logger } = options;
+  const { registry, authorizeWrite, logger } = options;
   const onHeartbeat = options.onHeartbeat ?? (() => {});
   return async function* keepAlive(requests, context) {
-    authorize(context);
     // This stream, to the registry: its break marks only the instances it still keeps.
     const owner: KeepAliveOwner = {};
     // The instances this stream kept alive: the ones to mark if it breaks.
@@ -52,7 +55,8 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
             load: request.loadPercentage,
             status: request.status === undefined ? undefined : statusFromProto(request.status),
           };
-          instance = registry.heartbeat(input, owner);
+          if (authorizeWrite === undefined) instance = registry.heartbeat(input, owner);
+          else instance = runAsActor(authorizeWrite(context, request.serviceName).name, () => registry.heartbeat(input, owner));
         } catch (error) {
           orderly = true;
           throw error;

@@ -9,6 +9,7 @@ const CODE_OF: Record<DiscoveryErrorReason, Code> = {
   "failed-precondition": Code.FailedPrecondition,
   "resource-exhausted": Code.ResourceExhausted,
   unauthenticated: Code.Unauthenticated,
+  "permission-denied": Code.PermissionDenied,
   unavailable: Code.Unavailable,
 };
 

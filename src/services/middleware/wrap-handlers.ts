@@ -83,9 +83,9 @@ export function withCallObserver<S extends DescService>(
   });
 }
 
-type Wrap = (method: DescMethod, handler: AnyHandler) => AnyHandler;
+export type Wrap = (method: DescMethod, handler: AnyHandler) => AnyHandler;
 
-function wrapEach<S extends DescService>(service: S, handlers: Handlers<S>, wrap: Wrap): Handlers<S> {
+export function wrapEach<S extends DescService>(service: S, handlers: Handlers<S>, wrap: Wrap): Handlers<S> {
   const wrapped: Record<string, AnyHandler> = {};
   for (const method of service.methods) {
     const handler = (handlers as Record<string, AnyHandler>)[method.localName];

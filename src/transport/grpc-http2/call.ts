@@ -6,6 +6,7 @@ import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobu
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFramed } from "../wire-cache";
 import type { CallContext } from "../contract";
+import { peerContextValues } from "../peer-identity";
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
@@ -16,7 +17,15 @@ export class Http2CallContext implements CallContext {
   private headers: Headers | undefined;
   private aborted = false;
 
-  constructor(private readonly raw: http2.IncomingHttpHeaders) {}
+  constructor(
+    private readonly raw: http2.IncomingHttpHeaders,
+    private readonly stream?: http2.ServerHttp2Stream,
+  ) {}
+
+  /** The connection's TLS client identities, read only by calls that check credentials. */
+  get values() {
+    return peerContextValues(this.stream?.session?.socket);
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -59,7 +68,7 @@ export class Http2Call {
     private readonly method: DescMethod,
     private readonly maxReceiveBytes: number,
   ) {
-    this.context = new Http2CallContext(headers);
+    this.context = new Http2CallContext(headers, stream);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });

@@ -6,6 +6,7 @@ import type * as http from "node:http";
 import { Code, ConnectError, createConnectRouter, type ConnectRouter } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { peerContextValues } from "../peer-identity";
 
 export type HttpHandler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
@@ -25,7 +26,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       options.fallback(request, response);
       return;
     }
-    handler(universalRequestFromNodeRequest(request, response, undefined, undefined))
+    handler(universalRequestFromNodeRequest(request, response, undefined, peerContextValues(request.socket)))
       .then((answer) => universalResponseToNodeResponse(answer, response))
       .catch((reason: unknown) => {
         const gone = response.destroyed || ConnectError.from(reason).code === Code.Aborted;
