@@ -6,16 +6,17 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ProbeOutcome, type HealthCheck } from "../../gen/discovery/v1/discovery_pb";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { ProbeOutcome, type HealthCheckSchema } from "../../gen/discovery/v1/discovery_pb";
 import { createAddressPolicy } from "../../src/health/address-policy";
 import type { Lookup } from "../../src/health/probe-address";
 import { discoveryClient } from "../helpers/rpc-clients";
 import { closedPort, HttpTarget } from "../helpers/probe-targets";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 
-type Check = Partial<HealthCheck> & { probe: HealthCheck["probe"] };
+type Check = MessageInitShape<typeof HealthCheckSchema>;
 const HOURLY = { interval: { seconds: 3600n } };
-const http = (extra: Record<string, unknown> = {}): Check => ({ probe: { case: "http", value: { path: "/h", ...extra } as never }, ...HOURLY });
+const http = (extra: { headers?: Record<string, string> } = {}): Check => ({ probe: { case: "http", value: { path: "/h", ...extra } }, ...HOURLY });
 
 /** Names the test decides: each lookup of a name takes the next answer in its list (the last one repeats). */
 function scriptedLookup(answers: Record<string, string[]>): Lookup {
@@ -98,7 +99,7 @@ describe("the default policy", () => {
     await new Promise<void>((resolve) => socketServer.listen(path.join(dir, String(port)), resolve));
     process.chdir(dir);
     try {
-      await register("unix", "unix", { probe: { case: "grpc", value: { service: "" } as never }, ...HOURLY }, port);
+      await register("unix", "unix", { probe: { case: "grpc", value: { service: "" } }, ...HOURLY }, port);
       const { result } = await checkNow("unix");
       expect(result).toMatchObject({ outcome: ProbeOutcome.FAIL, error: "host not found" });
       expect(dialled).toBe(0);

@@ -89,7 +89,7 @@ describe("TLS", () => {
     const result = await run("/usr/bin/python3", [TLS_CLIENT_PY, `localhost:${server.port}`, pki.file("ca.pem")]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual(["ListServices OK", "Register OK"]);
-    expect(server.registry.get("users", server.registry.instancesOf("users").next().value!.instanceId)).toBeDefined();
+    expect([...server.registry.instancesOf("users")]).toHaveLength(1);
   });
 
   test("the SDK and the CLI take https:// with a CA", async () => {

@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventType, HealthStatus, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import { eventLine } from "../../src/cli/instance-text";
-import { createOutput, table } from "../../src/cli/output";
+import { createOutput, describeError, safeJson, safeText, table } from "../../src/cli/output";
 
 const tty = { isTTY: true, write: () => true } as unknown as NodeJS.WriteStream;
 const pipe = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
@@ -34,5 +34,22 @@ describe("CLI output", () => {
   test("tables align on visible width, whatever the colour codes", () => {
     const out = createOutput(tty, false, {});
     expect(table([["A", "B"], [out.paint("long", "red"), "x"]]).map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""))).toEqual(["A     B", "long  x"]);
+  });
+});
+
+describe("safe text", () => {
+  test("control characters, C1 and bidirectional overrides are shown as escapes; ordinary text is untouched", () => {
+    expect(safeText("a\u001b[2Jb\u0007c\u009bd\u202ee")).toBe("a\\x1b[2Jb\\x07c\\x9bd\\u202ee");
+    expect(safeText("users/u1 10.0.0.1:80 zone=eu-west é")).toBe("users/u1 10.0.0.1:80 zone=eu-west é");
+  });
+
+  test("JSON output escapes C1 and bidi characters and stays parseable", () => {
+    const text = safeJson({ note: "x\u009b\u202e\u001b" });
+    expect(text).toBe('{"note":"x\\u009b\\u202e\\u001b"}');
+    expect(JSON.parse(text)).toEqual({ note: "x\u009b\u202e\u001b" });
+  });
+
+  test("an error message from the server is printed escaped", () => {
+    expect(describeError(new Error("bad \u001b[31mred"), "a:1")).toBe("bad \\x1b[31mred");
   });
 });

@@ -2,11 +2,12 @@
 // context (headers, deadline, cancellation), writing response frames, and ending
 // with trailers (or trailers-only when nothing was sent). See grpc-http2.ts.
 import * as http2 from "node:http2";
-import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFramed } from "../wire-cache";
 import type { CallContext } from "../contract";
 import { peerContextValues } from "../peer-identity";
+import { decodeMessage } from "../decode-message";
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
@@ -133,7 +134,7 @@ export class Http2Call {
         expected = -1;
         let message: unknown;
         try {
-          message = fromBinary(input, payload);
+          message = decodeMessage(input, payload);
         } catch (error) {
           return onError(new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument));
         }
