@@ -1,6 +1,6 @@
 // The dashboard's entry point (bundled by esbuild into dist/dashboard/app.js):
 // wires the Watch stream, the view, the filters and the "Check now" buttons.
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { DiscoveryService, ProbeOutcome, type Instance } from "../../gen/discovery/v1/discovery_pb";
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -18,8 +18,24 @@ function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
+/**
+ * A token for servers with auth on, from the page's address: `/#token=…`. The
+ * fragment is never sent to the server, so it stays out of access logs.
+ */
+function bearerInterceptors(): Interceptor[] {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (match === null) return [];
+  const header = `Bearer ${decodeURIComponent(match[1]!)}`;
+  return [
+    (next) => (request) => {
+      request.header.set("authorization", header);
+      return next(request);
+    },
+  ];
+}
+
 function start(): void {
-  const client = createClient(DiscoveryService, createConnectTransport({ baseUrl: window.location.origin }));
+  const client = createClient(DiscoveryService, createConnectTransport({ baseUrl: window.location.origin, interceptors: bearerInterceptors() }));
   const state = new FleetState();
   const connection = byId("connection");
   const filterText = byId<HTMLInputElement>("filter");

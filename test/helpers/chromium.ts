@@ -23,10 +23,11 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1280, height: 800 }): Promise<Chromium> {
+/** ignoreHTTPSErrors: for a server with a certificate from a test's throwaway CA. */
+export async function launchChromium(viewport = { width: 1280, height: 800 }, options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Chromium> {
   const profile = mkdtempSync(path.join(os.tmpdir(), "discovery-chromium-"));
   // launchPersistentContext is how playwright takes a --user-data-dir of our choosing.
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ARGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ARGS, viewport, ignoreHTTPSErrors: options.ignoreHTTPSErrors });
   return {
     context,
     async close() {
