@@ -9,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { DiscoveryService, ListServicesRequestSchema, RegisterRequestSchema, type ListServicesResponse } from "../../gen/discovery/v1/discovery_pb";
 import { createConnection } from "../../src/client/connection";
+import { registerDiscoveryResolver } from "../../src/client";
 import { grpcServiceDefinition } from "../../src/transport/service-definition";
 import { runCli } from "../helpers/cli-run";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
@@ -105,6 +106,31 @@ describe("TLS", () => {
     expect(cli.stdout).toContain("s1");
     const untrusted = await runCli(["instances", "sdk", "--addr", url]);
     expect(untrusted.code).toBe(1);
+  });
+
+  test("the grpc-js resolver follows a registry over https with a CA", async () => {
+    const raw = (b: Buffer) => b;
+    const definition = { who: { path: "/echo.v1.Echo/Who", requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } };
+    const backend = new grpc.Server();
+    backend.addService(definition, { who: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from("tls-backend")) });
+    const port = await new Promise<number>((resolve, reject) =>
+      backend.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    server.registry.register({ serviceName: "echo-tls", instanceId: "e1", host: "127.0.0.1", port, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined, healthCheck: undefined });
+    registerDiscoveryResolver({ tls: { ca: pki.pem("ca.pem") } });
+    const Echo = grpc.makeGenericClientConstructor(definition, "Echo");
+    const client = new Echo(`discovery://localhost:${server.port}/echo-tls`, grpc.credentials.createInsecure());
+    try {
+      const answer = await new Promise<string>((resolve, reject) =>
+        (client as unknown as { who: Function }).who(Buffer.alloc(0), { deadline: Date.now() + 5000 }, (error: Error | null, reply: Buffer) =>
+          error ? reject(error) : resolve(reply.toString()),
+        ),
+      );
+      expect(answer).toBe("tls-backend");
+    } finally {
+      client.close();
+      backend.forceShutdown();
+    }
   });
 
   test("reload swaps the certificate for new connections; a bad file keeps the old one", async () => {
