@@ -20,6 +20,10 @@ export interface H2loadOptions {
   warmupSeconds?: number;
   connections?: number;
   streamsPerConnection?: number;
+  /** Extra request headers ("name: value"), e.g. an authorization header. */
+  headers?: string[];
+  /** https:// (h2load negotiates h2 by ALPN and does not verify the certificate). */
+  tls?: boolean;
 }
 
 export interface H2loadResult {
@@ -52,7 +56,10 @@ export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
       "content-type: application/grpc",
       "-H",
       "te: trailers",
-      `http://127.0.0.1:${options.port}${options.path}`,
+      ...(options.headers ?? []).flatMap((header) => ["-H", header]),
+      // Offer only h2 over TLS, as gRPC clients do (offering http/1.1 too gets HTTP/1.1 from our port).
+      ...(options.tls === true ? ["--npn-list=h2"] : []),
+      `${options.tls === true ? "https" : "http"}://127.0.0.1:${options.port}${options.path}`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
@@ -63,12 +70,12 @@ export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
 }
 
 /** Sends `count` calls with the body and fails unless every one ends with grpc-status 0. */
-export async function verifyGrpcOk(port: number, urlPath: string, body: Buffer, count = 20): Promise<void> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+export async function verifyGrpcOk(port: number, urlPath: string, body: Buffer, count = 20, options: { headers?: Record<string, string>; ca?: Buffer } = {}): Promise<void> {
+  const session = http2.connect(`${options.ca === undefined ? "http" : "https"}://127.0.0.1:${port}`, { ca: options.ca, servername: "localhost" });
   try {
     for (let i = 0; i < count; i++) {
       const status = await new Promise<string>((resolve, reject) => {
-        const stream = session.request({ ":method": "POST", ":path": urlPath, "content-type": "application/grpc", te: "trailers" });
+        const stream = session.request({ ":method": "POST", ":path": urlPath, "content-type": "application/grpc", te: "trailers", ...options.headers });
         let grpcStatus = "";
         stream.on("response", (headers) => {
           if (headers["grpc-status"] !== undefined) grpcStatus = String(headers["grpc-status"]); // trailers-only answer

@@ -1,15 +1,22 @@
-// Who is making the current change: the credential's name, carried through the
-// synchronous registry call it makes so the event log line can say who did it.
-import { AsyncLocalStorage } from "node:async_hooks";
+// Who is making the current change: the credential's name, set around the
+// synchronous registry call a write makes, so the event log line it emits can
+// say who did it. A plain variable, not AsyncLocalStorage: that would put
+// async hooks on every promise in the process, on the heartbeat hot path.
 
-const storage = new AsyncLocalStorage<string>();
+let current: string | undefined;
 
-/** Runs `body` with `name` as the actor of the changes it makes. */
+/** Runs `body` with `name` as the actor of the changes it makes synchronously. */
 export function runAsActor<T>(name: string, body: () => T): T {
-  return storage.run(name, body);
+  const previous = current;
+  current = name;
+  try {
+    return body();
+  } finally {
+    current = previous;
+  }
 }
 
 /** The actor of the change under way, if a credential made it. */
 export function currentActor(): string | undefined {
-  return storage.getStore();
+  return current;
 }

@@ -50,27 +50,41 @@ export const ANONYMOUS: Principal = { name: "anonymous", scopes: [{ t: "admin" }
 const SECRET_NAME = "SERVICE_DISCOVERY_SECRET";
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+const NO_FILE: readonly Credential[] = [];
+
+/** Token entries (and the secret) by their digest in hex. */
+function indexTokens(entries: readonly Credential[], secret: Credential | undefined): Map<string, Credential> {
+  const index = new Map<string, Credential>();
+  if (secret?.digest !== undefined) index.set(secret.digest.toString("hex"), secret);
+  for (const entry of entries) if (entry.digest !== undefined) index.set(entry.digest.toString("hex"), entry);
+  return index;
+}
+
 export function createAuthorizer(options: AuthorizerOptions): Authorizer {
-  const secret = options.secret === undefined || options.secret === "" ? undefined : { name: SECRET_NAME, digest: tokenDigest(options.secret), scopes: [{ t: "admin" }] as Scope[] };
+  const secret: Credential | undefined =
+    options.secret === undefined || options.secret === "" ? undefined : { name: SECRET_NAME, digest: tokenDigest(options.secret), scopes: [{ t: "admin" }] };
   const fileCredentials = options.credentials;
   const enabled = secret !== undefined || fileCredentials !== undefined;
   if (!enabled) return Object.assign(() => ANONYMOUS, { enabled });
   const readAuth = options.readAuth === true;
+  // Rebuilt when the tokens file is reloaded (a reload makes a new array).
+  let indexed: { entries: readonly Credential[]; index: Map<string, Credential> } | undefined;
+  const indexOf = (entries: readonly Credential[]) => {
+    if (indexed?.entries !== entries) indexed = { entries, index: indexTokens(entries, secret) };
+    return indexed.index;
+  };
 
   const authenticate = (credentials: CallCredentials): Principal => {
     const header = credentials.requestHeader.get("authorization");
-    const entries = fileCredentials?.() ?? [];
+    const entries = fileCredentials?.() ?? NO_FILE;
     if (header !== null) {
       const match = BEARER.exec(header.trim());
       if (match === null) throw new DiscoveryError("unauthenticated", "authorization header must be `Bearer <token>`");
       const presented = tokenDigest(match[1]!);
-      // Every entry is compared, in constant time, so timing does not tell which one (if any) matched.
-      let found: Principal | undefined;
-      if (secret !== undefined && timingSafeEqual(presented, secret.digest)) found = secret;
-      for (const entry of entries) {
-        if (entry.digest !== undefined && timingSafeEqual(presented, entry.digest) && found === undefined) found = entry;
-      }
-      if (found === undefined) throw new DiscoveryError("unauthenticated", "bearer token is not valid");
+      // Looked up by the token's SHA-256 (timing there tells nothing about a token),
+      // then confirmed in constant time.
+      const found = indexOf(entries).get(presented.toString("hex"));
+      if (found?.digest === undefined || !timingSafeEqual(presented, found.digest)) throw new DiscoveryError("unauthenticated", "bearer token is not valid");
       return found;
     }
     const identities = credentials.values?.get(PEER_IDENTITIES) ?? [];

@@ -73,6 +73,7 @@ export function withAccessControl<S extends DescService>(
         return (input, context) => {
           const service = rule.kind === "write" ? rule.serviceOf(input as { serviceName: string }) : undefined;
           const principal = authorize({ kind: rule.kind, service, credentials: context });
+          // The registry changes a write makes happen synchronously, inside this call.
           return principal === ANONYMOUS ? handler(input, context) : runAsActor(principal.name, () => handler(input, context));
         };
       case "write-stream":
