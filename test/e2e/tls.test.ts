@@ -198,6 +198,11 @@ describe("mTLS", () => {
     expect(server.registry.instanceCount).toBe(1);
     const curl = await run("curl", ["-sS", "--cacert", pki.file("ca.pem"), "--cert", pki.file("client.pem"), "--key", pki.file("client.key"), "-w", "\\n%{http_code}", `https://127.0.0.1:${server.port}/metrics`]);
     expect(curl.stdout.trim().split("\n").pop()).toBe("200");
+    // Connect over HTTP/1.1 sees the same identity: read allowed, a write outside write:users refused.
+    const connect = (method: string, body: unknown) =>
+      run("curl", ["-sS", "--cacert", pki.file("ca.pem"), "--cert", pki.file("client.pem"), "--key", pki.file("client.key"), "-H", "content-type: application/json", "-d", JSON.stringify(body), `https://127.0.0.1:${server.port}/discovery.v1.DiscoveryService/${method}`]);
+    expect(JSON.parse((await connect("ListInstances", { serviceName: "users" })).stdout)).toMatchObject({ instances: [{ serviceName: "users" }] });
+    expect(JSON.parse((await connect("Register", { serviceName: "billing", host: "127.0.0.1", port: 1 })).stdout)).toMatchObject({ code: "permission_denied" });
     const python = await run("/usr/bin/python3", [TLS_CLIENT_PY, `localhost:${server.port}`, pki.file("ca.pem"), pki.file("client.pem"), pki.file("client.key")]);
     expect(python.stdout.trim().split("\n")).toEqual(["ListServices OK", "Register OK"]);
     const cli = await runCli(["services", "--addr", `https://127.0.0.1:${server.port}`, "--ca", pki.file("ca.pem"), "--cert", pki.file("client.pem"), "--key", pki.file("client.key")]);
