@@ -9,6 +9,7 @@ import type { Registry } from "../core/registry";
 import type { HealthCheckSpec, InstanceView, RegistryEvent } from "../core/types";
 import { validateInstanceId, validateServiceName } from "../core/validate";
 import { describeFailure, ProbeTimeout } from "./failure";
+import { runAsActor } from "../runtime/actor";
 import { createGrpcProber } from "./grpc-probe";
 import { createHttpProber } from "./http-probe";
 import { createLimiter } from "./limiter";
@@ -58,7 +59,8 @@ export interface ProberStats {
 
 export interface Prober {
   /** Probes the instance at once (joining a probe already under way) and returns the result. */
-  checkNow(serviceName: string, instanceId: string, options?: { signal?: AbortSignal }): Promise<CheckOutcome>;
+  /** `actor` (a credential's name) is logged with the changes this probe makes, unless it joined one under way. */
+  checkNow(serviceName: string, instanceId: string, options?: { signal?: AbortSignal; actor?: string }): Promise<CheckOutcome>;
   readonly stats: ProberStats;
 }
 
@@ -123,20 +125,21 @@ export function createProber(options: ProberOptions): Prober {
     }
   };
 
-  const execute = async (target: Target, urgent: boolean): Promise<CheckOutcome> => {
+  const execute = async (target: Target, urgent: boolean, actor: string | undefined): Promise<CheckOutcome> => {
     const observation = await limiter.run(() => observe(target), { signal: target.stopped.signal, urgent });
     completed++;
     if (target.stopped.signal.aborted) throw gone(target);
     if (!observation.ok) logger.debug({ service: target.serviceName, instance: target.instanceId, error: observation.error }, "probe failed");
-    const outcome = registry.recordProbe(target.serviceName, target.instanceId, observation);
+    const record = () => registry.recordProbe(target.serviceName, target.instanceId, observation);
+    const outcome = actor === undefined ? record() : runAsActor(actor, record);
     options.onProbe?.(outcome.result.outcome, outcome.result.latencyMs / 1000);
     return outcome;
   };
 
   /** Never two probes of one instance at a time: a second request joins the first. */
-  const run = (target: Target, urgent: boolean): Promise<CheckOutcome> => {
+  const run = (target: Target, urgent: boolean, actor?: string): Promise<CheckOutcome> => {
     if (target.running !== undefined) return target.running;
-    const running = execute(target, urgent).finally(() => {
+    const running = execute(target, urgent, actor).finally(() => {
       target.running = undefined;
     });
     target.running = running;
@@ -234,7 +237,7 @@ export function createProber(options: ProberOptions): Prober {
       }
       const target = targets.get(keyOf(serviceName, instanceId));
       if (target === undefined) throw new DiscoveryError("unavailable", "the prober is shutting down");
-      return abortable(run(target, true), callOptions.signal);
+      return abortable(run(target, true, callOptions.actor), callOptions.signal);
     },
     get stats() {
       return { targets: targets.size, completed, active: limiter.active, waiting: limiter.waiting, grpcChannels: grpc.channels };

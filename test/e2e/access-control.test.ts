@@ -117,6 +117,16 @@ describe.each(PROTOCOLS)("scoped tokens over %s", (protocol) => {
       ["registered", "users-writer"],
       ["unregistered", "ops"],
     ]);
+    // A probe CheckNow started changes the status later, after awaits: still attributed.
+    target.answer = { status: 503, body: "", contentType: "text/plain", delayMs: 0 };
+    const check = { probe: { case: "http" as const, value: { path: "/h" } }, interval: { seconds: 3600n }, unhealthyThreshold: 1 };
+    await client(WRITER).register({ ...users, instanceId: "probed", port: target.port, healthCheck: check });
+    await client(OPS).checkNow({ serviceName: "users", instanceId: "probed" });
+    expect(logLines.filter((l) => l.instance === "probed").map((l) => [l.event, l.status, l.actor])).toEqual([
+      ["registered", "unknown", "users-writer"],
+      ["health-changed", "unhealthy", "ops"],
+    ]);
+    await client(OPS).unregister({ serviceName: "users", instanceId: "probed" });
     const all = JSON.stringify(logLines);
     for (const token of [WRITER, OPS, SECRET]) expect(all).not.toContain(token);
   });

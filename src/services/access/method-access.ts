@@ -6,7 +6,7 @@ import type { DiscoveryService } from "../../../gen/discovery/v1/discovery_pb";
 import type { Health } from "../../../gen/grpc/health/v1/health_pb";
 import type { AnyHandler, Handlers } from "../../transport/contract";
 import { wrapEach } from "../middleware/wrap-handlers";
-import { runAsActor } from "./actor";
+import { runAsActor } from "../../runtime/actor";
 import { ANONYMOUS, type Authorizer } from "./authorizer";
 
 export type MethodRule =

@@ -2,7 +2,7 @@
 // Heartbeats emit no event, so nothing per heartbeat is logged above debug.
 import type { Logger } from "pino";
 import type { Registry } from "../../core/registry";
-import { currentActor } from "../access/actor";
+import { currentActor } from "../../runtime/actor";
 
 export function logRegistryEvents(registry: Registry, logger: Logger): void {
   registry.onEvent((event) => {

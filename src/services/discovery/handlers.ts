@@ -23,6 +23,7 @@ import { PUSH, type PushSource } from "../../transport/push-source";
 import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 import { DiscoveryError } from "../../core/errors";
+import { currentActor } from "../../runtime/actor";
 
 export interface DiscoveryServiceOptions {
   registry: Registry;
@@ -113,7 +114,9 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 
     async checkNow(request, context) {
       if (options.prober === undefined) throw new DiscoveryError("unavailable", "health probing is off on this server");
-      const { result, instance } = await options.prober.checkNow(request.serviceName, request.instanceId, { signal: context.signal });
+      // Read before the first await: the access wrapper names the caller only while it calls us.
+      const actor = currentActor();
+      const { result, instance } = await options.prober.checkNow(request.serviceName, request.instanceId, { signal: context.signal, actor });
       return { result: probeResultToProto(result), instance: instanceToProto(instance) };
     },
 

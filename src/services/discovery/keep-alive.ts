@@ -5,7 +5,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HeartbeatRequest, HeartbeatResponseSchema } from "../../../gen/discovery/v1/discovery_pb";
 import type { Logger } from "pino";
 import type { KeepAliveOwner, Registry } from "../../core/registry";
-import { runAsActor } from "../access/actor";
+import { runAsActor } from "../../runtime/actor";
 import type { CallContext } from "../../transport/contract";
 import { instanceToProto, statusFromProto } from "./proto-mapping";
 
