@@ -14,7 +14,7 @@ import {
 import { msDuration, durationMs } from "../client/util";
 import type { CommandContext } from "./commands";
 import { loadText, statusText } from "./instance-text";
-import { table, type Output } from "./output";
+import { safeJson, safeText, table, type Output } from "./output";
 import { CALL_TIMEOUT_MS } from "./registry-client";
 
 /** The statuses an instance may report about itself (the registry refuses the others). */
@@ -25,7 +25,7 @@ export const REPORTABLE_STATUS: Record<string, HealthStatus> = {
 };
 
 function printJson<S extends DescMessage>(out: Output, schema: S, message: MessageShape<S>): void {
-  out.line(JSON.stringify(toJson(schema, message)));
+  out.line(safeJson(toJson(schema, message)));
 }
 
 /** Marks the instance DRAINING for `forMs`, after which the registry removes it (0: at once). */
@@ -54,7 +54,7 @@ export async function checkNow({ client, out, json }: CommandContext, service: s
   if (json) return printJson(out, CheckNowResponseSchema, answer);
   const result = answer.result!;
   const parts = [`${service}/${id}: ${outcomeText(out, result.outcome)}`, `in ${latencyText(result.latency)}`, `now ${statusText(out, answer.instance!.status)}`];
-  if (result.error !== "") parts.push(`(${result.error})`);
+  if (result.error !== "") parts.push(`(${safeText(result.error)})`);
   out.line(parts.join(", "));
 }
 
@@ -72,7 +72,7 @@ export async function history({ client, out, json }: CommandContext, service: st
 function resultRow(out: Output, r: HealthCheckResult): string[] {
   const time = r.time === undefined ? "-" : new Date(timestampMs(r.time)).toISOString().slice(11, 23);
   const load = r.loadPercentage === undefined ? "-" : `${Math.round(r.loadPercentage * 100)}%`;
-  return [time, outcomeText(out, r.outcome), latencyText(r.latency), load, r.error || "-"];
+  return [time, outcomeText(out, r.outcome), latencyText(r.latency), load, safeText(r.error || "-")];
 }
 
 function outcomeText(out: Output, outcome: ProbeOutcome): string {
