@@ -199,6 +199,21 @@ describe("read auth (SERVICE_DISCOVERY_READ_AUTH)", () => {
     expect(await ok.text()).toContain("discovery_");
     expect((await get("/")).status).toBe(200);
   });
+
+  test("the Server-Sent Events watch (GET /v1/watch) is a read too", async () => {
+    const open = async (token?: string) => {
+      const controller = new AbortController();
+      const response = await fetch(`${server.baseUrl}/v1/watch?service=users`, {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
+      controller.abort();
+      return response.status;
+    };
+    expect(await open()).toBe(401);
+    expect(await open(WRITER)).toBe(403);
+    expect(await open(READER)).toBe(200);
+  });
 });
 
 describe("reloading the tokens file", () => {
