@@ -186,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     logger: logger.child({ module: "grpc" }),
     pingIntervalMs: options.http2PingIntervalMs,
     pingTimeoutMs: options.http2PingTimeoutMs,
+    onFault: () => metrics.streamFault(),
   });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);

@@ -6,8 +6,9 @@ import { fromBinary, type DescMessage, type DescMethod } from "@bufbuild/protobu
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFramed } from "../wire-cache";
 import type { CallContext } from "../contract";
+import { guarded, type FaultReporter } from "./fault-guard";
 
-const { NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 
 /** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
@@ -58,6 +59,7 @@ export class Http2Call {
     headers: http2.IncomingHttpHeaders,
     private readonly method: DescMethod,
     private readonly maxReceiveBytes: number,
+    private readonly reportFault: FaultReporter = () => {},
   ) {
     this.context = new Http2CallContext(headers);
     stream.once("close", () => {
@@ -131,10 +133,17 @@ export class Http2Call {
         if (onMessage(message) === false) this.stream.pause();
       }
     };
-    this.stream.on("data", onData);
-    this.stream.once("end", () => {
-      if (!this.finished) onEnd();
-    });
+    this.stream.on("data", this.guard(onData));
+    // A reset or a dropped connection may end the readable side of a stream that
+    // is already closed: that is a cancel, not a half-close to answer.
+    this.stream.once(
+      "end",
+      this.guard(() => {
+        if (this.finished) return;
+        if (this.isOpen) onEnd();
+        else this.cancel();
+      }),
+    );
     // Once the call is over nothing more is read or kept.
     this.whenEnded(() => {
       this.stream.removeListener("data", onData);
@@ -155,9 +164,34 @@ export class Http2Call {
       });
   }
 
-  /** Writes one response message; false when the stream is full (wait for "drain"). */
+  /**
+   * Wraps a listener or callback of this call: an error it throws is reported,
+   * the stream is reset and the call cancelled; it never reaches the process.
+   */
+  guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return guarded(fn, (error) => this.fault(error));
+  }
+
+  /** An unexpected error on this call: reported, the stream reset, the call released. */
+  fault(error: unknown): void {
+    this.reportFault(error, this.method?.name ?? "unknown");
+    if (this.isOpen) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    this.cancel();
+  }
+
+  /** The stream can still take headers, messages and trailers. */
+  private get isOpen(): boolean {
+    return !this.stream.destroyed && !this.stream.closed;
+  }
+
+  /** Writes one response message; false when the stream is full (wait for "drain") or gone. */
   write(message: unknown): boolean {
     if (this.finished) return false;
+    // The peer may have reset the stream before its "close" event reached us.
+    if (!this.isOpen) {
+      this.cancel();
+      return false;
+    }
     this.sendHeaders();
     return this.stream.write(encodeFramed(this.method.output as DescMessage, message as never));
   }
@@ -183,7 +217,7 @@ export class Http2Call {
     }
     // A client still sending (we ended early: a limit, a bad message, a deadline)
     // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
-    if (!this.stream.readableEnded) this.stream.once("finish", () => this.stream.close(NGHTTP2_NO_ERROR));
+    if (!this.stream.readableEnded) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
   }
 
   private runEndHooks(): void {
@@ -206,7 +240,12 @@ export class Http2Call {
     if (this.headersSent) return;
     this.headersSent = true;
     this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+    this.stream.once(
+      "wantTrailers",
+      this.guard(() => {
+        if (this.isOpen) this.stream.sendTrailers(this.trailers);
+      }),
+    );
   }
 }
 

@@ -10,6 +10,7 @@ import { create, isMessage, type DescMessage, type DescMethod, type DescService 
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { Http2Call } from "./call";
+import type { FaultReporter } from "./fault-guard";
 import type { AnyHandler, Handlers } from "../contract";
 import { isPushSource, PUSH, type PushSource } from "../push-source";
 
@@ -34,6 +35,8 @@ export interface GrpcHttp2ServerOptions {
    */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
+  onFault?: FaultReporter;
 }
 
 interface Route {
@@ -60,8 +63,20 @@ export class GrpcHttp2Server {
       });
       session.on("error", (error) => options.logger.debug({ err: error }, "http2 session error"));
     });
-    this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
+    this.server.on("stream", (stream, headers) => {
+      try {
+        this.onStream(stream, headers);
+      } catch (error) {
+        this.reportFault(error, String(headers[":path"]).slice(0, 200));
+        if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
+
+  private readonly reportFault: FaultReporter = (error, path) => {
+    this.options.logger.error({ err: error, path }, "unexpected error on a stream; the stream was reset");
+    this.options.onFault?.(error, path);
+  };
 
   addService<S extends DescService>(service: S, handlers: Handlers<S>): void {
     for (const method of service.methods) {
@@ -115,7 +130,7 @@ export class GrpcHttp2Server {
     const contentType = headers["content-type"] ?? "";
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
-    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes);
+    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.reportFault);
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     switch (route.method.methodKind) {
       case "unary":
@@ -149,17 +164,17 @@ export class GrpcHttp2Server {
   private unary(call: Http2Call, route: Route): void {
     this.oneRequest(call, (request) => {
       const output = route.method.output as DescMessage;
-      const respond = (result: unknown) => {
+      const respond = call.guard((result: unknown) => {
         call.write(asMessage(output, result));
         call.finish();
-      };
+      });
       let result: unknown;
       try {
         result = route.handler(request, call.context);
       } catch (error) {
         return call.finish(error);
       }
-      if (isThenable(result)) result.then(respond, (error: unknown) => call.finish(error));
+      if (isThenable(result)) result.then(respond, call.guard((error: unknown) => call.finish(error)));
       else respond(result);
     });
   }
@@ -221,14 +236,14 @@ export class GrpcHttp2Server {
       return call.finish(error);
     }
     if (isPushSource(source)) pushTo(call, source);
-    else void iterateTo(call, route.method.output as DescMessage, source);
+    else iterateTo(call, route.method.output as DescMessage, source).catch((error: unknown) => call.fault(error));
   }
 }
 
 /** Drives a push source: synchronous writes while the stream has room, resumed on "drain". */
 function pushTo(call: Http2Call, source: PushSource<unknown>): void {
   const control = source[PUSH]({ write: (message) => call.write(message), end: (error) => call.finish(error) });
-  const onDrain = () => control.resume();
+  const onDrain = call.guard(() => control.resume());
   call.stream.on("drain", onDrain);
   call.whenEnded(() => {
     call.stream.removeListener("drain", onDrain);
