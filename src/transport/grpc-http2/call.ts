@@ -7,6 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeFramed } from "../wire-cache";
 import type { CallContext } from "../contract";
 import { guarded, type FaultReporter } from "./fault-guard";
+import { MAX_STATUS_MESSAGE_BYTES } from "../peer-limits";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
@@ -66,7 +67,9 @@ export class Http2Call {
       if (!this.finished) this.cancel();
     });
     const timeout = parseTimeout(headers["grpc-timeout"]);
-    if (timeout !== undefined) {
+    // A deadline already past (grpc-timeout: 0n) ends the call before any handler runs.
+    if (timeout === 0) this.finish(new ConnectError("deadline exceeded before the call started", Code.DeadlineExceeded));
+    else if (timeout !== undefined) {
       const timer = setTimeout(() => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)), timeout);
       timer.unref();
       this.onEnd.add(() => clearTimeout(timer));
@@ -118,7 +121,7 @@ export class Http2Call {
           if (header[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
           expected = header.readUInt32BE(1);
           if (expected > this.maxReceiveBytes) {
-            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes}`, Code.ResourceExhausted));
+            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes} (DISCOVERY_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted));
           }
         }
         if (length < expected) return;
@@ -140,8 +143,9 @@ export class Http2Call {
       "end",
       this.guard(() => {
         if (this.finished) return;
-        if (this.isOpen) onEnd();
-        else this.cancel();
+        if (!this.isOpen) return this.cancel();
+        if (expected >= 0 || length > 0) return onError(new ConnectError(`truncated message: the request ended inside a message (${length} bytes of ${expected < 0 ? "a header" : expected} received)`, Code.InvalidArgument));
+        onEnd();
       }),
     );
     // Once the call is over nothing more is read or kept.
@@ -206,7 +210,7 @@ export class Http2Call {
     if (this.stream.closed || this.stream.destroyed) return;
     if (error !== undefined) {
       const e = error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal);
-      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(e.rawMessage) };
+      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(capped(e.rawMessage)) };
     }
     if (!this.headersSent) {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
@@ -261,6 +265,14 @@ function parseTimeout(value: string | string[] | undefined): number | undefined 
   const ms = Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
   // setTimeout would clamp a longer delay to 1 ms and end the call at once.
   return ms > MAX_TIMER_MS ? undefined : ms;
+}
+
+/** At most MAX_STATUS_MESSAGE_BYTES of UTF-8, cut at a character boundary: a peer's huge input is never echoed whole. */
+function capped(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_BYTES / 4) return message;
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= MAX_STATUS_MESSAGE_BYTES) return message;
+  return `${bytes.subarray(0, MAX_STATUS_MESSAGE_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }
 
 /** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */
