@@ -24,6 +24,7 @@ import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
 import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
 import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
 import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
+import { PEER_LIMIT_DEFAULTS } from "./transport/peer-limits";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -53,6 +54,18 @@ export interface Config {
   xdsMaxStreams: number;
   xdsMaxResourcesPerStream: number;
   xdsDnsRefreshMs: number;
+  /** Largest request message on every transport (DISCOVERY_MAX_MESSAGE_BYTES). */
+  maxMessageBytes: number;
+  /** Streams one HTTP/2 connection may have open (HTTP2_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /** Time a connection gets to send a request's headers (HTTP_HEADERS_TIMEOUT_SECONDS). */
+  headersTimeoutMs: number;
+  /** A connection with no request or stream open this long is closed (HTTP_IDLE_TIMEOUT_SECONDS; 0: never). */
+  idleTimeoutMs: number;
+  /** After a GOAWAY, the longest the connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
+  goawayGraceMs: number;
+  /** Bytes of rendered list answers kept (DISCOVERY_LIST_CACHE_BYTES). */
+  listCacheBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +91,12 @@ export const SETTINGS = [
   { env: "XDS_MAX_STREAMS", flag: "xds-max-streams", help: `xDS streams past this are refused (default ${DEFAULT_MAX_XDS_STREAMS})` },
   { env: "XDS_MAX_RESOURCES_PER_STREAM", flag: "xds-max-resources-per-stream", help: `resource names one xDS stream may follow per type (default ${DEFAULT_MAX_RESOURCES_PER_STREAM})` },
   { env: "XDS_DNS_REFRESH_SECONDS", flag: "xds-dns-refresh-seconds", help: `re-resolve instance hostnames for xDS this often (default ${DEFAULT_DNS_REFRESH_MS / 1000})` },
+  { env: "DISCOVERY_MAX_MESSAGE_BYTES", flag: "max-message-bytes", help: `largest request message on gRPC, Connect and gRPC-Web; larger ones get RESOURCE_EXHAUSTED (default ${PEER_LIMIT_DEFAULTS.maxMessageBytes})` },
+  { env: "HTTP2_MAX_CONCURRENT_STREAMS", flag: "http2-max-concurrent-streams", help: `streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS; default ${PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams})` },
+  { env: "HTTP_HEADERS_TIMEOUT_SECONDS", flag: "headers-timeout-seconds", help: `a connection that has not sent a request's headers (HTTP/1.1) or its first frames (HTTP/2) within this is closed (default ${PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000})` },
+  { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
+  { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
+  { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ] as const;
 
@@ -147,6 +166,12 @@ function readConfig(env: Env): Config {
     xdsMaxStreams: integer(env, "XDS_MAX_STREAMS", DEFAULT_MAX_XDS_STREAMS, 1, 10_000_000),
     xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
     xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
+    maxMessageBytes: integer(env, "DISCOVERY_MAX_MESSAGE_BYTES", PEER_LIMIT_DEFAULTS.maxMessageBytes, 1024, 1024 * 1024 * 1024),
+    http2MaxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams, 1, 1_000_000),
+    headersTimeoutMs: number(env, "HTTP_HEADERS_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000, 0.1, 3600) * 1000,
+    idleTimeoutMs: number(env, "HTTP_IDLE_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000, 0, 86_400) * 1000,
+    goawayGraceMs: number(env, "HTTP2_GOAWAY_GRACE_SECONDS", PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000, 0, 3600) * 1000,
+    listCacheBytes: integer(env, "DISCOVERY_LIST_CACHE_BYTES", PEER_LIMIT_DEFAULTS.listCacheBytes, 0, 16 * 1024 * 1024 * 1024),
   };
 }
 

@@ -88,5 +88,13 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       maxResourcesPerStream: config.xdsMaxResourcesPerStream,
       dnsRefreshMs: config.xdsDnsRefreshMs,
     },
+    peerLimits: {
+      maxMessageBytes: config.maxMessageBytes,
+      http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
+      headersTimeoutMs: config.headersTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      goawayGraceMs: config.goawayGraceMs,
+      listCacheBytes: config.listCacheBytes,
+    },
   };
 }

@@ -21,6 +21,7 @@ import type { Scheduler } from "../health/scheduler";
 import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "../services/middleware/auth";
 import { createDiscoveryHandlers } from "../services/discovery/handlers";
+import { ListCache } from "../services/discovery/list-cache";
 import { createFront } from "../transport/front";
 import { GrpcHttp2Server } from "../transport/grpc-http2/server";
 import type { Handlers } from "../transport/contract";
@@ -29,6 +30,8 @@ import { HealthBoard } from "../services/grpc-health/board";
 import { createHealthHandlers } from "../services/grpc-health/handlers";
 import { createHttpHandler } from "../transport/http1/handler";
 import { trackHttp1Connections } from "../transport/http1/drain";
+import { limitHttp1Connections } from "../transport/http1/connection-timeouts";
+import { PEER_LIMIT_DEFAULTS, type PeerLimits } from "../transport/peer-limits";
 import { logRegistryEvents } from "../services/discovery/event-logging";
 import { createOperatorPages } from "../services/operator-pages";
 import { createReflectionHandlers } from "../services/reflection";
@@ -74,6 +77,8 @@ export interface ServerOptions {
   dashboardDir?: string;
   /** The xDS server (XDS_* settings). */
   xds?: XdsOptions;
+  /** What one peer may make the server hold or keep open (README "Limits"). */
+  peerLimits?: Partial<PeerLimits>;
 }
 
 export interface XdsOptions {
@@ -119,6 +124,7 @@ const SERVED_FILES: DescFile[] = [
 
 export async function startServer(options: ServerOptions): Promise<DiscoveryServer> {
   const clock = options.clock ?? systemClock;
+  const peerLimits: PeerLimits = { ...PEER_LIMIT_DEFAULTS, ...options.peerLimits };
   const logger = options.logger;
   const lifetime = new AbortController();
 
@@ -160,6 +166,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       onHeartbeat: metrics.heartbeat,
       logger: logger.child({ module: "keep-alive" }),
       prober,
+      listCache: new ListCache(peerLimits.listCacheBytes),
     }),
   );
   const health = serve(Health, createHealthHandlers(board));
@@ -187,6 +194,11 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     pingIntervalMs: options.http2PingIntervalMs,
     pingTimeoutMs: options.http2PingTimeoutMs,
     onFault: () => metrics.streamFault(),
+    maxReceiveMessageBytes: peerLimits.maxMessageBytes,
+    maxConcurrentStreams: peerLimits.http2MaxConcurrentStreams,
+    headersTimeoutMs: peerLimits.headersTimeoutMs,
+    idleTimeoutMs: peerLimits.idleTimeoutMs,
+    goawayGraceMs: peerLimits.goawayGraceMs,
   });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
@@ -212,10 +224,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         }),
       }),
       logger: logger.child({ module: "http" }),
+      maxMessageBytes: peerLimits.maxMessageBytes,
     }),
   );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
   const http1 = trackHttp1Connections(httpServer);
+  limitHttp1Connections(httpServer, peerLimits.headersTimeoutMs);
 
   const front = createFront({
     onHttp2: (socket) => grpcServer.accept(socket),

@@ -74,3 +74,22 @@ export async function rawConnection(port: number): Promise<{ socket: net.Socket;
 }
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ReceivedFrame {
+  type: number;
+  flags: number;
+  streamId: number;
+  payload: Buffer;
+}
+
+/** The whole frames in what a raw connection received (the 9-byte headers read as HTTP/2 defines them). */
+export function parseFrames(bytes: Buffer): ReceivedFrame[] {
+  const frames: ReceivedFrame[] = [];
+  for (let at = 0; at + 9 <= bytes.length; ) {
+    const length = bytes.readUIntBE(at, 3);
+    if (at + 9 + length > bytes.length) break;
+    frames.push({ type: bytes[at + 3]!, flags: bytes[at + 4]!, streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff, payload: bytes.subarray(at + 9, at + 9 + length) });
+    at += 9 + length;
+  }
+  return frames;
+}

@@ -23,6 +23,12 @@ describe("loadConfig", () => {
       xdsMaxStreams: 10_000,
       xdsMaxResourcesPerStream: 1_000,
       xdsDnsRefreshMs: 30_000,
+      maxMessageBytes: 4 * 1024 * 1024,
+      http2MaxConcurrentStreams: 1_000,
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 300_000,
+      goawayGraceMs: 10_000,
+      listCacheBytes: 64 * 1024 * 1024,
     });
   });
 
@@ -30,6 +36,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ XDS_LB_POLICY: "ring_hash", XDS_DNS_REFRESH_SECONDS: "5" })).toMatchObject({ xdsLbPolicy: "RING_HASH", xdsDnsRefreshMs: 5_000 });
     expect(() => loadConfig({ XDS_LB_POLICY: "fastest" })).toThrow('XDS_LB_POLICY must be one of ROUND_ROBIN, RING_HASH, LEAST_REQUEST, RANDOM, MAGLEV (got "fastest")');
     expect(() => loadConfig({ XDS_MAX_STREAMS: "0" })).toThrow("XDS_MAX_STREAMS must be a number from 1 to 10000000");
+  });
+
+  test("reads the peer limits from their variables and flags", () => {
+    const config = loadConfig(
+      { DISCOVERY_MAX_MESSAGE_BYTES: "1048576", HTTP2_MAX_CONCURRENT_STREAMS: "50", HTTP_HEADERS_TIMEOUT_SECONDS: "2.5", HTTP_IDLE_TIMEOUT_SECONDS: "0" },
+      { HTTP2_GOAWAY_GRACE_SECONDS: "3", DISCOVERY_LIST_CACHE_BYTES: "1000" },
+    );
+    expect(config).toMatchObject({ maxMessageBytes: 1_048_576, http2MaxConcurrentStreams: 50, headersTimeoutMs: 2_500, idleTimeoutMs: 0, goawayGraceMs: 3_000, listCacheBytes: 1_000 });
+    expect(() => loadConfig({}, { HTTP2_MAX_CONCURRENT_STREAMS: "0" })).toThrow("--http2-max-concurrent-streams must be a number from 1 to 1000000");
+    expect(() => loadConfig({ DISCOVERY_MAX_MESSAGE_BYTES: "12" })).toThrow("DISCOVERY_MAX_MESSAGE_BYTES must be a number from 1024");
   });
 
   test("reads every variable", () => {

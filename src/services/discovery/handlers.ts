@@ -88,7 +88,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
     listHealthy(request) {
       const service = validateServiceName(request.serviceName);
       const kind = request.excludeCriticalLoad ? "healthy-normal-load" : "healthy";
-      return cache.get(kind, service, registry.serviceStamp(service), () => {
+      return cache.get(kind, service, registry.serviceStamp(service), ListHealthyResponseSchema, () => {
         const instances = [];
         for (const instance of registry.instancesOf(service)) {
           if (!isServing(instance.status)) continue;
@@ -101,7 +101,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 
     listInstances(request) {
       const service = validateServiceName(request.serviceName);
-      return cache.get("all", service, registry.serviceStamp(service), () => {
+      return cache.get("all", service, registry.serviceStamp(service), ListInstancesResponseSchema, () => {
         const instances = Array.from(registry.instancesOf(service), instanceToProto);
         return create(ListInstancesResponseSchema, { instances, revision: BigInt(registry.revision) });
       });

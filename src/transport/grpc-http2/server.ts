@@ -11,11 +11,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { Http2Call } from "./call";
 import type { FaultReporter } from "./fault-guard";
+import { limitSession } from "./session-limits";
+import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
 import type { AnyHandler, Handlers } from "../contract";
 import { isPushSource, PUSH, type PushSource } from "../push-source";
 
 /** Largest request message accepted (grpc's usual default). */
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
 /** Request messages a bidi handler may have waiting before its stream is paused. */
 export const BIDI_REQUEST_BUFFER = 16;
 
@@ -37,6 +39,14 @@ export interface GrpcHttp2ServerOptions {
   pingTimeoutMs?: number;
   /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
   onFault?: FaultReporter;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams?: number;
+  /** A new connection must open a stream within this (HTTP_HEADERS_TIMEOUT_SECONDS). */
+  headersTimeoutMs?: number;
+  /** No stream open this long: GOAWAY (HTTP_IDLE_TIMEOUT_SECONDS; 0 never). */
+  idleTimeoutMs?: number;
+  /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
+  goawayGraceMs?: number;
 }
 
 interface Route {
@@ -49,17 +59,28 @@ export class GrpcHttp2Server {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
+  private readonly sessionLimits: { headersTimeoutMs: number; idleTimeoutMs: number; goawayGraceMs: number };
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    this.sessionLimits = {
+      headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
+      goawayGraceMs: options.goawayGraceMs ?? PEER_LIMIT_DEFAULTS.goawayGraceMs,
+    };
     // Watch streams keep many small writes queued per session: allow more than the 10 MB default.
-    this.server = http2.createServer({ maxSessionMemory: 64 });
+    this.server = http2.createServer({
+      maxSessionMemory: 64,
+      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams },
+    });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
       const stopPinging = this.keepAlive(session);
+      const stopLimits = limitSession(session, this.sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);
         stopPinging();
+        stopLimits();
       });
       session.on("error", (error) => options.logger.debug({ err: error }, "http2 session error"));
     });
@@ -131,6 +152,7 @@ export class GrpcHttp2Server {
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
     const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.reportFault);
+    if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     switch (route.method.methodKind) {
       case "unary":
