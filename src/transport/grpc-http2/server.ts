@@ -177,7 +177,8 @@ export class GrpcHttp2Server {
       },
       () => {
         if (count === 1) then(request);
-        else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Internal));
+        // The code connect-node gives the same mistake over gRPC-Web and Connect.
+        else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Unimplemented));
       },
       (error) => call.finish(error),
     );
