@@ -46,13 +46,15 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const ready =
       kind === undefined
         ? Promise.resolve(universalRequestFromNodeRequest(request, response, undefined, undefined))
-        : readBody(request, maxMessageBytes + ENVELOPE_HEADER).then((body) => {
+        : readBody(request, kind.framing === "unary" ? maxMessageBytes : maxMessageBytes + ENVELOPE_HEADER).then((body) => {
             const refusal = body instanceof ConnectError ? body : inspectBody(kind, handler.method.input, body, maxMessageBytes);
             // A body left unread (too large) cannot be skipped on this connection.
             if (body instanceof ConnectError) response.setHeader("connection", "close");
             const universal = universalRequestFromNodeRequest(request, response, undefined, createContextValues().set(REFUSAL, refusal));
-            const bytes = refusal === undefined ? (body as Uint8Array) : placeholderBody(kind);
-            return { ...universal, body: oneChunk(bytes) };
+            if (refusal === undefined) return { ...universal, body: oneChunk(body as Uint8Array) };
+            // connect-node checks the body against content-length: the placeholder has its own.
+            universal.header.delete("content-length");
+            return { ...universal, body: oneChunk(placeholderBody(kind)) };
           });
     ready
       .then((universal) => handler(universal))
