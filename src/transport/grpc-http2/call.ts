@@ -111,7 +111,7 @@ export class Http2Call {
       return joined.subarray(0, count);
     };
     let expected = -1; // payload length of the frame being read, once its header is in
-    const onData = (chunk: Buffer) => {
+    const onData = this.guard((chunk: Buffer) => {
       chunks.push(chunk);
       length += chunk.length;
       while (!this.finished) {
@@ -135,8 +135,8 @@ export class Http2Call {
         }
         if (onMessage(message) === false) this.stream.pause();
       }
-    };
-    this.stream.on("data", this.guard(onData));
+    });
+    this.stream.on("data", onData);
     // A reset or a dropped connection may end the readable side of a stream that
     // is already closed: that is a cancel, not a half-close to answer.
     this.stream.once(

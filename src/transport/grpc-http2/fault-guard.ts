@@ -7,8 +7,8 @@
 export type FaultReporter = (error: unknown, path: string) => void;
 
 /**
- * Wraps a listener so a throw is reported and `contain` (reset the stream,
- * release the call) runs instead of the error reaching the event emitter.
+ * Wraps a listener so that a throw goes to `onFault` (which resets the stream
+ * and releases the call) instead of reaching the event emitter.
  */
 export function guarded<A extends unknown[]>(fn: (...args: A) => void, onFault: (error: unknown) => void): (...args: A) => void {
   return (...args: A) => {
