@@ -42,6 +42,7 @@ import { XdsCatalog } from "../services/xds/catalog";
 import type { HostLookup } from "../services/xds/address-book";
 import type { LbPolicyName } from "../services/xds/resources";
 import { createWatchEvents } from "../services/watch-events";
+import { createRestRoutes } from "../services/rest/rest-routes";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -219,7 +220,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         next: createOperatorPages({
           metrics: metricsRegistry,
           dashboardDir: options.dashboardDir,
-          next: options.httpFallback ?? notFound,
+          next: createRestRoutes({
+            discovery,
+            serving: () => !board.isShuttingDown,
+            next: options.httpFallback ?? notFound,
+            logger: logger.child({ module: "rest" }),
+          }),
           logger: logger.child({ module: "pages" }),
         }),
       }),
