@@ -1,0 +1,42 @@
+// The sinks' counters on /metrics: what each sink published, retried and dropped,
+// and how much it holds. Created on the server's prom-client Registry.
+import { Counter, Gauge, type Registry as PromRegistry } from "prom-client";
+import { METRIC_PREFIX } from "../metrics/metrics";
+
+export type SinkName = "nats" | "webhook";
+/** How a message left a sink: sent, failed after its last attempt, or dropped from a full queue. */
+export type SinkResult = "delivered" | "failed" | "dropped";
+
+export interface SinkMetrics {
+  count(sink: SinkName, result: SinkResult, n?: number): void;
+  retry(sink: SinkName): void;
+  /** Reports how many messages a sink holds, read at scrape time. */
+  queued(sink: SinkName, read: () => number): void;
+}
+
+export function createSinkMetrics(register: PromRegistry, prefix = METRIC_PREFIX): SinkMetrics {
+  const registers = [register];
+  const messages = new Counter({
+    name: `${prefix}sink_messages_total`,
+    help: "Messages each sink handled, by result: delivered, failed (after its last attempt) or dropped (queue full).",
+    labelNames: ["sink", "result"] as const,
+    registers,
+  });
+  const retries = new Counter({ name: `${prefix}sink_retries_total`, help: "Delivery attempts repeated after a failure.", labelNames: ["sink"] as const, registers });
+  const readers = new Map<SinkName, () => number>();
+  new Gauge({
+    name: `${prefix}sink_queue_length`,
+    help: "Messages a sink holds: queued or in flight.",
+    labelNames: ["sink"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [sink, read] of readers) this.set({ sink }, read());
+    },
+  });
+  return {
+    count: (sink, result, n = 1) => messages.inc({ sink, result }, n),
+    retry: (sink) => retries.inc({ sink }),
+    queued: (sink, read) => void readers.set(sink, read),
+  };
+}
