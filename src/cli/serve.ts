@@ -96,5 +96,6 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       goawayGraceMs: config.goawayGraceMs,
       listCacheBytes: config.listCacheBytes,
     },
+    sinks: { nats: config.nats, webhooks: config.webhooks },
   };
 }

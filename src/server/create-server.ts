@@ -43,6 +43,7 @@ import type { HostLookup } from "../services/xds/address-book";
 import type { LbPolicyName } from "../services/xds/resources";
 import { createWatchEvents } from "../services/watch-events";
 import { createRestRoutes } from "../services/rest/rest-routes";
+import { startSinks, type SinksOptions } from "../sinks/start-sinks";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -76,6 +77,8 @@ export interface ServerOptions {
   metricsRegistry?: PromRegistry;
   /** The built dashboard's folder (default: dist/dashboard). */
   dashboardDir?: string;
+  /** NATS and webhook sinks (default: none). */
+  sinks?: SinksOptions;
   /** The xDS server (XDS_* settings). */
   xds?: XdsOptions;
   /** What one peer may make the server hold or keep open (README "Limits"). */
@@ -244,6 +247,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   await listen(front.server, options.host, options.port);
   const address = front.server.address() as AddressInfo;
   startExpiryTimer(registry, { signal: lifetime.signal });
+  const sinksStopped = startSinks(options.sinks ?? {}, { registry, metrics: metricsRegistry, logger, signal: lifetime.signal });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -260,6 +264,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       clearTimeout(timer);
       grpcServer.destroy();
       httpServer.close();
+      await sinksStopped;
     })();
     return closing;
   };

@@ -2,8 +2,6 @@
 // signed bodies, retries with backoff after failures, bounded in flight and
 // queued with counted drops, and targets vetted before every attempt.
 import { createHmac } from "node:crypto";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { Registry as PromRegistry } from "prom-client";
 import { Registry } from "../../src/core/registry";
@@ -12,58 +10,9 @@ import { startWebhookSink, type WebhookSinkOptions } from "../../src/sinks/webho
 import { ManualClock } from "../helpers/manual-clock";
 import { parsePrometheus, valueOf } from "../helpers/prometheus-text";
 import { waitFor } from "../helpers/wait-for";
+import { Receiver } from "../helpers/webhook-receiver";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-
-interface Hook {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A real HTTP receiver that records each POST and answers as told: a status, or never (hang). */
-class Receiver {
-  readonly hooks: Hook[] = [];
-  /** Statuses for the next requests, in order; then 204. */
-  answers: number[] = [];
-  hang = false;
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly held: http.ServerResponse[] = [];
-  private constructor(readonly server: http.Server) {}
-
-  static async start(): Promise<Receiver> {
-    const server = http.createServer();
-    const receiver = new Receiver(server);
-    server.on("request", (request: http.IncomingMessage, response: http.ServerResponse) => {
-      const chunks: Buffer[] = [];
-      receiver.maxInFlight = Math.max(receiver.maxInFlight, ++receiver.inFlight);
-      response.once("close", () => receiver.inFlight--);
-      request.on("data", (c: Buffer) => chunks.push(c));
-      request.on("end", () => {
-        receiver.hooks.push({ headers: request.headers, body: Buffer.concat(chunks).toString() });
-        if (receiver.hang) return void receiver.held.push(response);
-        response.writeHead(receiver.answers.shift() ?? 204).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return receiver;
-  }
-
-  get url(): URL {
-    return new URL(`http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks/discovery`);
-  }
-
-  release(): void {
-    this.hang = false;
-    for (const response of this.held.splice(0)) response.writeHead(204).end();
-  }
-
-  close(): Promise<void> {
-    this.release();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe("webhook sink", () => {
   let receiver: Receiver;

@@ -29,6 +29,9 @@ describe("loadConfig", () => {
       idleTimeoutMs: 300_000,
       goawayGraceMs: 10_000,
       listCacheBytes: 64 * 1024 * 1024,
+      probeStartupDelayMs: 0,
+      nats: undefined,
+      webhooks: undefined,
     });
   });
 
