@@ -77,6 +77,9 @@ export interface Config {
   listCacheBytes: number;
   /** The first round of probes waits this long after start (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
   probeStartupDelayMs: number;
+  /** The operator's exec checks (DISCOVERY_EXEC_CHECKS_FILE) and probe secrets (DISCOVERY_PROBE_SECRETS_FILE), read at start. */
+  execChecksFile: string | undefined;
+  probeSecretsFile: string | undefined;
   /** Where events and summaries go besides Watch streams (undefined: no NATS, no webhooks). */
   nats: { url: string; subjectPrefix: string; summaryIntervalMs: number; bufferLimit: number } | undefined;
   webhooks:
@@ -115,6 +118,8 @@ export const SETTINGS = [
   { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
   { env: "HEALTH_CHECK_STARTUP_DELAY_SECONDS", flag: "health-check-startup-delay-seconds", help: "no probe runs until this long after start (default 0)" },
+  { env: "DISCOVERY_EXEC_CHECKS_FILE", flag: "exec-checks-file", help: "JSON file of the exec health checks registrants may name (default: none)" },
+  { env: "DISCOVERY_PROBE_SECRETS_FILE", flag: "probe-secrets-file", help: "JSON file of secrets redis probes may reference by name (default: none)" },
   { env: "NATS_URL", flag: "nats-url", help: "publish every event and periodic health summaries to this NATS server (default: off)" },
   { env: "NATS_SUBJECT_PREFIX", flag: "nats-subject-prefix", help: `subjects are <prefix>.events.<service> and <prefix>.health.<service|global> (default ${DEFAULT_NATS_SUBJECT_PREFIX})` },
   { env: "NATS_SUMMARY_INTERVAL_SECONDS", flag: "nats-summary-interval-seconds", help: `time between health summaries (default ${DEFAULT_NATS_SUMMARY_INTERVAL_MS / 1000})` },
@@ -201,6 +206,8 @@ function readConfig(env: Env): Config {
     goawayGraceMs: number(env, "HTTP2_GOAWAY_GRACE_SECONDS", PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000, 0, 3600) * 1000,
     listCacheBytes: integer(env, "DISCOVERY_LIST_CACHE_BYTES", PEER_LIMIT_DEFAULTS.listCacheBytes, 0, 16 * 1024 * 1024 * 1024),
     probeStartupDelayMs: number(env, "HEALTH_CHECK_STARTUP_DELAY_SECONDS", 0, 0, 3600) * 1000,
+    execChecksFile: env.DISCOVERY_EXEC_CHECKS_FILE || undefined,
+    probeSecretsFile: env.DISCOVERY_PROBE_SECRETS_FILE || undefined,
     nats: readNats(env),
     webhooks: readWebhooks(env),
   };

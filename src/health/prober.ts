@@ -15,6 +15,10 @@ import { createLimiter } from "./limiter";
 import type { ProbeAnswer } from "./probe-answer";
 import { createTickScheduler, type ScheduledTask, type Scheduler } from "./scheduler";
 import { probeTcp } from "./tcp-probe";
+import { probeRedis } from "./redis-probe";
+import { probePostgres } from "./postgres-probe";
+import { probeExec } from "./exec-probe";
+import { NO_PROBE_RESOURCES, type ProbeResources } from "./probe-files";
 
 /** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
 export const DEFAULT_PROBE_CONCURRENCY = 256;
@@ -33,6 +37,10 @@ export interface ProberOptions {
   signal: AbortSignal;
   /** Told of every recorded probe (metrics); keep it cheap. */
   onProbe?: (outcome: ProbeResult["outcome"], seconds: number) => void;
+  /** The operator's exec checks and probe secrets (default: none). */
+  resources?: ProbeResources;
+  /** No scheduled probe starts before this many ms after the prober (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
+  startupDelayMs?: number;
 }
 
 export interface CheckOutcome {
@@ -80,6 +88,8 @@ export function createProber(options: ProberOptions): Prober {
   const http = createHttpProber({ maxTotalSockets: concurrency });
   const grpc = createGrpcProber();
   const targets = new Map<string, Target>();
+  const resources = options.resources ?? NO_PROBE_RESOURCES;
+  const startupEndsAt = performance.now() + (options.startupDelayMs ?? 0);
   let completed = 0;
 
   const answer = (target: Target, probeSignal: AbortSignal): Promise<ProbeAnswer> => {
@@ -91,6 +101,19 @@ export function createProber(options: ProberOptions): Prober {
         return probeTcp(target.host, target.port, probeSignal);
       case "grpc":
         return grpc.probe(target.host, target.port, probe.service, probeSignal, target.spec.timeoutMs);
+      case "postgres":
+        return probePostgres(target.host, target.port, probe, probeSignal);
+      case "redis": {
+        if (probe.passwordRef === "") return probeRedis(target.host, target.port, undefined, probeSignal);
+        const password = resources.secrets.get(probe.passwordRef);
+        if (password === undefined) return Promise.resolve({ ok: false, error: `password_ref ${probe.passwordRef} is not in DISCOVERY_PROBE_SECRETS_FILE` });
+        return probeRedis(target.host, target.port, { username: probe.username, password }, probeSignal);
+      }
+      case "exec": {
+        const check = resources.execChecks.get(probe.name);
+        if (check === undefined) return Promise.resolve({ ok: false, error: `exec check ${probe.name} is not in DISCOVERY_EXEC_CHECKS_FILE` });
+        return probeExec(check, target.host, target.port, probeSignal);
+      }
     }
   };
 
@@ -164,8 +187,10 @@ export function createProber(options: ProberOptions): Prober {
     };
     targets.set(keyOf(instance.serviceName, instance.instanceId), target);
     if (spec.probe.t === "grpc") grpc.acquire(target.host, target.port);
-    // The first probe falls anywhere in the interval: a fleet registered at once is not probed at once.
-    schedule(target, Math.floor(random() * spec.intervalMs));
+    // The first probe falls anywhere in the interval (a fleet registered at once is not probed at once),
+    // and not before the startup delay has passed.
+    const startupLeft = Math.max(0, startupEndsAt - performance.now());
+    schedule(target, Math.ceil(startupLeft) + Math.floor(random() * spec.intervalMs));
   };
 
   const stop = (key: string) => {

@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
 import { createProber, type Prober } from "../health/prober";
 import type { Scheduler } from "../health/scheduler";
+import type { ProbeResources } from "../health/probe-files";
 import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "../services/middleware/auth";
 import { createDiscoveryHandlers } from "../services/discovery/handlers";
@@ -77,6 +78,10 @@ export interface ServerOptions {
   metricsRegistry?: PromRegistry;
   /** The built dashboard's folder (default: dist/dashboard). */
   dashboardDir?: string;
+  /** The operator's exec checks and probe secrets (DISCOVERY_EXEC_CHECKS_FILE, DISCOVERY_PROBE_SECRETS_FILE). */
+  probeResources?: ProbeResources;
+  /** No scheduled probe runs before this many ms after start (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
+  probeStartupDelayMs?: number;
   /** NATS and webhook sinks (default: none). */
   sinks?: SinksOptions;
   /** The xDS server (XDS_* settings). */
@@ -155,6 +160,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           tickMs: options.probeTickMs,
           signal: lifetime.signal,
           onProbe: metrics.observeProbe,
+          resources: options.probeResources,
+          startupDelayMs: options.probeStartupDelayMs,
         });
 
   const rpcLogger = logger.child({ module: "rpc" });

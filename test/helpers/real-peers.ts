@@ -1,7 +1,10 @@
 // Real peer processes from Debian's packages (nats-server, redis-server,
 // PostgreSQL) on free 127.0.0.1 ports, each stopped by the test that started it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,4 +100,47 @@ export async function startGate(targetPort: number): Promise<{ port: number; ope
     });
   await open();
   return { port, open, close };
+}
+
+/** redis-server on a free port, nothing saved to disk; with `password`, AUTH is required. */
+export async function startRedisServer(options: { password?: string } = {}): Promise<PeerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "redis-"));
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  if (options.password !== undefined) args.push("--requirepass", options.password);
+  const peer = await spawnPeer("/usr/bin/redis-server", args, port);
+  return { ...peer, stop: () => peer.stop().finally(() => rmSync(dir, { recursive: true, force: true })) };
+}
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+/**
+ * A PostgreSQL 15 cluster in a temp dir on a free port (password auth for
+ * everyone, so a probe without credentials is asked for one, as in production).
+ * PostgreSQL refuses to run as root: as root it runs as `nobody`.
+ */
+export async function startPostgres(): Promise<PeerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "pg-"));
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? { uid: 65534, gid: 65534 } : {};
+  if (asRoot) chownSync(dir, 65534, 65534);
+  const pwfile = path.join(dir, "pw");
+  writeFileSync(pwfile, "not-used-by-probes\n");
+  if (asRoot) chownSync(pwfile, 65534, 65534);
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" };
+  await new Promise<void>((resolve, reject) => {
+    execFile(`${PG_BIN}/initdb`, ["-D", path.join(dir, "data"), "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${pwfile}`, "--no-sync", "-E", "UTF8"], { ...owner, env, cwd: dir }, (error, _out, stderr) =>
+      error === null ? resolve() : reject(new Error(`initdb failed: ${stderr}`)),
+    );
+  });
+  const peer = await spawnPeer(`${PG_BIN}/postgres`, ["-D", path.join(dir, "data"), "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off"], port, { ...owner, env, cwd: dir });
+  return { ...peer, stop: () => peer.stop().finally(() => rmSync(dir, { recursive: true, force: true })) };
+}
+
+/** pg_isready's verdict on host:port: 0 accepting, 1 rejecting, 2 no response. */
+export function pgIsReady(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    execFile(`${PG_BIN}/pg_isready`, ["-h", "127.0.0.1", "-p", String(port), "-t", "3"], (error) => resolve(error === null ? 0 : typeof error.code === "number" ? error.code : -1));
+  });
 }

@@ -30,6 +30,8 @@ describe("loadConfig", () => {
       goawayGraceMs: 10_000,
       listCacheBytes: 64 * 1024 * 1024,
       probeStartupDelayMs: 0,
+      execChecksFile: undefined,
+      probeSecretsFile: undefined,
       nats: undefined,
       webhooks: undefined,
     });
