@@ -43,8 +43,12 @@ describe("discovery serve with NATS and webhooks", () => {
       expect(receiver.hooks[0]!.headers["x-discovery-event"]).toBe("LOAD_CRITICAL");
       expect(receiver.hooks[0]!.headers["x-discovery-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
 
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toMatch(/discovery_sink_messages_total\{sink="webhook",result="delivered"\} 1/);
+      // Counted once the receiver's answer is read, just after it recorded the request.
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const metrics = await waitFor(async () => {
+        const text = await scrape();
+        return /discovery_sink_messages_total\{sink="webhook",result="delivered"\} 1/.test(text) && text;
+      }, 5000, "the delivery counted");
       expect(metrics).toMatch(/discovery_sink_messages_total\{sink="nats",result="delivered"\} [1-9]/);
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);

@@ -47,14 +47,15 @@ describe("webhook sink", () => {
     start({ secret: "hook-secret" });
     register("o-1"); // REGISTERED: not in the default set
     critical("o-1"); // LOAD_CRITICAL: sent
-    await waitFor(() => receiver.hooks.length === 1, 5000, "one webhook");
+    // Counted once the receiver's answer is read, which is after it recorded the request.
+    await waitFor(async () => (await count("delivered")) === 1, 5000, "one delivery");
+    expect(receiver.hooks).toHaveLength(1);
     const [hook] = receiver.hooks;
     expect(hook!.headers["x-discovery-event"]).toBe("LOAD_CRITICAL");
     expect(hook!.headers["content-type"]).toBe("application/json");
     const expected = "sha256=" + createHmac("sha256", "hook-secret").update(hook!.body).digest("hex");
     expect(hook!.headers["x-discovery-signature"]).toBe(expected);
     expect(JSON.parse(hook!.body)).toMatchObject({ type: "EVENT_TYPE_LOAD_CRITICAL", instance: { serviceName: "orders", instanceId: "o-1", criticalLoad: true } });
-    expect(await count("delivered")).toBe(1);
   });
 
   test("DISCOVERY_WEBHOOK_EVENTS chooses the types; every URL gets each event", async () => {
