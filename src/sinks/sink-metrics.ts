@@ -10,7 +10,7 @@ export type SinkResult = "delivered" | "failed" | "dropped";
 export interface SinkMetrics {
   count(sink: SinkName, result: SinkResult, n?: number): void;
   retry(sink: SinkName): void;
-  /** Reports how many messages a sink holds, read at scrape time. */
+  /** Registers a running sink: how many messages it holds (read at scrape time); its counters start at 0. */
   queued(sink: SinkName, read: () => number): void;
 }
 
@@ -37,6 +37,11 @@ export function createSinkMetrics(register: PromRegistry, prefix = METRIC_PREFIX
   return {
     count: (sink, result, n = 1) => messages.inc({ sink, result }, n),
     retry: (sink) => retries.inc({ sink }),
-    queued: (sink, read) => void readers.set(sink, read),
+    queued: (sink, read) => {
+      readers.set(sink, read);
+      // A running sink shows its counters at 0 from the start, so rates and alerts work before the first message.
+      for (const result of ["delivered", "failed", "dropped"] as const) messages.inc({ sink, result }, 0);
+      retries.inc({ sink }, 0);
+    },
   };
 }
