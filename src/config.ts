@@ -25,15 +25,17 @@ import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
 import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
 import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
 import { PEER_LIMIT_DEFAULTS } from "./transport/peer-limits";
-import { DEFAULT_NATS_BUFFER_LIMIT, DEFAULT_NATS_SUBJECT_PREFIX, DEFAULT_NATS_SUMMARY_INTERVAL_MS } from "./sinks/nats-sink";
 import {
+  DEFAULT_NATS_BUFFER_LIMIT,
+  DEFAULT_NATS_SUBJECT_PREFIX,
+  DEFAULT_NATS_SUMMARY_INTERVAL_MS,
   DEFAULT_WEBHOOK_CONCURRENCY,
   DEFAULT_WEBHOOK_EVENTS,
   DEFAULT_WEBHOOK_MAX_ATTEMPTS,
   DEFAULT_WEBHOOK_QUEUE_LIMIT,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   WEBHOOK_EVENT_TYPES,
-} from "./sinks/webhook-sink";
+} from "./sinks/sink-defaults";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;

@@ -13,17 +13,14 @@ import { BoundedQueue } from "./bounded-queue";
 import { eventToJson, summariesOf } from "./event-json";
 import { SINGLE_NODE, type SinkOwnership } from "./ownership";
 import type { SinkMetrics } from "./sink-metrics";
+import {
+  DEFAULT_NATS_BUFFER_LIMIT,
+  DEFAULT_NATS_RECONNECT_WAIT_MS,
+  DEFAULT_NATS_SUBJECT_PREFIX,
+  DEFAULT_NATS_SUMMARY_INTERVAL_MS,
+  NATS_PUBLISH_BATCH,
+} from "./sink-defaults";
 
-/** Subject prefix (NATS_SUBJECT_PREFIX). */
-export const DEFAULT_NATS_SUBJECT_PREFIX = "discovery";
-/** Seconds between health summaries (NATS_SUMMARY_INTERVAL_SECONDS), as seed 004 publishes them. */
-export const DEFAULT_NATS_SUMMARY_INTERVAL_MS = 15_000;
-/** Messages held while NATS is slow or away (NATS_BUFFER_LIMIT); past it the oldest are dropped. */
-export const DEFAULT_NATS_BUFFER_LIMIT = 10_000;
-/** Messages published before waiting for the server to acknowledge them (one PING/PONG). */
-export const NATS_PUBLISH_BATCH = 256;
-/** Pause between reconnect attempts. */
-export const DEFAULT_NATS_RECONNECT_WAIT_MS = 2_000;
 
 export interface NatsSinkOptions {
   url: string;

@@ -14,22 +14,16 @@ import { SINGLE_NODE, type SinkOwnership } from "./ownership";
 import type { SinkMetrics } from "./sink-metrics";
 import { attemptDelivery, resolveAnyAddress, signBody, type WebhookTargetCheck } from "./webhook-delivery";
 import { backoffDelayMs } from "./backoff";
+import {
+  DEFAULT_WEBHOOK_BACKOFF_BASE_MS,
+  DEFAULT_WEBHOOK_BACKOFF_MAX_MS,
+  DEFAULT_WEBHOOK_CONCURRENCY,
+  DEFAULT_WEBHOOK_EVENTS,
+  DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+  DEFAULT_WEBHOOK_QUEUE_LIMIT,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+} from "./sink-defaults";
 
-/** Event types sent when DISCOVERY_WEBHOOK_EVENTS is not set. */
-export const DEFAULT_WEBHOOK_EVENTS = ["LOAD_CRITICAL", "LOAD_NORMAL", "HEALTH_CHANGED", "EXPIRED"] as const;
-/** Every event type a webhook may subscribe to. */
-export const WEBHOOK_EVENT_TYPES = ["REGISTERED", "UPDATED", "HEALTH_CHANGED", "LOAD_CRITICAL", "LOAD_NORMAL", "UNREGISTERED", "EXPIRED"] as const;
-/** Deliveries held, queued or waiting to retry (DISCOVERY_WEBHOOK_QUEUE_LIMIT). */
-export const DEFAULT_WEBHOOK_QUEUE_LIMIT = 1_000;
-/** POSTs in flight at once (DISCOVERY_WEBHOOK_CONCURRENCY). */
-export const DEFAULT_WEBHOOK_CONCURRENCY = 4;
-/** Attempts per delivery, the first included (DISCOVERY_WEBHOOK_MAX_ATTEMPTS). */
-export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 5;
-/** One attempt's time limit (DISCOVERY_WEBHOOK_TIMEOUT_SECONDS). */
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
-/** First retry's delay ceiling; doubled per attempt up to the maximum. */
-export const DEFAULT_WEBHOOK_BACKOFF_BASE_MS = 500;
-export const DEFAULT_WEBHOOK_BACKOFF_MAX_MS = 30_000;
 
 export interface WebhookSinkOptions {
   urls: readonly URL[];
