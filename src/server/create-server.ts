@@ -178,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       logger: logger.child({ module: "keep-alive" }),
       prober,
       listCache: new ListCache(peerLimits.listCacheBytes),
+      probeResources: options.probeResources,
     }),
   );
   const health = serve(Health, createHealthHandlers(board));

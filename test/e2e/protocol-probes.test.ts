@@ -85,9 +85,11 @@ describe("protocol probes", () => {
       expect(await probeOnce("127.0.0.1", locked.port, { case: "redis", value: { passwordRef: "redis-wrong" } })).toMatchObject({ outcome: ProbeOutcome.FAIL, error: expect.stringMatching(/^redis: WRONGPASS/) });
     });
 
-    test("a reference the operator did not define fails with a reason naming it; the password never shows", async () => {
-      const result = await probeOnce("127.0.0.1", locked.port, { case: "redis", value: { passwordRef: "unknown-ref" } });
-      expect(result).toMatchObject({ outcome: ProbeOutcome.FAIL, error: "password_ref unknown-ref is not in DISCOVERY_PROBE_SECRETS_FILE" });
+    test("a reference the operator did not define is refused at Register naming the field; the password never shows", async () => {
+      await expect(
+        client.unary(M.register, { serviceName: "probed", instanceId: "r", host: "127.0.0.1", port: locked.port, healthCheck: { probe: { case: "redis", value: { passwordRef: "unknown-ref" } } } }),
+      ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: 'health_check.redis.password_ref: no secret named "unknown-ref" in DISCOVERY_PROBE_SECRETS_FILE' });
+      expect(server.registry.get("probed", "r")).toBeUndefined();
       const listed = await client.unary(M.register, { serviceName: "shown", instanceId: "s", host: "127.0.0.1", port: locked.port, healthCheck: { probe: { case: "redis", value: { passwordRef: "redis-main" } } } });
       expect(JSON.stringify(listed.instance?.healthCheck, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(REDIS_PASSWORD);
       await client.unary(M.unregister, { serviceName: "shown", instanceId: "s" });
@@ -148,11 +150,13 @@ describe("protocol probes", () => {
       expect(Date.now() - started).toBeLessThan(5000);
     });
 
-    test("a check the operator did not define fails naming it; a registrant cannot give a command", async () => {
-      expect(await probeOnce("127.0.0.1", 1, { case: "exec", value: { name: "rm-rf" } })).toMatchObject({ outcome: ProbeOutcome.FAIL, error: "exec check rm-rf is not in DISCOVERY_EXEC_CHECKS_FILE" });
-      await expect(
-        client.unary(M.register, { serviceName: "probed", instanceId: "bad", host: "h", port: 1, healthCheck: { probe: { case: "exec", value: { name: "/bin/sh -c x" } } } }),
-      ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("health_check.exec.name") });
+    test("a check the operator did not define is refused at Register naming the field; a registrant cannot give a command", async () => {
+      for (const name of ["rm-rf", "/bin/sh -c x"]) {
+        await expect(
+          client.unary(M.register, { serviceName: "probed", instanceId: "bad", host: "h", port: 1, healthCheck: { probe: { case: "exec", value: { name } } } }),
+        ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("health_check.exec.name: no exec check named") });
+      }
+      expect(server.registry.get("probed", "bad")).toBeUndefined();
     });
   });
 

@@ -24,6 +24,8 @@ import { PUSH, type PushSource } from "../../transport/push-source";
 import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping";
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 import { DiscoveryError } from "../../core/errors";
+import { NO_PROBE_RESOURCES, type ProbeResources } from "../../health/probe-files";
+import { checkProbeReferences } from "./probe-references";
 
 export interface DiscoveryServiceOptions {
   registry: Registry;
@@ -35,16 +37,21 @@ export interface DiscoveryServiceOptions {
   logger?: Logger;
   /** Runs CheckNow; without one, CheckNow answers UNAVAILABLE. */
   prober?: Prober;
+  /** The operator's exec checks and secrets a Register may name (default: none). */
+  probeResources?: ProbeResources;
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
   const { registry, hub, authorize } = options;
   const cache = options.listCache ?? new ListCache();
   const onHeartbeat = options.onHeartbeat ?? (() => {});
+  const probeResources = options.probeResources ?? NO_PROBE_RESOURCES;
 
   return {
     register(request, context) {
       authorize(context);
+      const healthCheck = healthCheckFromProto(request.healthCheck);
+      checkProbeReferences(healthCheck, probeResources);
       const { instance } = registry.register({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -54,7 +61,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         metadata: request.metadata,
         ttlMs: request.ttl === undefined ? undefined : durationToMs(request.ttl),
         load: request.loadPercentage,
-        healthCheck: healthCheckFromProto(request.healthCheck),
+        healthCheck,
       });
       const answer: RegisterResponse = {
         $typeName: "discovery.v1.RegisterResponse",
