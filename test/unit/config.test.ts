@@ -130,3 +130,37 @@ describe("loadConfig with flags", () => {
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
   });
 });
+
+describe("sink and probe settings", () => {
+  test("NATS and webhooks are off until their URL is set; then their settings are read with defaults", () => {
+    expect(loadConfig({ NATS_SUBJECT_PREFIX: "x" })).toMatchObject({ nats: undefined, webhooks: undefined });
+    expect(loadConfig({ NATS_URL: "127.0.0.1:4222" }).nats).toEqual({ url: "127.0.0.1:4222", subjectPrefix: "discovery", summaryIntervalMs: 15_000, bufferLimit: 10_000 });
+    const config = loadConfig({
+      NATS_URL: "nats://a:4222",
+      NATS_SUBJECT_PREFIX: "hub.eu-1",
+      NATS_SUMMARY_INTERVAL_SECONDS: "2.5",
+      NATS_BUFFER_LIMIT: "50",
+      DISCOVERY_WEBHOOK_URLS: "http://a/hook, https://b:8443/x",
+      DISCOVERY_WEBHOOK_EVENTS: "expired,registered",
+      DISCOVERY_WEBHOOK_SECRET: "k",
+      DISCOVERY_WEBHOOK_MAX_ATTEMPTS: "2",
+      HEALTH_CHECK_STARTUP_DELAY_SECONDS: "10",
+      DISCOVERY_EXEC_CHECKS_FILE: "/etc/discovery/checks.json",
+    });
+    expect(config.nats).toEqual({ url: "nats://a:4222", subjectPrefix: "hub.eu-1", summaryIntervalMs: 2_500, bufferLimit: 50 });
+    expect(config.webhooks).toMatchObject({ events: ["EXPIRED", "REGISTERED"], secret: "k", maxAttempts: 2, queueLimit: 1_000, concurrency: 4, timeoutMs: 5_000 });
+    expect(config.webhooks?.urls.map((u) => u.href)).toEqual(["http://a/hook", "https://b:8443/x"]);
+    expect(config).toMatchObject({ probeStartupDelayMs: 10_000, execChecksFile: "/etc/discovery/checks.json", probeSecretsFile: undefined });
+  });
+
+  test.each([
+    [{ NATS_URL: "x", NATS_SUBJECT_PREFIX: "a.*" }, "NATS_SUBJECT_PREFIX must be dot-separated tokens"],
+    [{ NATS_URL: "x", NATS_BUFFER_LIMIT: "0" }, "NATS_BUFFER_LIMIT must be a number from 1"],
+    [{ DISCOVERY_WEBHOOK_URLS: "not a url" }, 'DISCOVERY_WEBHOOK_URLS entry "not a url" is not a URL'],
+    [{ DISCOVERY_WEBHOOK_URLS: "http://a", DISCOVERY_WEBHOOK_EVENTS: "RESET" }, 'DISCOVERY_WEBHOOK_EVENTS entry "RESET" is not one of'],
+    [{ HEALTH_CHECK_STARTUP_DELAY_SECONDS: "-1" }, "HEALTH_CHECK_STARTUP_DELAY_SECONDS must be a number from 0 to 3600"],
+  ])("a bad value stops it naming the variable (%#)", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
