@@ -125,6 +125,17 @@ describe("REST routes", () => {
     );
   });
 
+  test("a health check is given in the same snake_case JSON; a bad nested value is 400 naming it", async () => {
+    const answer = await register({ service_name: "db", instance_id: "db-1", host: "127.0.0.1", port: 5432, health_check: { tcp: {}, interval: "10s", unhealthy_threshold: 2 } });
+    expect(answer).toMatchObject({ status: 200, body: { instance: { status: "unknown", health_check: { tcp: {}, interval: "10s", unhealthy_threshold: 2 } } } });
+    const bad = await register({ service_name: "db", instance_id: "db-2", host: "127.0.0.1", port: 5432, health_check: { tcp: {}, interval: "ten seconds" } });
+    expect(bad).toMatchObject({ status: 400, body: { code: "invalid_argument", field: "health_check.interval" } });
+    expect(bad.body.message).toMatch(/^health_check.interval: cannot be read: .*"ten seconds"/);
+    const unknown = await register({ service_name: "db", instance_id: "db-2", host: "127.0.0.1", port: 5432, health_check: { tcp: {}, every: "10s" } });
+    expect(unknown).toMatchObject({ status: 400, body: { field: "health_check.every" } });
+    expect(server.registry.get("db", "db-2")).toBeUndefined();
+  });
+
   test("heartbeat accepts a self-reported status in the short form", async () => {
     await register({ service_name: "s", instance_id: "s-1", host: "h", port: 1 });
     const beat = await call("POST", "/v1/discovery/heartbeat", { service_name: "s", instance_id: "s-1", status: "degraded" }, auth);

@@ -83,14 +83,31 @@ export function requestFromJson<D extends DescMessage>(schema: D, json: unknown)
   try {
     return fromJson(schema, object);
   } catch (error) {
-    throw badInput(fieldOfDecodeError(error) ?? "body", (error as Error).message);
+    const field = locateBadField(schema, object, "") ?? "body";
+    throw badInput(field, `cannot be read: ${(error as Error).message}`);
   }
 }
 
-/** The proto name of the field a protobuf-es JSON decode error is about, when it says. */
-function fieldOfDecodeError(error: unknown): string | undefined {
-  const cause = (error as { cause?: { field?: () => { name?: string } } }).cause;
-  return typeof cause?.field === "function" ? cause.field().name : undefined;
+/**
+ * The path ("health_check.interval") of the first value protobuf-es refuses,
+ * found by decoding one field at a time: its own errors name a message type at
+ * best, not where in the request the value sits.
+ */
+function locateBadField(schema: DescMessage, json: Record<string, JsonValue>, prefix: string): string | undefined {
+  for (const [key, value] of Object.entries(json)) {
+    const field = schema.fields.find((f) => f.name === key || f.jsonName === key);
+    if (field === undefined) return prefix + key;
+    try {
+      fromJson(schema, { [key]: value });
+    } catch {
+      const nested = field.fieldKind === "message" && !field.message.typeName.startsWith("google.protobuf.");
+      if (nested && typeof value === "object" && value !== null && !Array.isArray(value)) {
+        return locateBadField(field.message, value, `${prefix}${field.name}.`) ?? prefix + field.name;
+      }
+      return prefix + field.name;
+    }
+  }
+  return undefined;
 }
 
 /** An answer message as snake_case JSON, statuses in their short form. */
