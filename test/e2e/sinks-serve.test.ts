@@ -6,6 +6,10 @@ import { startNatsServer, type PeerProcess } from "../helpers/real-peers";
 import { waitFor } from "../helpers/wait-for";
 import { Receiver } from "../helpers/webhook-receiver";
 
+/** Each test starts CLI processes: seconds each on a loaded 2-core machine. */
+const CLI_TEST_MS = 60_000;
+const START_MS = 15_000;
+
 describe("discovery serve with NATS and webhooks", () => {
   let nats: PeerProcess;
   let receiver: Receiver;
@@ -31,8 +35,8 @@ describe("discovery serve with NATS and webhooks", () => {
       DISCOVERY_WEBHOOK_SECRET: "s",
     });
     try {
-      const { port } = JSON.parse(await server.waitForLine(/discovery server listening/)) as { port: number };
-      await server.waitForLine(/NATS sink connected/);
+      const { port } = JSON.parse(await server.waitForLine(/discovery server listening/, START_MS)) as { port: number };
+      await server.waitForLine(/NATS sink connected/, START_MS);
       const post = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", body: JSON.stringify(body) });
       expect((await post("/v1/discovery/register", { service_name: "orders", instance_id: "o-1", host: "10.0.0.1", port: 80 })).status).toBe(200);
       expect((await post("/v1/discovery/heartbeat", { service_name: "orders", instance_id: "o-1", load_percentage: 0.97 })).status).toBe(200);
@@ -56,11 +60,11 @@ describe("discovery serve with NATS and webhooks", () => {
       server.child.kill("SIGKILL");
       await nc.close();
     }
-  });
+  }, CLI_TEST_MS);
 
   test("bad sink settings stop it with exit 2 naming the variable", async () => {
     expect(await runCli(["serve", "--port", "0"], { DISCOVERY_WEBHOOK_URLS: "ftp://x" })).toMatchObject({ code: 2, stderr: expect.stringContaining("DISCOVERY_WEBHOOK_URLS entry \"ftp://x\" must be http or https") });
     expect(await runCli(["serve", "--port", "0"], { DISCOVERY_WEBHOOK_URLS: "http://x", DISCOVERY_WEBHOOK_EVENTS: "LOAD_CRITICAL,BOGUS" })).toMatchObject({ code: 2, stderr: expect.stringContaining("DISCOVERY_WEBHOOK_EVENTS entry \"BOGUS\"") });
     expect(await runCli(["serve", "--port", "0", "--nats-url", "127.0.0.1:1", "--nats-subject-prefix", "a..b"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--nats-subject-prefix must be") });
-  });
+  }, CLI_TEST_MS);
 });
