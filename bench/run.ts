@@ -10,9 +10,10 @@ import { versusEtcd } from "./scenarios/vs-etcd";
 import { probing } from "./scenarios/probing";
 import { xdsPush } from "./scenarios/xds-push";
 import { security } from "./scenarios/security";
+import { sinksRest } from "./scenarios/sinks-rest";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security, sinksRest];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

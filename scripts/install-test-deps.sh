@@ -7,6 +7,8 @@ set -uo pipefail
 missing=()
 # Python grpcio: the strict reflection client, the example service, the Python client.
 /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || missing+=(python3-grpcio python3-protobuf)
+# httpx: the seeds' REST examples run as written (test/e2e/rest-seeds.test.ts).
+/usr/bin/python3 -c 'import httpx' 2>/dev/null || missing+=(python3-httpx)
 # Chromium for the dashboard test (driven by playwright-core, which downloads no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # protoc and its plugins: `npm run check` regenerates clients/python/gen and clients/go/gen to catch drift.

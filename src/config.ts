@@ -25,6 +25,18 @@ import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
 import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
 import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
 import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
+import { PEER_LIMIT_DEFAULTS } from "./transport/peer-limits";
+import {
+  DEFAULT_NATS_BUFFER_LIMIT,
+  DEFAULT_NATS_SUBJECT_PREFIX,
+  DEFAULT_NATS_SUMMARY_INTERVAL_MS,
+  DEFAULT_WEBHOOK_CONCURRENCY,
+  DEFAULT_WEBHOOK_EVENTS,
+  DEFAULT_WEBHOOK_MAX_ATTEMPTS,
+  DEFAULT_WEBHOOK_QUEUE_LIMIT,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_EVENT_TYPES,
+} from "./sinks/sink-defaults";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -63,6 +75,28 @@ export interface Config {
   xdsMaxStreams: number;
   xdsMaxResourcesPerStream: number;
   xdsDnsRefreshMs: number;
+  /** Largest request message on every transport (DISCOVERY_MAX_MESSAGE_BYTES). */
+  maxMessageBytes: number;
+  /** Streams one HTTP/2 connection may have open (HTTP2_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /** Time a connection gets to send a request's headers (HTTP_HEADERS_TIMEOUT_SECONDS). */
+  headersTimeoutMs: number;
+  /** A connection with no request or stream open this long is closed (HTTP_IDLE_TIMEOUT_SECONDS; 0: never). */
+  idleTimeoutMs: number;
+  /** After a GOAWAY, the longest the connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
+  goawayGraceMs: number;
+  /** Bytes of rendered list answers kept (DISCOVERY_LIST_CACHE_BYTES). */
+  listCacheBytes: number;
+  /** The first round of probes waits this long after start (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
+  probeStartupDelayMs: number;
+  /** The operator's exec checks (DISCOVERY_EXEC_CHECKS_FILE) and probe secrets (DISCOVERY_PROBE_SECRETS_FILE), read at start. */
+  execChecksFile: string | undefined;
+  probeSecretsFile: string | undefined;
+  /** Where events and summaries go besides Watch streams (undefined: no NATS, no webhooks). */
+  nats: { url: string; subjectPrefix: string; summaryIntervalMs: number; bufferLimit: number } | undefined;
+  webhooks:
+    | { urls: URL[]; events: string[]; secret: string | undefined; queueLimit: number; concurrency: number; maxAttempts: number; timeoutMs: number }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -95,7 +129,27 @@ export const SETTINGS = [
   { env: "XDS_MAX_STREAMS", flag: "xds-max-streams", help: `xDS streams past this are refused (default ${DEFAULT_MAX_XDS_STREAMS})` },
   { env: "XDS_MAX_RESOURCES_PER_STREAM", flag: "xds-max-resources-per-stream", help: `resource names one xDS stream may follow per type (default ${DEFAULT_MAX_RESOURCES_PER_STREAM})` },
   { env: "XDS_DNS_REFRESH_SECONDS", flag: "xds-dns-refresh-seconds", help: `re-resolve instance hostnames for xDS this often (default ${DEFAULT_DNS_REFRESH_MS / 1000})` },
+  { env: "DISCOVERY_MAX_MESSAGE_BYTES", flag: "max-message-bytes", help: `largest request message on gRPC, Connect and gRPC-Web; larger ones get RESOURCE_EXHAUSTED (default ${PEER_LIMIT_DEFAULTS.maxMessageBytes})` },
+  { env: "HTTP2_MAX_CONCURRENT_STREAMS", flag: "http2-max-concurrent-streams", help: `streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS; default ${PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams})` },
+  { env: "HTTP_HEADERS_TIMEOUT_SECONDS", flag: "headers-timeout-seconds", help: `a connection that has not sent a request's headers (HTTP/1.1) or its first frames (HTTP/2) within this is closed (default ${PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000})` },
+  { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
+  { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
+  { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
+  { env: "HEALTH_CHECK_STARTUP_DELAY_SECONDS", flag: "health-check-startup-delay-seconds", help: "no probe runs until this long after start (default 0)" },
+  { env: "DISCOVERY_EXEC_CHECKS_FILE", flag: "exec-checks-file", help: "JSON file of the exec health checks registrants may name (default: none)" },
+  { env: "DISCOVERY_PROBE_SECRETS_FILE", flag: "probe-secrets-file", help: "JSON file of secrets redis probes may reference by name (default: none)" },
+  { env: "NATS_URL", flag: "nats-url", help: "publish every event and periodic health summaries to this NATS server (default: off)" },
+  { env: "NATS_SUBJECT_PREFIX", flag: "nats-subject-prefix", help: `subjects are <prefix>.events.<service> and <prefix>.health.<service|global> (default ${DEFAULT_NATS_SUBJECT_PREFIX})` },
+  { env: "NATS_SUMMARY_INTERVAL_SECONDS", flag: "nats-summary-interval-seconds", help: `time between health summaries (default ${DEFAULT_NATS_SUMMARY_INTERVAL_MS / 1000})` },
+  { env: "NATS_BUFFER_LIMIT", flag: "nats-buffer-limit", help: `messages held while NATS is slow or away; past it the oldest are dropped (default ${DEFAULT_NATS_BUFFER_LIMIT})` },
+  { env: "DISCOVERY_WEBHOOK_URLS", flag: "webhook-urls", help: "comma-separated http(s) URLs that receive a POST per chosen event (default: none)" },
+  { env: "DISCOVERY_WEBHOOK_EVENTS", flag: "webhook-events", help: `comma-separated event types sent to webhooks (default ${DEFAULT_WEBHOOK_EVENTS.join(",")})` },
+  { env: "DISCOVERY_WEBHOOK_SECRET", flag: "webhook-secret", help: "sign webhook bodies: x-discovery-signature: sha256=<hex HMAC>" },
+  { env: "DISCOVERY_WEBHOOK_QUEUE_LIMIT", flag: "webhook-queue-limit", help: `webhook deliveries queued or waiting to retry; past it the oldest are dropped (default ${DEFAULT_WEBHOOK_QUEUE_LIMIT})` },
+  { env: "DISCOVERY_WEBHOOK_CONCURRENCY", flag: "webhook-concurrency", help: `webhook POSTs in flight at once (default ${DEFAULT_WEBHOOK_CONCURRENCY})` },
+  { env: "DISCOVERY_WEBHOOK_MAX_ATTEMPTS", flag: "webhook-max-attempts", help: `attempts per webhook delivery, the first included (default ${DEFAULT_WEBHOOK_MAX_ATTEMPTS})` },
+  { env: "DISCOVERY_WEBHOOK_TIMEOUT_SECONDS", flag: "webhook-timeout-seconds", help: `one webhook attempt's time limit (default ${DEFAULT_WEBHOOK_TIMEOUT_MS / 1000})` },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]["env"];
@@ -183,6 +237,64 @@ function readConfig(env: Env): Config {
     xdsMaxStreams: integer(env, "XDS_MAX_STREAMS", DEFAULT_MAX_XDS_STREAMS, 1, 10_000_000),
     xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
     xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
+    maxMessageBytes: integer(env, "DISCOVERY_MAX_MESSAGE_BYTES", PEER_LIMIT_DEFAULTS.maxMessageBytes, 1024, 1024 * 1024 * 1024),
+    http2MaxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams, 1, 1_000_000),
+    headersTimeoutMs: number(env, "HTTP_HEADERS_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000, 0.1, 3600) * 1000,
+    idleTimeoutMs: number(env, "HTTP_IDLE_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000, 0, 86_400) * 1000,
+    goawayGraceMs: number(env, "HTTP2_GOAWAY_GRACE_SECONDS", PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000, 0, 3600) * 1000,
+    listCacheBytes: integer(env, "DISCOVERY_LIST_CACHE_BYTES", PEER_LIMIT_DEFAULTS.listCacheBytes, 0, 16 * 1024 * 1024 * 1024),
+    probeStartupDelayMs: number(env, "HEALTH_CHECK_STARTUP_DELAY_SECONDS", 0, 0, 3600) * 1000,
+    execChecksFile: env.DISCOVERY_EXEC_CHECKS_FILE || undefined,
+    probeSecretsFile: env.DISCOVERY_PROBE_SECRETS_FILE || undefined,
+    nats: readNats(env),
+    webhooks: readWebhooks(env),
+  };
+}
+
+const NATS_SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function readNats(env: Env): Config["nats"] {
+  const url = env.NATS_URL?.trim();
+  if (url === undefined || url === "") return undefined;
+  const subjectPrefix = env.NATS_SUBJECT_PREFIX?.trim() || DEFAULT_NATS_SUBJECT_PREFIX;
+  if (!NATS_SUBJECT_PREFIX.test(subjectPrefix)) {
+    throw new ConfigError(`NATS_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, '_' or '-' (got ${JSON.stringify(subjectPrefix)})`);
+  }
+  return {
+    url,
+    subjectPrefix,
+    summaryIntervalMs: number(env, "NATS_SUMMARY_INTERVAL_SECONDS", DEFAULT_NATS_SUMMARY_INTERVAL_MS / 1000, 0.05, 86_400) * 1000,
+    bufferLimit: integer(env, "NATS_BUFFER_LIMIT", DEFAULT_NATS_BUFFER_LIMIT, 1, 10_000_000),
+  };
+}
+
+function readWebhooks(env: Env): Config["webhooks"] {
+  const list = (name: string) => (env[name] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const urls = list("DISCOVERY_WEBHOOK_URLS").map((text) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`DISCOVERY_WEBHOOK_URLS entry ${JSON.stringify(text)} is not a URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`DISCOVERY_WEBHOOK_URLS entry ${JSON.stringify(text)} must be http or https`);
+    return url;
+  });
+  if (urls.length === 0) return undefined;
+  const events = list("DISCOVERY_WEBHOOK_EVENTS").map((e) => e.toUpperCase());
+  for (const event of events) {
+    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event)) {
+      throw new ConfigError(`DISCOVERY_WEBHOOK_EVENTS entry ${JSON.stringify(event)} is not one of ${WEBHOOK_EVENT_TYPES.join(", ")}`);
+    }
+  }
+  return {
+    urls,
+    events: events.length > 0 ? events : [...DEFAULT_WEBHOOK_EVENTS],
+    secret: env.DISCOVERY_WEBHOOK_SECRET === "" ? undefined : env.DISCOVERY_WEBHOOK_SECRET,
+    queueLimit: integer(env, "DISCOVERY_WEBHOOK_QUEUE_LIMIT", DEFAULT_WEBHOOK_QUEUE_LIMIT, 1, 1_000_000),
+    concurrency: integer(env, "DISCOVERY_WEBHOOK_CONCURRENCY", DEFAULT_WEBHOOK_CONCURRENCY, 1, 1000),
+    maxAttempts: integer(env, "DISCOVERY_WEBHOOK_MAX_ATTEMPTS", DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 100),
+    timeoutMs: number(env, "DISCOVERY_WEBHOOK_TIMEOUT_SECONDS", DEFAULT_WEBHOOK_TIMEOUT_MS / 1000, 0.1, 300) * 1000,
   };
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, startupWarnings, type Config, type Flags } fro
 import { startServer, type DiscoveryServer, type ServerOptions } from "../server/create-server";
 import { onParentExit } from "./lifetime";
 import { createAddressPolicy } from "../health/address-policy";
+import { loadExecChecks, loadProbeSecrets, ProbeFileError, type ProbeResources } from "../health/probe-files";
 
 /** A shutdown that takes longer than this exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -12,10 +13,12 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 /** Runs the server until SIGTERM or SIGINT, then exits: 0 after a clean shutdown, 2 for a bad setting. */
 export async function serve(flags: Flags): Promise<void> {
   let config;
+  let probeResources;
   try {
     config = loadConfig(process.env, flags);
+    probeResources = loadProbeResources(config);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof ProbeFileError) {
       console.error(`configuration error: ${error.message}`);
       process.exit(2);
     }
@@ -59,7 +62,7 @@ export async function serve(flags: Flags): Promise<void> {
   });
 
   try {
-    server = await startServer(serverOptions(config, logger));
+    server = await startServer({ ...serverOptions(config, logger), probeResources });
   } catch (error) {
     console.error("discovery server failed to start:", error);
     process.exit(1);
@@ -98,5 +101,23 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       maxResourcesPerStream: config.xdsMaxResourcesPerStream,
       dnsRefreshMs: config.xdsDnsRefreshMs,
     },
+    peerLimits: {
+      maxMessageBytes: config.maxMessageBytes,
+      http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
+      headersTimeoutMs: config.headersTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      goawayGraceMs: config.goawayGraceMs,
+      listCacheBytes: config.listCacheBytes,
+    },
+    sinks: { nats: config.nats, webhooks: config.webhooks },
+    probeStartupDelayMs: config.probeStartupDelayMs,
+  };
+}
+
+/** Reads the operator's probe files named by the config; throws ProbeFileError naming the setting. */
+export function loadProbeResources(config: Config): ProbeResources {
+  return {
+    execChecks: config.execChecksFile === undefined ? new Map() : loadExecChecks(config.execChecksFile),
+    secrets: config.probeSecretsFile === undefined ? new Map() : loadProbeSecrets(config.probeSecretsFile),
   };
 }

@@ -165,6 +165,9 @@ export function sameHealthCheck(a: HealthCheckSpec | undefined, b: HealthCheckSp
   const p = a.probe;
   const q = b.probe;
   if (p.t === "grpc" && q.t === "grpc") return p.service === q.service;
+  if (p.t === "redis" && q.t === "redis") return p.passwordRef === q.passwordRef && p.username === q.username;
+  if (p.t === "postgres" && q.t === "postgres") return p.user === q.user && p.database === q.database;
+  if (p.t === "exec" && q.t === "exec") return p.name === q.name;
   if (p.t === "http" && q.t === "http") {
     if (p.path !== q.path || p.expectedStatusMin !== q.expectedStatusMin || p.expectedStatusMax !== q.expectedStatusMax) return false;
     const keys = Object.keys(p.headers);

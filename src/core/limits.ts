@@ -38,6 +38,10 @@ export const MIN_HEALTH_CHECK_TIMEOUT_MS = 1;
 export const MAX_HEALTH_CHECK_TIMEOUT_MS = 60_000;
 export const MAX_HEALTH_THRESHOLD = 100;
 export const HTTP_PROBE_MAX_HEADERS = 32;
+/** Longest name of an operator-defined secret or exec check a probe may reference. */
+export const PROBE_REF_MAX_LENGTH = 128;
+/** Longest user or database name a redis or postgres probe sends (PostgreSQL's own limit is 63 bytes). */
+export const PROBE_NAME_MAX_BYTES = 63;
 export const HTTP_PROBE_HEADER_VALUE_MAX_BYTES = 1024;
 export const HEALTH_PATH_MAX_LENGTH = 1024;
 

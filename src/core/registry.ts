@@ -291,6 +291,16 @@ export class Registry {
     return out;
   }
 
+  /**
+   * The instances of the given services (all when undefined), each frozen only
+   * when it is reached. Iteration follows the live index: an instance removed
+   * before it is reached is skipped, one added may appear, and each shows its
+   * state at that moment. A Watch snapshot read slowly holds no copies this way.
+   */
+  *liveSnapshot(services?: ReadonlySet<string>): Generator<InstanceView> {
+    for (const name of services ?? this.index.names()) for (const instance of this.index.instancesOf(name)) yield freeze(instance);
+  }
+
   // --- Active health checks (probes run in src/health; their rules in health-state.ts) ---
 
   /**

@@ -93,7 +93,13 @@ export type ProbeSpec =
       readonly headers: Readonly<Record<string, string>>;
     }
   | { readonly t: "tcp" }
-  | { readonly t: "grpc"; readonly service: string };
+  | { readonly t: "grpc"; readonly service: string }
+  /** PING, after AUTH with the named operator secret when passwordRef is set. */
+  | { readonly t: "redis"; readonly passwordRef: string; readonly username: string }
+  /** A startup message and the server's first answer, as pg_isready reads it. */
+  | { readonly t: "postgres"; readonly user: string; readonly database: string }
+  /** A command from the operator's exec checks file, by name. */
+  | { readonly t: "exec"; readonly name: string };
 
 /** A validated health check with every default applied. */
 export interface HealthCheckSpec {

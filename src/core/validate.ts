@@ -15,6 +15,8 @@ import {
   MIN_HEALTH_CHECK_INTERVAL_MS,
   MIN_HEALTH_CHECK_TIMEOUT_MS,
   INSTANCE_ID_MAX_LENGTH,
+  PROBE_NAME_MAX_BYTES,
+  PROBE_REF_MAX_LENGTH,
   MAX_DRAIN_MS,
   MAX_TTL_MS,
   METADATA_KEY_MAX_LENGTH,
@@ -169,7 +171,7 @@ export function validateHealthCheck(
 
 function validateProbe(probe: ProbeSpec | undefined, healthEndpoint: string): ProbeSpec {
   if (probe === undefined) {
-    if (healthEndpoint === "") throw invalidArgument("health_check", "needs one of http, tcp or grpc (or a health_endpoint to GET)");
+    if (healthEndpoint === "") throw invalidArgument("health_check", "needs one of http, tcp, grpc, redis, postgres or exec (or a health_endpoint to GET)");
     probe = { t: "http", path: healthEndpoint, expectedStatusMin: 0, expectedStatusMax: 0, headers: {} };
   }
   switch (probe.t) {
@@ -178,6 +180,21 @@ function validateProbe(probe: ProbeSpec | undefined, healthEndpoint: string): Pr
     case "grpc":
       if (probe.service.length > 255) throw invalidArgument("health_check.grpc.service", "must be at most 255 characters");
       return { t: "grpc", service: probe.service };
+    case "redis":
+      return {
+        t: "redis",
+        passwordRef: probe.passwordRef === "" ? "" : validateRef(probe.passwordRef, "health_check.redis.password_ref"),
+        username: validateProtocolName(probe.username, "health_check.redis.username", ""),
+      };
+    case "postgres":
+      return {
+        t: "postgres",
+        user: validateProtocolName(probe.user, "health_check.postgres.user", "postgres"),
+        database: validateProtocolName(probe.database, "health_check.postgres.database", "postgres"),
+      };
+    case "exec":
+      if (probe.name === "") throw invalidArgument("health_check.exec.name", "is required: the name of a check in the operator's exec checks file");
+      return { t: "exec", name: validateRef(probe.name, "health_check.exec.name") };
     case "http": {
       const path = validateHealthEndpoint(probe.path || healthEndpoint, "health_check.http.path");
       if (path === "") throw invalidArgument("health_check.http.path", "is required (or give a health_endpoint)");
@@ -190,6 +207,25 @@ function validateProbe(probe: ProbeSpec | undefined, healthEndpoint: string): Pr
       return { t: "http", path, expectedStatusMin: min, expectedStatusMax: max, headers: validateProbeHeaders(probe.headers) };
     }
   }
+}
+
+const REF = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A name of something the operator configured (a secret, an exec check). */
+function validateRef(value: string, field: string): string {
+  if (value.length > PROBE_REF_MAX_LENGTH || !REF.test(value)) {
+    throw invalidArgument(field, `must be 1 to ${PROBE_REF_MAX_LENGTH} letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return value;
+}
+
+/** A user or database name sent in a protocol message: printable, bounded, "" takes the default. */
+function validateProtocolName(value: string, field: string, fallback: string): string {
+  if (value === "") return fallback;
+  if (utf8Length(value) > PROBE_NAME_MAX_BYTES || /[\u0000-\u001f\u007f\s]/.test(value)) {
+    throw invalidArgument(field, `must be at most ${PROBE_NAME_MAX_BYTES} bytes without spaces or control characters`);
+  }
+  return value;
 }
 
 function validateProbeHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {

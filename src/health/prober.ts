@@ -18,6 +18,10 @@ import { createTickScheduler, type ScheduledTask, type Scheduler } from "./sched
 import { probeTcp } from "./tcp-probe";
 import { createAddressPolicy, type AddressPolicy } from "./address-policy";
 import { resolveAllowed, type Lookup } from "./probe-address";
+import { probeRedis } from "./redis-probe";
+import { probePostgres } from "./postgres-probe";
+import { probeExec } from "./exec-probe";
+import { NO_PROBE_RESOURCES, type ProbeResources } from "./probe-files";
 
 /** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
 export const DEFAULT_PROBE_CONCURRENCY = 256;
@@ -40,6 +44,10 @@ export interface ProberOptions {
   lookup?: Lookup;
   /** Told of every recorded probe (metrics); keep it cheap. */
   onProbe?: (outcome: ProbeResult["outcome"], seconds: number) => void;
+  /** The operator's exec checks and probe secrets (default: none). */
+  resources?: ProbeResources;
+  /** No scheduled probe starts before this many ms after the prober (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
+  startupDelayMs?: number;
 }
 
 export interface CheckOutcome {
@@ -89,10 +97,19 @@ export function createProber(options: ProberOptions): Prober {
   const grpc = createGrpcProber();
   const policy = options.addressPolicy ?? createAddressPolicy();
   const targets = new Map<string, Target>();
+  const resources = options.resources ?? NO_PROBE_RESOURCES;
+  const startupEndsAt = performance.now() + (options.startupDelayMs ?? 0);
   let completed = 0;
 
   const answer = async (target: Target, probeSignal: AbortSignal): Promise<ProbeAnswer> => {
     const probe = target.spec.probe;
+    // An exec check is the operator's command, given {host} verbatim; it dials nothing here.
+    if (probe.t === "exec") {
+      const check = resources.execChecks.get(probe.name);
+      if (check === undefined) return { ok: false, error: `exec check ${probe.name} is not in DISCOVERY_EXEC_CHECKS_FILE` };
+      return probeExec(check, target.host, target.port, probeSignal);
+    }
+    // Every probe that dials is checked against the policy and dials the checked address.
     const resolved = await resolveAllowed(policy, target.host, { lookup: options.lookup, signal: probeSignal });
     switch (probe.t) {
       case "http":
@@ -101,6 +118,14 @@ export function createProber(options: ProberOptions): Prober {
         return probeTcp(resolved.address, target.port, probeSignal);
       case "grpc":
         return grpc.probe(target.host, target.port, resolved, probe.service, probeSignal, target.spec.timeoutMs);
+      case "postgres":
+        return probePostgres(resolved.address, target.port, probe, probeSignal);
+      case "redis": {
+        if (probe.passwordRef === "") return probeRedis(resolved.address, target.port, undefined, probeSignal);
+        const password = resources.secrets.get(probe.passwordRef);
+        if (password === undefined) return { ok: false, error: `password_ref ${probe.passwordRef} is not in DISCOVERY_PROBE_SECRETS_FILE` };
+        return probeRedis(resolved.address, target.port, { username: probe.username, password }, probeSignal);
+      }
     }
   };
 
@@ -175,8 +200,10 @@ export function createProber(options: ProberOptions): Prober {
     };
     targets.set(keyOf(instance.serviceName, instance.instanceId), target);
     if (spec.probe.t === "grpc") grpc.acquire(target.host, target.port);
-    // The first probe falls anywhere in the interval: a fleet registered at once is not probed at once.
-    schedule(target, Math.floor(random() * spec.intervalMs));
+    // The first probe falls anywhere in the interval (a fleet registered at once is not probed at once),
+    // and not before the startup delay has passed.
+    const startupLeft = Math.max(0, startupEndsAt - performance.now());
+    schedule(target, Math.ceil(startupLeft) + Math.floor(random() * spec.intervalMs));
   };
 
   const stop = (key: string) => {

@@ -30,6 +30,8 @@ export interface Metrics {
   observeProbe(outcome: ProbeOutcome, seconds: number): void;
   /** The observer for one method ("discovery.v1.DiscoveryService/Register"); bind once, call per RPC. */
   rpcObserver(method: string): RpcObserver;
+  /** One unexpected error a stream raised: the transport reset that stream and went on. */
+  streamFault(): void;
 }
 
 export interface MetricsOptions {
@@ -126,6 +128,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     }),
   );
 
+  const streamFaults = new Counter({
+    name: `${p}stream_faults_total`,
+    help: "Unexpected errors raised on one stream, contained by resetting that stream (each is logged; any is a bug to report).",
+    registers,
+  });
+
   const rpcCells = createRpcCells(register, { total: `${p}rpc_total`, duration: `${p}rpc_duration_seconds` }, RPC_LATENCY_BUCKETS);
 
   return {
@@ -138,5 +146,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
       children.latency.observe(seconds);
     },
     rpcObserver: (method) => rpcCells.observer(method),
+    streamFault: () => streamFaults.inc(),
   };
 }

@@ -18,14 +18,16 @@ import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
 import { createProber, type Prober } from "../health/prober";
 import type { Scheduler } from "../health/scheduler";
+import type { ProbeResources } from "../health/probe-files";
 import { WatchHub } from "../watch/watch-hub";
 import { createAuthorizer } from "../services/access/authorizer";
 import { createCredentialStore } from "../services/access/credential-store";
 import { DISCOVERY_ACCESS, HEALTH_ACCESS, sameAccess, withAccessControl, type MethodRule } from "../services/access/method-access";
 import { checkLiteralHost, createAddressPolicy, type AddressPolicy } from "../health/address-policy";
-import type { Lookup } from "../health/probe-address";
+import { resolveAllowed, type Lookup } from "../health/probe-address";
 import { createTlsListener, type TlsFiles } from "../transport/tls-listener";
 import { createDiscoveryHandlers } from "../services/discovery/handlers";
+import { ListCache } from "../services/discovery/list-cache";
 import { createFront } from "../transport/front";
 import { GrpcHttp2Server } from "../transport/grpc-http2/server";
 import type { Handlers } from "../transport/contract";
@@ -34,6 +36,8 @@ import { HealthBoard } from "../services/grpc-health/board";
 import { createHealthHandlers } from "../services/grpc-health/handlers";
 import { createHttpHandler } from "../transport/http1/handler";
 import { trackHttp1Connections } from "../transport/http1/drain";
+import { limitHttp1Connections } from "../transport/http1/connection-timeouts";
+import { PEER_LIMIT_DEFAULTS, type PeerLimits } from "../transport/peer-limits";
 import { logRegistryEvents } from "../services/discovery/event-logging";
 import { createOperatorPages } from "../services/operator-pages";
 import { createReflectionHandlers } from "../services/reflection";
@@ -44,6 +48,8 @@ import { XdsCatalog } from "../services/xds/catalog";
 import type { HostLookup } from "../services/xds/address-book";
 import type { LbPolicyName } from "../services/xds/resources";
 import { createWatchEvents } from "../services/watch-events";
+import { createRestRoutes } from "../services/rest/rest-routes";
+import { startSinks, type SinksOptions } from "../sinks/start-sinks";
 
 /** How long in-flight calls get to finish at shutdown before connections are cut. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -87,8 +93,16 @@ export interface ServerOptions {
   metricsRegistry?: PromRegistry;
   /** The built dashboard's folder (default: dist/dashboard). */
   dashboardDir?: string;
+  /** The operator's exec checks and probe secrets (DISCOVERY_EXEC_CHECKS_FILE, DISCOVERY_PROBE_SECRETS_FILE). */
+  probeResources?: ProbeResources;
+  /** No scheduled probe runs before this many ms after start (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
+  probeStartupDelayMs?: number;
+  /** NATS and webhook sinks (default: none). */
+  sinks?: SinksOptions;
   /** The xDS server (XDS_* settings). */
   xds?: XdsOptions;
+  /** What one peer may make the server hold or keep open (README "Limits"). */
+  peerLimits?: Partial<PeerLimits>;
 }
 
 export interface XdsOptions {
@@ -139,6 +153,7 @@ const SERVED_FILES: DescFile[] = [
 
 export async function startServer(options: ServerOptions): Promise<DiscoveryServer> {
   const clock = options.clock ?? systemClock;
+  const peerLimits: PeerLimits = { ...PEER_LIMIT_DEFAULTS, ...options.peerLimits };
   const logger = options.logger;
   const lifetime = new AbortController();
 
@@ -179,6 +194,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           onProbe: metrics.observeProbe,
           addressPolicy: probePolicy,
           lookup: options.probeLookup,
+          resources: options.probeResources,
+          startupDelayMs: options.probeStartupDelayMs,
         });
 
   const rpcLogger = logger.child({ module: "rpc" });
@@ -195,6 +212,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       onHeartbeat: metrics.heartbeat,
       logger: logger.child({ module: "keep-alive" }),
       prober,
+      listCache: new ListCache(peerLimits.listCacheBytes),
+      probeResources: options.probeResources,
     }),
     DISCOVERY_ACCESS,
   );
@@ -224,6 +243,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     logger: logger.child({ module: "grpc" }),
     pingIntervalMs: options.http2PingIntervalMs,
     pingTimeoutMs: options.http2PingTimeoutMs,
+    onFault: () => metrics.streamFault(),
+    maxReceiveMessageBytes: peerLimits.maxMessageBytes,
+    maxConcurrentStreams: peerLimits.http2MaxConcurrentStreams,
+    headersTimeoutMs: peerLimits.headersTimeoutMs,
+    idleTimeoutMs: peerLimits.idleTimeoutMs,
+    goawayGraceMs: peerLimits.goawayGraceMs,
   });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
@@ -248,16 +273,23 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         next: createOperatorPages({
           metrics: metricsRegistry,
           dashboardDir: options.dashboardDir,
-          next: options.httpFallback ?? notFound,
+          next: createRestRoutes({
+            discovery,
+            serving: () => !board.isShuttingDown,
+            next: options.httpFallback ?? notFound,
+            logger: logger.child({ module: "rest" }),
+          }),
           logger: logger.child({ module: "pages" }),
           authorize,
         }),
       }),
       logger: logger.child({ module: "http" }),
+      maxMessageBytes: peerLimits.maxMessageBytes,
     }),
   );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
   const http1 = trackHttp1Connections(httpServer);
+  limitHttp1Connections(httpServer, peerLimits.headersTimeoutMs);
 
   const front = createFront({
     onHttp2: (socket) => grpcServer.accept(socket),
@@ -267,6 +299,12 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   await listen(front.server, options.host, options.port);
   const address = front.server.address() as AddressInfo;
   startExpiryTimer(registry, { signal: lifetime.signal });
+  // Webhooks dial only where probes may: the probe address policy, after resolution.
+  const sinks: SinksOptions = {
+    ...options.sinks,
+    checkWebhookTarget: options.sinks?.checkWebhookTarget ?? ((host, signal) => resolveAllowed(probePolicy, host, { lookup: options.probeLookup, signal })),
+  };
+  const sinksStopped = startSinks(sinks, { registry, metrics: metricsRegistry, logger, signal: lifetime.signal });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -283,6 +321,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       clearTimeout(timer);
       grpcServer.destroy();
       httpServer.close();
+      await sinksStopped;
     })();
     return closing;
   };

@@ -1,6 +1,8 @@
 // One Watch subscriber: what it must still receive, bounded. Publishing to it is
 // O(1) and never waits; a subscriber that falls too far behind loses its queue
 // and is sent RESET and a fresh snapshot instead, so it converges in bounded memory.
+// A snapshot is read from the registry as it is sent, never copied up front, so a
+// stalled subscriber holds no more than its bounded queue of events.
 import type { InstanceView, RegistryEvent } from "../core/types";
 
 /** What a Watch stream carries, before it is put on the wire. */
@@ -13,8 +15,14 @@ export type WatchItem =
 /** A registry event as a Watch item: made once per event by the hub and shared by every subscriber. */
 export type EventItem = Extract<WatchItem, { t: "event" }>;
 
+/** What a subscriber is sent before live events, produced as it is read, and the revision it brings it to. */
+export interface Preface {
+  readonly items: Iterator<WatchItem>;
+  readonly revision: number;
+}
+
 /** Builds RESET + snapshot + SYNCED items for a subscriber starting over. */
-export type Resync = (reason: string | undefined) => WatchItem[];
+export type Resync = (reason: string | undefined) => Preface;
 
 /** Compact the queue's consumed prefix once it is this long (amortised O(1) shift). */
 const COMPACT_AFTER = 1024;
@@ -22,10 +30,8 @@ const COMPACT_AFTER = 1024;
 export interface SubscriptionOptions {
   /** Services followed; undefined follows all. */
   services: ReadonlySet<string> | undefined;
-  /** What to send first: a snapshot or a replay, then SYNCED. */
-  preface: WatchItem[];
-  /** The revision the preface brings the subscriber to: later pushes at or below it are already covered. */
-  revision: number;
+  /** What to send first: a snapshot or a replay, then SYNCED; its revision covers later pushes at or below it. */
+  preface: Preface;
   /** Pending events before the subscriber is dropped and resynced. */
   queueLimit: number;
   resync: Resync;
@@ -41,8 +47,7 @@ export interface WatchSink {
 
 export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
-  private preface: WatchItem[];
-  private prefaceAt = 0;
+  private preface: Iterator<WatchItem> | undefined;
   private queue: EventItem[] = [];
   private queueAt = 0;
   private resetReason: string | undefined;
@@ -61,8 +66,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
 
   constructor(options: SubscriptionOptions) {
     this.services = options.services;
-    this.preface = options.preface;
-    this.floor = options.revision;
+    this.preface = options.preface.items;
+    this.floor = options.preface.revision;
     this.queueLimit = options.queueLimit;
     this.resync = options.resync;
     this.onOverflow = options.onOverflow;
@@ -85,7 +90,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     // hand it older events: they are already in what it was sent.
     if (this.ended !== undefined || this.resetReason !== undefined || item.event.revision <= this.floor) return;
     // Push mode with room and nothing queued: hand the event straight over.
-    if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.prefaceAt === this.preface.length) {
+    if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.preface === undefined) {
       if (!this.sink.write(item)) this.sinkFull = true;
       return;
     }
@@ -99,8 +104,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       // Too far behind: drop what it holds; it will be resynced when it reads again.
       this.queue = [];
       this.queueAt = 0;
-      this.preface = [];
-      this.prefaceAt = 0;
+      this.preface = undefined;
       this.resetReason = "slow-consumer";
       this.onOverflow();
       return;
@@ -126,19 +130,15 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   take(): WatchItem | undefined {
     if (this.ended !== undefined) return undefined;
     if (this.resetReason !== undefined) {
-      this.preface = this.resync(this.resetReason);
-      this.prefaceAt = 0;
+      const fresh = this.resync(this.resetReason);
+      this.preface = fresh.items;
+      this.floor = fresh.revision;
       this.resetReason = undefined;
-      const synced = this.preface[this.preface.length - 1];
-      if (synced?.t === "synced") this.floor = synced.revision;
     }
-    if (this.prefaceAt < this.preface.length) {
-      const item = this.preface[this.prefaceAt++]!;
-      if (this.prefaceAt === this.preface.length) {
-        this.preface = [];
-        this.prefaceAt = 0;
-      }
-      return item;
+    if (this.preface !== undefined) {
+      const next = this.preface.next();
+      if (next.done !== true) return next.value;
+      this.preface = undefined;
     }
     if (this.queueAt < this.queue.length) {
       const item = this.queue[this.queueAt++]!;
@@ -184,7 +184,7 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     if (this.ended !== undefined) return;
     this.ended = { error };
     this.queue = [];
-    this.preface = [];
+    this.preface = undefined;
     this.onClose(this);
     if (this.sink !== undefined) {
       const sink = this.sink;

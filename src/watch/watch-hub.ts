@@ -6,7 +6,7 @@
 import { DiscoveryError } from "../core/errors";
 import type { Registry } from "../core/registry";
 import type { RegistryEvent } from "../core/types";
-import { Subscription, type EventItem, type WatchItem } from "./subscription";
+import { Subscription, type EventItem, type Preface, type WatchItem } from "./subscription";
 
 export interface WatchHubOptions {
   registry: Registry;
@@ -89,7 +89,6 @@ export class WatchHub {
     const sub = new Subscription({
       services,
       preface,
-      revision: this.registry.revision,
       queueLimit: this.queueLimit,
       resync: (reason) => this.resync(services, reason),
       onOverflow: () => this.slowResets++,
@@ -144,26 +143,36 @@ export class WatchHub {
     if (subs !== undefined) yield* subs;
   }
 
-  private preface(services: ReadonlySet<string> | undefined, since: number): WatchItem[] {
+  private preface(services: ReadonlySet<string> | undefined, since: number): Preface {
     if (since === 0) return this.resync(services, undefined);
-    const replay = this.registry.history.since(since, this.registry.revision);
+    const revision = this.registry.revision;
+    const replay = this.registry.history.since(since, revision);
     if (replay.t === "refused") return this.resync(services, replay.reason);
-    const items: WatchItem[] = [];
-    for (const event of replay.events) {
-      if (services === undefined || services.has(event.instance.serviceName)) items.push({ t: "event", event });
+    // The replayed events are the history's own: items are made as they are taken.
+    const events = replay.events;
+    function* items(): Generator<WatchItem> {
+      for (const event of events) {
+        if (services === undefined || services.has(event.instance.serviceName)) yield { t: "event", event };
+      }
+      yield { t: "synced", revision };
     }
-    items.push({ t: "synced", revision: this.registry.revision });
-    return items;
+    return { items: items(), revision };
   }
 
-  /** [RESET], one SNAPSHOT per instance, SYNCED: the whole current state. */
-  private resync(services: ReadonlySet<string> | undefined, resetReason: string | undefined): WatchItem[] {
+  /**
+   * [RESET], one SNAPSHOT per instance, SYNCED: the whole current state, read from
+   * the registry as the subscriber takes it. An instance that changes before it is
+   * reached is sent as it is then (its event follows, as for any change after SYNCED).
+   */
+  private resync(services: ReadonlySet<string> | undefined, resetReason: string | undefined): Preface {
     const revision = this.registry.revision;
-    const items: WatchItem[] = [];
-    if (resetReason !== undefined) items.push({ t: "reset", reason: resetReason, revision });
-    for (const instance of this.registry.snapshot(services)) items.push({ t: "snapshot", instance, revision });
-    items.push({ t: "synced", revision });
-    return items;
+    const registry = this.registry;
+    function* items(): Generator<WatchItem> {
+      if (resetReason !== undefined) yield { t: "reset", reason: resetReason, revision };
+      for (const instance of registry.liveSnapshot(services)) yield { t: "snapshot", instance, revision };
+      yield { t: "synced", revision };
+    }
+    return { items: items(), revision };
   }
 
   private add(sub: Subscription): void {

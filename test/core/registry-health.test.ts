@@ -60,7 +60,7 @@ describe("registry with active health checks", () => {
   });
 
   test.each([
-    [check({ probe: undefined }), "health_check: needs one of http, tcp or grpc"],
+    [check({ probe: undefined }), "health_check: needs one of http, tcp, grpc, redis, postgres or exec"],
     [check({ intervalMs: 500 }), "health_check.interval: must be from 1s to 1h"],
     [check({ intervalMs: 2_000, timeoutMs: 3_000 }), "health_check.timeout: must not exceed the interval"],
     [check({ timeoutMs: 0 }), "health_check.timeout: must be from 1ms to 60s"],

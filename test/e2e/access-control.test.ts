@@ -214,6 +214,30 @@ describe("read auth (SERVICE_DISCOVERY_READ_AUTH)", () => {
     expect(await open(WRITER)).toBe(403);
     expect(await open(READER)).toBe(200);
   });
+
+  test("the REST routes go through the same access table: write scopes per service, read auth", async () => {
+    const rest = async (method: string, route: string, token?: string, body?: unknown) => {
+      const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
+      if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      const response = await fetch(`${server.baseUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return response.status;
+    };
+    const users = { service_name: "users", instance_id: "rest-1", host: "127.0.0.1", port: 1 };
+    expect(await rest("POST", "/v1/discovery/register", undefined, users)).toBe(401);
+    expect(await rest("POST", "/v1/discovery/register", BILLING, users)).toBe(403);
+    expect(await rest("POST", "/v1/discovery/register", READER, users)).toBe(403);
+    expect(server.registry.instanceCount).toBe(0);
+    expect(await rest("POST", "/v1/discovery/register", WRITER, users)).toBe(200);
+    expect(await rest("POST", "/v1/discovery/heartbeat", BILLING, { service_name: "users", instance_id: "rest-1" })).toBe(403);
+    expect(await rest("DELETE", "/v1/discovery/unregister/users/rest-1", BILLING)).toBe(403);
+    for (const route of ["/v1/discovery/services", "/v1/discovery/services/users", "/v1/discovery/services/users/healthy", "/status"]) {
+      expect(await rest("GET", route)).toBe(401);
+      expect(await rest("GET", route, WRITER)).toBe(403);
+      expect(await rest("GET", route, READER)).toBe(200);
+    }
+    expect(await rest("DELETE", "/v1/discovery/unregister/users/rest-1", WRITER)).toBe(200);
+    expect(server.registry.instanceCount).toBe(0);
+  });
 });
 
 describe("reloading the tokens file", () => {

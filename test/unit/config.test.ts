@@ -28,6 +28,17 @@ describe("loadConfig", () => {
       xdsMaxStreams: 10_000,
       xdsMaxResourcesPerStream: 1_000,
       xdsDnsRefreshMs: 30_000,
+      maxMessageBytes: 4 * 1024 * 1024,
+      http2MaxConcurrentStreams: 1_000,
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 300_000,
+      goawayGraceMs: 10_000,
+      listCacheBytes: 64 * 1024 * 1024,
+      probeStartupDelayMs: 0,
+      execChecksFile: undefined,
+      probeSecretsFile: undefined,
+      nats: undefined,
+      webhooks: undefined,
     });
   });
 
@@ -35,6 +46,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ XDS_LB_POLICY: "ring_hash", XDS_DNS_REFRESH_SECONDS: "5" })).toMatchObject({ xdsLbPolicy: "RING_HASH", xdsDnsRefreshMs: 5_000 });
     expect(() => loadConfig({ XDS_LB_POLICY: "fastest" })).toThrow('XDS_LB_POLICY must be one of ROUND_ROBIN, RING_HASH, LEAST_REQUEST, RANDOM, MAGLEV (got "fastest")');
     expect(() => loadConfig({ XDS_MAX_STREAMS: "0" })).toThrow("XDS_MAX_STREAMS must be a number from 1 to 10000000");
+  });
+
+  test("reads the peer limits from their variables and flags", () => {
+    const config = loadConfig(
+      { DISCOVERY_MAX_MESSAGE_BYTES: "1048576", HTTP2_MAX_CONCURRENT_STREAMS: "50", HTTP_HEADERS_TIMEOUT_SECONDS: "2.5", HTTP_IDLE_TIMEOUT_SECONDS: "0" },
+      { HTTP2_GOAWAY_GRACE_SECONDS: "3", DISCOVERY_LIST_CACHE_BYTES: "1000" },
+    );
+    expect(config).toMatchObject({ maxMessageBytes: 1_048_576, http2MaxConcurrentStreams: 50, headersTimeoutMs: 2_500, idleTimeoutMs: 0, goawayGraceMs: 3_000, listCacheBytes: 1_000 });
+    expect(() => loadConfig({}, { HTTP2_MAX_CONCURRENT_STREAMS: "0" })).toThrow("--http2-max-concurrent-streams must be a number from 1 to 1000000");
+    expect(() => loadConfig({ DISCOVERY_MAX_MESSAGE_BYTES: "12" })).toThrow("DISCOVERY_MAX_MESSAGE_BYTES must be a number from 1024");
   });
 
   test("reads every variable", () => {
@@ -145,5 +166,39 @@ describe("loadConfig with flags", () => {
   test("a bad flag is reported by its flag name, a bad variable by its own", () => {
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "5" }, { WATCH_QUEUE_LIMIT: "0" })).toThrow(new ConfigError('--watch-queue-limit must be a number from 1 to 10000000 (got "0")'));
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
+  });
+});
+
+describe("sink and probe settings", () => {
+  test("NATS and webhooks are off until their URL is set; then their settings are read with defaults", () => {
+    expect(loadConfig({ NATS_SUBJECT_PREFIX: "x" })).toMatchObject({ nats: undefined, webhooks: undefined });
+    expect(loadConfig({ NATS_URL: "127.0.0.1:4222" }).nats).toEqual({ url: "127.0.0.1:4222", subjectPrefix: "discovery", summaryIntervalMs: 15_000, bufferLimit: 10_000 });
+    const config = loadConfig({
+      NATS_URL: "nats://a:4222",
+      NATS_SUBJECT_PREFIX: "hub.eu-1",
+      NATS_SUMMARY_INTERVAL_SECONDS: "2.5",
+      NATS_BUFFER_LIMIT: "50",
+      DISCOVERY_WEBHOOK_URLS: "http://a/hook, https://b:8443/x",
+      DISCOVERY_WEBHOOK_EVENTS: "expired,registered",
+      DISCOVERY_WEBHOOK_SECRET: "k",
+      DISCOVERY_WEBHOOK_MAX_ATTEMPTS: "2",
+      HEALTH_CHECK_STARTUP_DELAY_SECONDS: "10",
+      DISCOVERY_EXEC_CHECKS_FILE: "/etc/discovery/checks.json",
+    });
+    expect(config.nats).toEqual({ url: "nats://a:4222", subjectPrefix: "hub.eu-1", summaryIntervalMs: 2_500, bufferLimit: 50 });
+    expect(config.webhooks).toMatchObject({ events: ["EXPIRED", "REGISTERED"], secret: "k", maxAttempts: 2, queueLimit: 1_000, concurrency: 4, timeoutMs: 5_000 });
+    expect(config.webhooks?.urls.map((u) => u.href)).toEqual(["http://a/hook", "https://b:8443/x"]);
+    expect(config).toMatchObject({ probeStartupDelayMs: 10_000, execChecksFile: "/etc/discovery/checks.json", probeSecretsFile: undefined });
+  });
+
+  test.each([
+    [{ NATS_URL: "x", NATS_SUBJECT_PREFIX: "a.*" }, "NATS_SUBJECT_PREFIX must be dot-separated tokens"],
+    [{ NATS_URL: "x", NATS_BUFFER_LIMIT: "0" }, "NATS_BUFFER_LIMIT must be a number from 1"],
+    [{ DISCOVERY_WEBHOOK_URLS: "not a url" }, 'DISCOVERY_WEBHOOK_URLS entry "not a url" is not a URL'],
+    [{ DISCOVERY_WEBHOOK_URLS: "http://a", DISCOVERY_WEBHOOK_EVENTS: "RESET" }, 'DISCOVERY_WEBHOOK_EVENTS entry "RESET" is not one of'],
+    [{ HEALTH_CHECK_STARTUP_DELAY_SECONDS: "-1" }, "HEALTH_CHECK_STARTUP_DELAY_SECONDS must be a number from 0 to 3600"],
+  ])("a bad value stops it naming the variable (%#)", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file discovery/v1/discovery.proto.
  */
 export const file_discovery_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("ChxkaXNjb3ZlcnkvdjEvZGlzY292ZXJ5LnByb3RvEgxkaXNjb3ZlcnkudjEi4gQKCEluc3RhbmNlEhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEjYKCG1ldGFkYXRhGAYgAygLMiQuZGlzY292ZXJ5LnYxLkluc3RhbmNlLk1ldGFkYXRhRW50cnkSKgoGc3RhdHVzGAcgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1cxIXCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAESFQoNY3JpdGljYWxfbG9hZBgJIAEoCBIxCg1yZWdpc3RlcmVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2hlYXJ0YmVhdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDdHRsGAwgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDGhlYWx0aF9jaGVjaxgNIAEoCzIZLmRpc2NvdmVyeS52MS5IZWFsdGhDaGVjaxI1ChFsYXN0X2hlYWx0aF9jaGVjaxgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ1cHRpbWUYECABKAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItUCCgtIZWFsdGhDaGVjaxInCgRodHRwGAEgASgLMhcuZGlzY292ZXJ5LnYxLkh0dHBQcm9iZUgAEiUKA3RjcBgCIAEoCzIWLmRpc2NvdmVyeS52MS5UY3BQcm9iZUgAEicKBGdycGMYAyABKAsyFy5kaXNjb3ZlcnkudjEuR3JwY1Byb2JlSAASKwoIaW50ZXJ2YWwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKgoHdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIZChFoZWFsdGh5X3RocmVzaG9sZBgGIAEoDRIbChN1bmhlYWx0aHlfdGhyZXNob2xkGAcgASgNEjMKEGRlZ3JhZGVkX2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBwoFcHJvYmUiugEKCUh0dHBQcm9iZRIMCgRwYXRoGAEgASgJEhsKE2V4cGVjdGVkX3N0YXR1c19taW4YAiABKA0SGwoTZXhwZWN0ZWRfc3RhdHVzX21heBgDIAEoDRI1CgdoZWFkZXJzGAQgAygLMiQuZGlzY292ZXJ5LnYxLkh0dHBQcm9iZS5IZWFkZXJzRW50cnkaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiCgoIVGNwUHJvYmUiHAoJR3JwY1Byb2JlEg8KB3NlcnZpY2UYASABKAki1wEKEUhlYWx0aENoZWNrUmVzdWx0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB291dGNvbWUYAiABKA4yGi5kaXNjb3ZlcnkudjEuUHJvYmVPdXRjb21lEioKB2xhdGVuY3kYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHAoPbG9hZF9wZXJjZW50YWdlGAQgASgBSACIAQESDQoFZXJyb3IYBSABKAlCEgoQX2xvYWRfcGVyY2VudGFnZSLsAgoPUmVnaXN0ZXJSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEj0KCG1ldGFkYXRhGAYgAygLMisuZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVxdWVzdC5NZXRhZGF0YUVudHJ5EiYKA3R0bBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAFIAIgBARIvCgxoZWFsdGhfY2hlY2sYCSABKAsyGS5kaXNjb3ZlcnkudjEuSGVhbHRoQ2hlY2saLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhIKEF9sb2FkX3BlcmNlbnRhZ2UicwoQUmVnaXN0ZXJSZXNwb25zZRIoCghpbnN0YW5jZRgBIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iqwEKEEhlYXJ0YmVhdFJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEhwKD2xvYWRfcGVyY2VudGFnZRgDIAEoAUgAiAEBEi8KBnN0YXR1cxgEIAEoDjIaLmRpc2NvdmVyeS52MS5IZWFsdGhTdGF0dXNIAYgBAUISChBfbG9hZF9wZXJjZW50YWdlQgkKB19zdGF0dXMiPQoRSGVhcnRiZWF0UmVzcG9uc2USKAoIaW5zdGFuY2UYASABKAsyFi5kaXNjb3ZlcnkudjEuSW5zdGFuY2UiaAoRVW5yZWdpc3RlclJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEigKBWRyYWluGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhQKElVucmVnaXN0ZXJSZXNwb25zZSJJChJMaXN0SGVhbHRoeVJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEh0KFWV4Y2x1ZGVfY3JpdGljYWxfbG9hZBgCIAEoCCJSChNMaXN0SGVhbHRoeVJlc3BvbnNlEikKCWluc3RhbmNlcxgBIAMoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIQCghyZXZpc2lvbhgCIAEoBCIsChRMaXN0SW5zdGFuY2VzUmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkiVAoVTGlzdEluc3RhbmNlc1Jlc3BvbnNlEikKCWluc3RhbmNlcxgBIAMoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIQCghyZXZpc2lvbhgCIAEoBCIVChNMaXN0U2VydmljZXNSZXF1ZXN0IugBCg5TZXJ2aWNlU3VtbWFyeRIUCgxzZXJ2aWNlX25hbWUYASABKAkSFgoOaW5zdGFuY2VfY291bnQYAiABKA0SFQoNaGVhbHRoeV9jb3VudBgDIAEoDRIbChNjcml0aWNhbF9sb2FkX2NvdW50GAQgASgNEhQKDGF2ZXJhZ2VfbG9hZBgFIAEoARIVCg11bmtub3duX2NvdW50GAYgASgNEhYKDmRlZ3JhZGVkX2NvdW50GAcgASgNEhcKD3VuaGVhbHRoeV9jb3VudBgIIAEoDRIWCg5kcmFpbmluZ19jb3VudBgJIAEoDSJYChRMaXN0U2VydmljZXNSZXNwb25zZRIuCghzZXJ2aWNlcxgBIAMoCzIcLmRpc2NvdmVyeS52MS5TZXJ2aWNlU3VtbWFyeRIQCghyZXZpc2lvbhgCIAEoBCI8Cg9DaGVja05vd1JlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJIm0KEENoZWNrTm93UmVzcG9uc2USLwoGcmVzdWx0GAEgASgLMh8uZGlzY292ZXJ5LnYxLkhlYWx0aENoZWNrUmVzdWx0EigKCGluc3RhbmNlGAIgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlIkQKF0dldEhlYWx0aEhpc3RvcnlSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCSKQAQoYR2V0SGVhbHRoSGlzdG9yeVJlc3BvbnNlEjAKB3Jlc3VsdHMYASADKAsyHy5kaXNjb3ZlcnkudjEuSGVhbHRoQ2hlY2tSZXN1bHQSMgoPbGF0ZW5jeV9hdmVyYWdlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnVwdGltZRgDIAEoASI9CgxXYXRjaFJlcXVlc3QSFQoNc2VydmljZV9uYW1lcxgBIAMoCRIWCg5zaW5jZV9yZXZpc2lvbhgCIAEoBCLlAQoKV2F0Y2hFdmVudBIQCghyZXZpc2lvbhgBIAEoBBIlCgR0eXBlGAIgASgOMhcuZGlzY292ZXJ5LnYxLkV2ZW50VHlwZRIoCghpbnN0YW5jZRgDIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZRIzCg9wcmV2aW91c19zdGF0dXMYBCABKA4yGi5kaXNjb3ZlcnkudjEuSGVhbHRoU3RhdHVzEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBiABKAkquAEKDEhlYWx0aFN0YXR1cxIdChlIRUFMVEhfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVSEVBTFRIX1NUQVRVU19VTktOT1dOEAESGQoVSEVBTFRIX1NUQVRVU19IRUFMVEhZEAISGgoWSEVBTFRIX1NUQVRVU19ERUdSQURFRBADEhsKF0hFQUxUSF9TVEFUVVNfVU5IRUFMVEhZEAQSGgoWSEVBTFRIX1NUQVRVU19EUkFJTklORxAFKq4CCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEVWRU5UX1RZUEVfUkVTRVQQARIXChNFVkVOVF9UWVBFX1NOQVBTSE9UEAISFQoRRVZFTlRfVFlQRV9TWU5DRUQQAxIZChVFVkVOVF9UWVBFX1JFR0lTVEVSRUQQBBIWChJFVkVOVF9UWVBFX1VQREFURUQQBRIdChlFVkVOVF9UWVBFX0hFQUxUSF9DSEFOR0VEEAYSHAoYRVZFTlRfVFlQRV9MT0FEX0NSSVRJQ0FMEAcSGgoWRVZFTlRfVFlQRV9MT0FEX05PUk1BTBAIEhsKF0VWRU5UX1RZUEVfVU5SRUdJU1RFUkVEEAkSFgoSRVZFTlRfVFlQRV9FWFBJUkVEEAoqeQoMUHJvYmVPdXRjb21lEh0KGVBST0JFX09VVENPTUVfVU5TUEVDSUZJRUQQABIWChJQUk9CRV9PVVRDT01FX1BBU1MQARIaChZQUk9CRV9PVVRDT01FX0RFR1JBREVEEAISFgoSUFJPQkVfT1VUQ09NRV9GQUlMEAMywgYKEERpc2NvdmVyeVNlcnZpY2USSQoIUmVnaXN0ZXISHS5kaXNjb3ZlcnkudjEuUmVnaXN0ZXJSZXF1ZXN0Gh4uZGlzY292ZXJ5LnYxLlJlZ2lzdGVyUmVzcG9uc2USTAoJSGVhcnRiZWF0Eh4uZGlzY292ZXJ5LnYxLkhlYXJ0YmVhdFJlcXVlc3QaHy5kaXNjb3ZlcnkudjEuSGVhcnRiZWF0UmVzcG9uc2USTwoKVW5yZWdpc3RlchIfLmRpc2NvdmVyeS52MS5VbnJlZ2lzdGVyUmVxdWVzdBogLmRpc2NvdmVyeS52MS5VbnJlZ2lzdGVyUmVzcG9uc2USUgoLTGlzdEhlYWx0aHkSIC5kaXNjb3ZlcnkudjEuTGlzdEhlYWx0aHlSZXF1ZXN0GiEuZGlzY292ZXJ5LnYxLkxpc3RIZWFsdGh5UmVzcG9uc2USWAoNTGlzdEluc3RhbmNlcxIiLmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBojLmRpc2NvdmVyeS52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2USVQoMTGlzdFNlcnZpY2VzEiEuZGlzY292ZXJ5LnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaIi5kaXNjb3ZlcnkudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USPwoFV2F0Y2gSGi5kaXNjb3ZlcnkudjEuV2F0Y2hSZXF1ZXN0GhguZGlzY292ZXJ5LnYxLldhdGNoRXZlbnQwARJQCglLZWVwQWxpdmUSHi5kaXNjb3ZlcnkudjEuSGVhcnRiZWF0UmVxdWVzdBofLmRpc2NvdmVyeS52MS5IZWFydGJlYXRSZXNwb25zZSgBMAESSQoIQ2hlY2tOb3cSHS5kaXNjb3ZlcnkudjEuQ2hlY2tOb3dSZXF1ZXN0Gh4uZGlzY292ZXJ5LnYxLkNoZWNrTm93UmVzcG9uc2USYQoQR2V0SGVhbHRoSGlzdG9yeRIlLmRpc2NvdmVyeS52MS5HZXRIZWFsdGhIaXN0b3J5UmVxdWVzdBomLmRpc2NvdmVyeS52MS5HZXRIZWFsdGhIaXN0b3J5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChxkaXNjb3ZlcnkvdjEvZGlzY292ZXJ5LnByb3RvEgxkaXNjb3ZlcnkudjEi4gQKCEluc3RhbmNlEhQKDHNlcnZpY2VfbmFtZRgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIMCgRob3N0GAMgASgJEgwKBHBvcnQYBCABKA0SFwoPaGVhbHRoX2VuZHBvaW50GAUgASgJEjYKCG1ldGFkYXRhGAYgAygLMiQuZGlzY292ZXJ5LnYxLkluc3RhbmNlLk1ldGFkYXRhRW50cnkSKgoGc3RhdHVzGAcgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1cxIXCg9sb2FkX3BlcmNlbnRhZ2UYCCABKAESFQoNY3JpdGljYWxfbG9hZBgJIAEoCBIxCg1yZWdpc3RlcmVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2hlYXJ0YmVhdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDdHRsGAwgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDGhlYWx0aF9jaGVjaxgNIAEoCzIZLmRpc2NvdmVyeS52MS5IZWFsdGhDaGVjaxI1ChFsYXN0X2hlYWx0aF9jaGVjaxgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHbGF0ZW5jeRgPIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ1cHRpbWUYECABKAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItoDCgtIZWFsdGhDaGVjaxInCgRodHRwGAEgASgLMhcuZGlzY292ZXJ5LnYxLkh0dHBQcm9iZUgAEiUKA3RjcBgCIAEoCzIWLmRpc2NvdmVyeS52MS5UY3BQcm9iZUgAEicKBGdycGMYAyABKAsyFy5kaXNjb3ZlcnkudjEuR3JwY1Byb2JlSAASKQoFcmVkaXMYCSABKAsyGC5kaXNjb3ZlcnkudjEuUmVkaXNQcm9iZUgAEi8KCHBvc3RncmVzGAogASgLMhsuZGlzY292ZXJ5LnYxLlBvc3RncmVzUHJvYmVIABInCgRleGVjGAsgASgLMhcuZGlzY292ZXJ5LnYxLkV4ZWNQcm9iZUgAEisKCGludGVydmFsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEioKB3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRaGVhbHRoeV90aHJlc2hvbGQYBiABKA0SGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgHIAEoDRIzChBkZWdyYWRlZF9sYXRlbmN5GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgcKBXByb2JlIroBCglIdHRwUHJvYmUSDAoEcGF0aBgBIAEoCRIbChNleHBlY3RlZF9zdGF0dXNfbWluGAIgASgNEhsKE2V4cGVjdGVkX3N0YXR1c19tYXgYAyABKA0SNQoHaGVhZGVycxgEIAMoCzIkLmRpc2NvdmVyeS52MS5IdHRwUHJvYmUuSGVhZGVyc0VudHJ5Gi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIgoKCFRjcFByb2JlIhwKCUdycGNQcm9iZRIPCgdzZXJ2aWNlGAEgASgJIjQKClJlZGlzUHJvYmUSFAoMcGFzc3dvcmRfcmVmGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIi8KDVBvc3RncmVzUHJvYmUSDAoEdXNlchgBIAEoCRIQCghkYXRhYmFzZRgCIAEoCSIZCglFeGVjUHJvYmUSDAoEbmFtZRgBIAEoCSLXAQoRSGVhbHRoQ2hlY2tSZXN1bHQSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHb3V0Y29tZRgCIAEoDjIaLmRpc2NvdmVyeS52MS5Qcm9iZU91dGNvbWUSKgoHbGF0ZW5jeRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIcCg9sb2FkX3BlcmNlbnRhZ2UYBCABKAFIAIgBARINCgVlcnJvchgFIAEoCUISChBfbG9hZF9wZXJjZW50YWdlIuwCCg9SZWdpc3RlclJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEgwKBGhvc3QYAyABKAkSDAoEcG9ydBgEIAEoDRIXCg9oZWFsdGhfZW5kcG9pbnQYBSABKAkSPQoIbWV0YWRhdGEYBiADKAsyKy5kaXNjb3ZlcnkudjEuUmVnaXN0ZXJSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSJgoDdHRsGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhwKD2xvYWRfcGVyY2VudGFnZRgIIAEoAUgAiAEBEi8KDGhlYWx0aF9jaGVjaxgJIAEoCzIZLmRpc2NvdmVyeS52MS5IZWFsdGhDaGVjaxovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEgoQX2xvYWRfcGVyY2VudGFnZSJzChBSZWdpc3RlclJlc3BvbnNlEigKCGluc3RhbmNlGAEgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEjUKEmhlYXJ0YmVhdF9pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKrAQoQSGVhcnRiZWF0UmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSHAoPbG9hZF9wZXJjZW50YWdlGAMgASgBSACIAQESLwoGc3RhdHVzGAQgASgOMhouZGlzY292ZXJ5LnYxLkhlYWx0aFN0YXR1c0gBiAEBQhIKEF9sb2FkX3BlcmNlbnRhZ2VCCQoHX3N0YXR1cyI9ChFIZWFydGJlYXRSZXNwb25zZRIoCghpbnN0YW5jZRgBIAEoCzIWLmRpc2NvdmVyeS52MS5JbnN0YW5jZSJoChFVbnJlZ2lzdGVyUmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSKAoFZHJhaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSVW5yZWdpc3RlclJlc3BvbnNlIkkKEkxpc3RIZWFsdGh5UmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSHQoVZXhjbHVkZV9jcml0aWNhbF9sb2FkGAIgASgIIlIKE0xpc3RIZWFsdGh5UmVzcG9uc2USKQoJaW5zdGFuY2VzGAEgAygLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEhAKCHJldmlzaW9uGAIgASgEIiwKFExpc3RJbnN0YW5jZXNSZXF1ZXN0EhQKDHNlcnZpY2VfbmFtZRgBIAEoCSJUChVMaXN0SW5zdGFuY2VzUmVzcG9uc2USKQoJaW5zdGFuY2VzGAEgAygLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEhAKCHJldmlzaW9uGAIgASgEIhUKE0xpc3RTZXJ2aWNlc1JlcXVlc3Qi6AEKDlNlcnZpY2VTdW1tYXJ5EhQKDHNlcnZpY2VfbmFtZRgBIAEoCRIWCg5pbnN0YW5jZV9jb3VudBgCIAEoDRIVCg1oZWFsdGh5X2NvdW50GAMgASgNEhsKE2NyaXRpY2FsX2xvYWRfY291bnQYBCABKA0SFAoMYXZlcmFnZV9sb2FkGAUgASgBEhUKDXVua25vd25fY291bnQYBiABKA0SFgoOZGVncmFkZWRfY291bnQYByABKA0SFwoPdW5oZWFsdGh5X2NvdW50GAggASgNEhYKDmRyYWluaW5nX2NvdW50GAkgASgNIlgKFExpc3RTZXJ2aWNlc1Jlc3BvbnNlEi4KCHNlcnZpY2VzGAEgAygLMhwuZGlzY292ZXJ5LnYxLlNlcnZpY2VTdW1tYXJ5EhAKCHJldmlzaW9uGAIgASgEIjwKD0NoZWNrTm93UmVxdWVzdBIUCgxzZXJ2aWNlX25hbWUYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkibQoQQ2hlY2tOb3dSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHy5kaXNjb3ZlcnkudjEuSGVhbHRoQ2hlY2tSZXN1bHQSKAoIaW5zdGFuY2UYAiABKAsyFi5kaXNjb3ZlcnkudjEuSW5zdGFuY2UiRAoXR2V0SGVhbHRoSGlzdG9yeVJlcXVlc3QSFAoMc2VydmljZV9uYW1lGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJIpABChhHZXRIZWFsdGhIaXN0b3J5UmVzcG9uc2USMAoHcmVzdWx0cxgBIAMoCzIfLmRpc2NvdmVyeS52MS5IZWFsdGhDaGVja1Jlc3VsdBIyCg9sYXRlbmN5X2F2ZXJhZ2UYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdXB0aW1lGAMgASgBIj0KDFdhdGNoUmVxdWVzdBIVCg1zZXJ2aWNlX25hbWVzGAEgAygJEhYKDnNpbmNlX3JldmlzaW9uGAIgASgEIuUBCgpXYXRjaEV2ZW50EhAKCHJldmlzaW9uGAEgASgEEiUKBHR5cGUYAiABKA4yFy5kaXNjb3ZlcnkudjEuRXZlbnRUeXBlEigKCGluc3RhbmNlGAMgASgLMhYuZGlzY292ZXJ5LnYxLkluc3RhbmNlEjMKD3ByZXZpb3VzX3N0YXR1cxgEIAEoDjIaLmRpc2NvdmVyeS52MS5IZWFsdGhTdGF0dXMSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgGIAEoCSq4AQoMSGVhbHRoU3RhdHVzEh0KGUhFQUxUSF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVIRUFMVEhfU1RBVFVTX1VOS05PV04QARIZChVIRUFMVEhfU1RBVFVTX0hFQUxUSFkQAhIaChZIRUFMVEhfU1RBVFVTX0RFR1JBREVEEAMSGwoXSEVBTFRIX1NUQVRVU19VTkhFQUxUSFkQBBIaChZIRUFMVEhfU1RBVFVTX0RSQUlOSU5HEAUqrgIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQRVZFTlRfVFlQRV9SRVNFVBABEhcKE0VWRU5UX1RZUEVfU05BUFNIT1QQAhIVChFFVkVOVF9UWVBFX1NZTkNFRBADEhkKFUVWRU5UX1RZUEVfUkVHSVNURVJFRBAEEhYKEkVWRU5UX1RZUEVfVVBEQVRFRBAFEh0KGUVWRU5UX1RZUEVfSEVBTFRIX0NIQU5HRUQQBhIcChhFVkVOVF9UWVBFX0xPQURfQ1JJVElDQUwQBxIaChZFVkVOVF9UWVBFX0xPQURfTk9STUFMEAgSGwoXRVZFTlRfVFlQRV9VTlJFR0lTVEVSRUQQCRIWChJFVkVOVF9UWVBFX0VYUElSRUQQCip5CgxQcm9iZU91dGNvbWUSHQoZUFJPQkVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhYKElBST0JFX09VVENPTUVfUEFTUxABEhoKFlBST0JFX09VVENPTUVfREVHUkFERUQQAhIWChJQUk9CRV9PVVRDT01FX0ZBSUwQAzLCBgoQRGlzY292ZXJ5U2VydmljZRJJCghSZWdpc3RlchIdLmRpc2NvdmVyeS52MS5SZWdpc3RlclJlcXVlc3QaHi5kaXNjb3ZlcnkudjEuUmVnaXN0ZXJSZXNwb25zZRJMCglIZWFydGJlYXQSHi5kaXNjb3ZlcnkudjEuSGVhcnRiZWF0UmVxdWVzdBofLmRpc2NvdmVyeS52MS5IZWFydGJlYXRSZXNwb25zZRJPCgpVbnJlZ2lzdGVyEh8uZGlzY292ZXJ5LnYxLlVucmVnaXN0ZXJSZXF1ZXN0GiAuZGlzY292ZXJ5LnYxLlVucmVnaXN0ZXJSZXNwb25zZRJSCgtMaXN0SGVhbHRoeRIgLmRpc2NvdmVyeS52MS5MaXN0SGVhbHRoeVJlcXVlc3QaIS5kaXNjb3ZlcnkudjEuTGlzdEhlYWx0aHlSZXNwb25zZRJYCg1MaXN0SW5zdGFuY2VzEiIuZGlzY292ZXJ5LnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0GiMuZGlzY292ZXJ5LnYxLkxpc3RJbnN0YW5jZXNSZXNwb25zZRJVCgxMaXN0U2VydmljZXMSIS5kaXNjb3ZlcnkudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBoiLmRpc2NvdmVyeS52MS5MaXN0U2VydmljZXNSZXNwb25zZRI/CgVXYXRjaBIaLmRpc2NvdmVyeS52MS5XYXRjaFJlcXVlc3QaGC5kaXNjb3ZlcnkudjEuV2F0Y2hFdmVudDABElAKCUtlZXBBbGl2ZRIeLmRpc2NvdmVyeS52MS5IZWFydGJlYXRSZXF1ZXN0Gh8uZGlzY292ZXJ5LnYxLkhlYXJ0YmVhdFJlc3BvbnNlKAEwARJJCghDaGVja05vdxIdLmRpc2NvdmVyeS52MS5DaGVja05vd1JlcXVlc3QaHi5kaXNjb3ZlcnkudjEuQ2hlY2tOb3dSZXNwb25zZRJhChBHZXRIZWFsdGhIaXN0b3J5EiUuZGlzY292ZXJ5LnYxLkdldEhlYWx0aEhpc3RvcnlSZXF1ZXN0GiYuZGlzY292ZXJ5LnYxLkdldEhlYWx0aEhpc3RvcnlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Instance is one registered endpoint of a service.
@@ -154,6 +154,24 @@ export type HealthCheck = Message<"discovery.v1.HealthCheck"> & {
      */
     value: GrpcProbe;
     case: "grpc";
+  } | {
+    /**
+     * @generated from field: discovery.v1.RedisProbe redis = 9;
+     */
+    value: RedisProbe;
+    case: "redis";
+  } | {
+    /**
+     * @generated from field: discovery.v1.PostgresProbe postgres = 10;
+     */
+    value: PostgresProbe;
+    case: "postgres";
+  } | {
+    /**
+     * @generated from field: discovery.v1.ExecProbe exec = 11;
+     */
+    value: ExecProbe;
+    case: "exec";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -273,6 +291,86 @@ export const GrpcProbeSchema: GenMessage<GrpcProbe> = /*@__PURE__*/
   messageDesc(file_discovery_v1_discovery, 4);
 
 /**
+ * RedisProbe sends PING to host:port (after AUTH when a password is
+ * referenced) and passes on PONG.
+ *
+ * @generated from message discovery.v1.RedisProbe
+ */
+export type RedisProbe = Message<"discovery.v1.RedisProbe"> & {
+  /**
+   * Name of a password in the operator's DISCOVERY_PROBE_SECRETS_FILE; empty:
+   * no AUTH. The password itself never travels through the registry's API.
+   *
+   * @generated from field: string password_ref = 1;
+   */
+  passwordRef: string;
+
+  /**
+   * ACL user for AUTH (Redis 6+); empty: the default user.
+   *
+   * @generated from field: string username = 2;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message discovery.v1.RedisProbe.
+ * Use `create(RedisProbeSchema)` to create a new message.
+ */
+export const RedisProbeSchema: GenMessage<RedisProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 5);
+
+/**
+ * PostgresProbe opens a PostgreSQL connection to host:port and reads the
+ * server's first answer to the startup message, as pg_isready does: a request
+ * for credentials or a login error about the user or database means the server
+ * accepts connections (pass); "starting up", "shutting down", "too many
+ * clients" or no answer mean it does not (fail). No credentials are sent.
+ *
+ * @generated from message discovery.v1.PostgresProbe
+ */
+export type PostgresProbe = Message<"discovery.v1.PostgresProbe"> & {
+  /**
+   * Names in the startup message (default "postgres" for both).
+   *
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string database = 2;
+   */
+  database: string;
+};
+
+/**
+ * Describes the message discovery.v1.PostgresProbe.
+ * Use `create(PostgresProbeSchema)` to create a new message.
+ */
+export const PostgresProbeSchema: GenMessage<PostgresProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 6);
+
+/**
+ * ExecProbe runs a command the operator defined in DISCOVERY_EXEC_CHECKS_FILE,
+ * chosen by name; exit status 0 passes. A registrant names a check, never a command.
+ *
+ * @generated from message discovery.v1.ExecProbe
+ */
+export type ExecProbe = Message<"discovery.v1.ExecProbe"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message discovery.v1.ExecProbe.
+ * Use `create(ExecProbeSchema)` to create a new message.
+ */
+export const ExecProbeSchema: GenMessage<ExecProbe> = /*@__PURE__*/
+  messageDesc(file_discovery_v1_discovery, 7);
+
+/**
  * HealthCheckResult is one probe's result.
  *
  * @generated from message discovery.v1.HealthCheckResult
@@ -313,7 +411,7 @@ export type HealthCheckResult = Message<"discovery.v1.HealthCheckResult"> & {
  * Use `create(HealthCheckResultSchema)` to create a new message.
  */
 export const HealthCheckResultSchema: GenMessage<HealthCheckResult> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 5);
+  messageDesc(file_discovery_v1_discovery, 8);
 
 /**
  * @generated from message discovery.v1.RegisterRequest
@@ -377,7 +475,7 @@ export type RegisterRequest = Message<"discovery.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 6);
+  messageDesc(file_discovery_v1_discovery, 9);
 
 /**
  * @generated from message discovery.v1.RegisterResponse
@@ -401,7 +499,7 @@ export type RegisterResponse = Message<"discovery.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 7);
+  messageDesc(file_discovery_v1_discovery, 10);
 
 /**
  * @generated from message discovery.v1.HeartbeatRequest
@@ -438,7 +536,7 @@ export type HeartbeatRequest = Message<"discovery.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 8);
+  messageDesc(file_discovery_v1_discovery, 11);
 
 /**
  * @generated from message discovery.v1.HeartbeatResponse
@@ -455,7 +553,7 @@ export type HeartbeatResponse = Message<"discovery.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 9);
+  messageDesc(file_discovery_v1_discovery, 12);
 
 /**
  * @generated from message discovery.v1.UnregisterRequest
@@ -485,7 +583,7 @@ export type UnregisterRequest = Message<"discovery.v1.UnregisterRequest"> & {
  * Use `create(UnregisterRequestSchema)` to create a new message.
  */
 export const UnregisterRequestSchema: GenMessage<UnregisterRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 10);
+  messageDesc(file_discovery_v1_discovery, 13);
 
 /**
  * @generated from message discovery.v1.UnregisterResponse
@@ -498,7 +596,7 @@ export type UnregisterResponse = Message<"discovery.v1.UnregisterResponse"> & {
  * Use `create(UnregisterResponseSchema)` to create a new message.
  */
 export const UnregisterResponseSchema: GenMessage<UnregisterResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 11);
+  messageDesc(file_discovery_v1_discovery, 14);
 
 /**
  * @generated from message discovery.v1.ListHealthyRequest
@@ -522,7 +620,7 @@ export type ListHealthyRequest = Message<"discovery.v1.ListHealthyRequest"> & {
  * Use `create(ListHealthyRequestSchema)` to create a new message.
  */
 export const ListHealthyRequestSchema: GenMessage<ListHealthyRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 12);
+  messageDesc(file_discovery_v1_discovery, 15);
 
 /**
  * @generated from message discovery.v1.ListHealthyResponse
@@ -546,7 +644,7 @@ export type ListHealthyResponse = Message<"discovery.v1.ListHealthyResponse"> & 
  * Use `create(ListHealthyResponseSchema)` to create a new message.
  */
 export const ListHealthyResponseSchema: GenMessage<ListHealthyResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 13);
+  messageDesc(file_discovery_v1_discovery, 16);
 
 /**
  * @generated from message discovery.v1.ListInstancesRequest
@@ -563,7 +661,7 @@ export type ListInstancesRequest = Message<"discovery.v1.ListInstancesRequest"> 
  * Use `create(ListInstancesRequestSchema)` to create a new message.
  */
 export const ListInstancesRequestSchema: GenMessage<ListInstancesRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 14);
+  messageDesc(file_discovery_v1_discovery, 17);
 
 /**
  * @generated from message discovery.v1.ListInstancesResponse
@@ -585,7 +683,7 @@ export type ListInstancesResponse = Message<"discovery.v1.ListInstancesResponse"
  * Use `create(ListInstancesResponseSchema)` to create a new message.
  */
 export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 15);
+  messageDesc(file_discovery_v1_discovery, 18);
 
 /**
  * @generated from message discovery.v1.ListServicesRequest
@@ -598,7 +696,7 @@ export type ListServicesRequest = Message<"discovery.v1.ListServicesRequest"> & 
  * Use `create(ListServicesRequestSchema)` to create a new message.
  */
 export const ListServicesRequestSchema: GenMessage<ListServicesRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 16);
+  messageDesc(file_discovery_v1_discovery, 19);
 
 /**
  * ServiceSummary counts one service's instances.
@@ -663,7 +761,7 @@ export type ServiceSummary = Message<"discovery.v1.ServiceSummary"> & {
  * Use `create(ServiceSummarySchema)` to create a new message.
  */
 export const ServiceSummarySchema: GenMessage<ServiceSummary> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 17);
+  messageDesc(file_discovery_v1_discovery, 20);
 
 /**
  * @generated from message discovery.v1.ListServicesResponse
@@ -685,7 +783,7 @@ export type ListServicesResponse = Message<"discovery.v1.ListServicesResponse"> 
  * Use `create(ListServicesResponseSchema)` to create a new message.
  */
 export const ListServicesResponseSchema: GenMessage<ListServicesResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 18);
+  messageDesc(file_discovery_v1_discovery, 21);
 
 /**
  * @generated from message discovery.v1.CheckNowRequest
@@ -707,7 +805,7 @@ export type CheckNowRequest = Message<"discovery.v1.CheckNowRequest"> & {
  * Use `create(CheckNowRequestSchema)` to create a new message.
  */
 export const CheckNowRequestSchema: GenMessage<CheckNowRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 19);
+  messageDesc(file_discovery_v1_discovery, 22);
 
 /**
  * @generated from message discovery.v1.CheckNowResponse
@@ -729,7 +827,7 @@ export type CheckNowResponse = Message<"discovery.v1.CheckNowResponse"> & {
  * Use `create(CheckNowResponseSchema)` to create a new message.
  */
 export const CheckNowResponseSchema: GenMessage<CheckNowResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 20);
+  messageDesc(file_discovery_v1_discovery, 23);
 
 /**
  * @generated from message discovery.v1.GetHealthHistoryRequest
@@ -751,7 +849,7 @@ export type GetHealthHistoryRequest = Message<"discovery.v1.GetHealthHistoryRequ
  * Use `create(GetHealthHistoryRequestSchema)` to create a new message.
  */
 export const GetHealthHistoryRequestSchema: GenMessage<GetHealthHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 21);
+  messageDesc(file_discovery_v1_discovery, 24);
 
 /**
  * @generated from message discovery.v1.GetHealthHistoryResponse
@@ -780,7 +878,7 @@ export type GetHealthHistoryResponse = Message<"discovery.v1.GetHealthHistoryRes
  * Use `create(GetHealthHistoryResponseSchema)` to create a new message.
  */
 export const GetHealthHistoryResponseSchema: GenMessage<GetHealthHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 22);
+  messageDesc(file_discovery_v1_discovery, 25);
 
 /**
  * @generated from message discovery.v1.WatchRequest
@@ -806,7 +904,7 @@ export type WatchRequest = Message<"discovery.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 23);
+  messageDesc(file_discovery_v1_discovery, 26);
 
 /**
  * @generated from message discovery.v1.WatchEvent
@@ -855,7 +953,7 @@ export type WatchEvent = Message<"discovery.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_discovery_v1_discovery, 24);
+  messageDesc(file_discovery_v1_discovery, 27);
 
 /**
  * HealthStatus is an instance's health as the registry sees it.

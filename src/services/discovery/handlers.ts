@@ -24,6 +24,8 @@ import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping
 import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 import { DiscoveryError } from "../../core/errors";
 import { currentActor } from "../../runtime/actor";
+import { NO_PROBE_RESOURCES, type ProbeResources } from "../../health/probe-files";
+import { checkProbeReferences } from "./probe-references";
 
 export interface DiscoveryServiceOptions {
   registry: Registry;
@@ -36,15 +38,20 @@ export interface DiscoveryServiceOptions {
   logger?: Logger;
   /** Runs CheckNow; without one, CheckNow answers UNAVAILABLE. */
   prober?: Prober;
+  /** The operator's exec checks and secrets a Register may name (default: none). */
+  probeResources?: ProbeResources;
 }
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
   const { registry, hub } = options;
   const cache = options.listCache ?? new ListCache();
   const onHeartbeat = options.onHeartbeat ?? (() => {});
+  const probeResources = options.probeResources ?? NO_PROBE_RESOURCES;
 
   return {
     register(request) {
+      const healthCheck = healthCheckFromProto(request.healthCheck);
+      checkProbeReferences(healthCheck, probeResources);
       const { instance } = registry.register({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
@@ -54,7 +61,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         metadata: request.metadata,
         ttlMs: request.ttl === undefined ? undefined : durationToMs(request.ttl),
         load: request.loadPercentage,
-        healthCheck: healthCheckFromProto(request.healthCheck),
+        healthCheck,
       });
       const answer: RegisterResponse = {
         $typeName: "discovery.v1.RegisterResponse",
@@ -86,7 +93,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
     listHealthy(request) {
       const service = validateServiceName(request.serviceName);
       const kind = request.excludeCriticalLoad ? "healthy-normal-load" : "healthy";
-      return cache.get(kind, service, registry.serviceStamp(service), () => {
+      return cache.get(kind, service, registry.serviceStamp(service), ListHealthyResponseSchema, () => {
         const instances = [];
         for (const instance of registry.instancesOf(service)) {
           if (!isServing(instance.status)) continue;
@@ -99,7 +106,7 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 
     listInstances(request) {
       const service = validateServiceName(request.serviceName);
-      return cache.get("all", service, registry.serviceStamp(service), () => {
+      return cache.get("all", service, registry.serviceStamp(service), ListInstancesResponseSchema, () => {
         const instances = Array.from(registry.instancesOf(service), instanceToProto);
         return create(ListInstancesResponseSchema, { instances, revision: BigInt(registry.revision) });
       });

@@ -42,6 +42,15 @@ export function healthCheckFromProto(check: HealthCheck | undefined): HealthChec
     case "grpc":
       probe = { t: "grpc", service: check.probe.value.service };
       break;
+    case "redis":
+      probe = { t: "redis", passwordRef: check.probe.value.passwordRef, username: check.probe.value.username };
+      break;
+    case "postgres":
+      probe = { t: "postgres", user: check.probe.value.user, database: check.probe.value.database };
+      break;
+    case "exec":
+      probe = { t: "exec", name: check.probe.value.name };
+      break;
     default:
       probe = undefined;
   }
@@ -82,15 +91,7 @@ function redacted(headers: Readonly<Record<string, string>>): Record<string, str
 
 function buildHealthCheck(spec: HealthCheckSpec): HealthCheck {
   const p = spec.probe;
-  const probe: HealthCheck["probe"] =
-    p.t === "http"
-      ? {
-          case: "http",
-          value: { $typeName: "discovery.v1.HttpProbe", path: p.path, expectedStatusMin: p.expectedStatusMin, expectedStatusMax: p.expectedStatusMax, headers: redacted(p.headers) },
-        }
-      : p.t === "tcp"
-        ? { case: "tcp", value: { $typeName: "discovery.v1.TcpProbe" } }
-        : { case: "grpc", value: { $typeName: "discovery.v1.GrpcProbe", service: p.service } };
+  const probe = probeToProto(spec.probe);
   return create(HealthCheckSchema, {
     probe,
     interval: durationFromMs(spec.intervalMs),
@@ -99,6 +100,26 @@ function buildHealthCheck(spec: HealthCheckSpec): HealthCheck {
     unhealthyThreshold: spec.unhealthyThreshold,
     degradedLatency: spec.degradedLatencyMs === undefined ? undefined : durationFromMs(spec.degradedLatencyMs),
   });
+}
+
+function probeToProto(p: HealthCheckSpec["probe"]): HealthCheck["probe"] {
+  switch (p.t) {
+    case "http":
+      return {
+        case: "http",
+        value: { $typeName: "discovery.v1.HttpProbe", path: p.path, expectedStatusMin: p.expectedStatusMin, expectedStatusMax: p.expectedStatusMax, headers: redacted(p.headers) },
+      };
+    case "tcp":
+      return { case: "tcp", value: { $typeName: "discovery.v1.TcpProbe" } };
+    case "grpc":
+      return { case: "grpc", value: { $typeName: "discovery.v1.GrpcProbe", service: p.service } };
+    case "redis":
+      return { case: "redis", value: { $typeName: "discovery.v1.RedisProbe", passwordRef: p.passwordRef, username: p.username } };
+    case "postgres":
+      return { case: "postgres", value: { $typeName: "discovery.v1.PostgresProbe", user: p.user, database: p.database } };
+    case "exec":
+      return { case: "exec", value: { $typeName: "discovery.v1.ExecProbe", name: p.name } };
+  }
 }
 
 export function probeResultToProto(result: ProbeResult): HealthCheckResult {

@@ -8,8 +8,10 @@ import { encodeFramed } from "../wire-cache";
 import type { CallContext } from "../contract";
 import { peerContextValues } from "../peer-identity";
 import { decodeMessage } from "../decode-message";
+import { guarded, type FaultReporter } from "./fault-guard";
+import { MAX_STATUS_MESSAGE_BYTES } from "../peer-limits";
 
-const { NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 
 /** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
@@ -68,13 +70,16 @@ export class Http2Call {
     headers: http2.IncomingHttpHeaders,
     private readonly method: DescMethod,
     private readonly maxReceiveBytes: number,
+    private readonly reportFault: FaultReporter = () => {},
   ) {
     this.context = new Http2CallContext(headers, stream);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });
     const timeout = parseTimeout(headers["grpc-timeout"]);
-    if (timeout !== undefined) {
+    // A deadline already past (grpc-timeout: 0n) ends the call before any handler runs.
+    if (timeout === 0) this.finish(new ConnectError("deadline exceeded before the call started", Code.DeadlineExceeded));
+    else if (timeout !== undefined) {
       const timer = setTimeout(() => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)), timeout);
       timer.unref();
       this.onEnd.add(() => clearTimeout(timer));
@@ -116,7 +121,7 @@ export class Http2Call {
       return joined.subarray(0, count);
     };
     let expected = -1; // payload length of the frame being read, once its header is in
-    const onData = (chunk: Buffer) => {
+    const onData = this.guard((chunk: Buffer) => {
       chunks.push(chunk);
       length += chunk.length;
       while (!this.finished) {
@@ -126,7 +131,7 @@ export class Http2Call {
           if (header[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
           expected = header.readUInt32BE(1);
           if (expected > this.maxReceiveBytes) {
-            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes}`, Code.ResourceExhausted));
+            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes} (DISCOVERY_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted));
           }
         }
         if (length < expected) return;
@@ -140,11 +145,19 @@ export class Http2Call {
         }
         if (onMessage(message) === false) this.stream.pause();
       }
-    };
-    this.stream.on("data", onData);
-    this.stream.once("end", () => {
-      if (!this.finished) onEnd();
     });
+    this.stream.on("data", onData);
+    // A reset or a dropped connection may end the readable side of a stream that
+    // is already closed: that is a cancel, not a half-close to answer.
+    this.stream.once(
+      "end",
+      this.guard(() => {
+        if (this.finished) return;
+        if (!this.isOpen) return this.cancel();
+        if (expected >= 0 || length > 0) return onError(new ConnectError(`truncated message: the request ended inside a message (${length} bytes of ${expected < 0 ? "a header" : expected} received)`, Code.InvalidArgument));
+        onEnd();
+      }),
+    );
     // Once the call is over nothing more is read or kept.
     this.whenEnded(() => {
       this.stream.removeListener("data", onData);
@@ -165,9 +178,34 @@ export class Http2Call {
       });
   }
 
-  /** Writes one response message; false when the stream is full (wait for "drain"). */
+  /**
+   * Wraps a listener or callback of this call: an error it throws is reported,
+   * the stream is reset and the call cancelled; it never reaches the process.
+   */
+  guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return guarded(fn, (error) => this.fault(error));
+  }
+
+  /** An unexpected error on this call: reported, the stream reset, the call released. */
+  fault(error: unknown): void {
+    this.reportFault(error, this.method?.name ?? "unknown");
+    if (this.isOpen) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    this.cancel();
+  }
+
+  /** The stream can still take headers, messages and trailers. */
+  private get isOpen(): boolean {
+    return !this.stream.destroyed && !this.stream.closed;
+  }
+
+  /** Writes one response message; false when the stream is full (wait for "drain") or gone. */
   write(message: unknown): boolean {
     if (this.finished) return false;
+    // The peer may have reset the stream before its "close" event reached us.
+    if (!this.isOpen) {
+      this.cancel();
+      return false;
+    }
     this.sendHeaders();
     return this.stream.write(encodeFramed(this.method.output as DescMessage, message as never));
   }
@@ -182,7 +220,7 @@ export class Http2Call {
     if (this.stream.closed || this.stream.destroyed) return;
     if (error !== undefined) {
       const e = error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal);
-      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(e.rawMessage) };
+      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(capped(e.rawMessage)) };
     }
     if (!this.headersSent) {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
@@ -193,7 +231,7 @@ export class Http2Call {
     }
     // A client still sending (we ended early: a limit, a bad message, a deadline)
     // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
-    if (!this.stream.readableEnded) this.stream.once("finish", () => this.stream.close(NGHTTP2_NO_ERROR));
+    if (!this.stream.readableEnded) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
   }
 
   private runEndHooks(): void {
@@ -216,7 +254,12 @@ export class Http2Call {
     if (this.headersSent) return;
     this.headersSent = true;
     this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+    this.stream.once(
+      "wantTrailers",
+      this.guard(() => {
+        if (this.isOpen) this.stream.sendTrailers(this.trailers);
+      }),
+    );
   }
 }
 
@@ -232,6 +275,14 @@ function parseTimeout(value: string | string[] | undefined): number | undefined 
   const ms = Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
   // setTimeout would clamp a longer delay to 1 ms and end the call at once.
   return ms > MAX_TIMER_MS ? undefined : ms;
+}
+
+/** At most MAX_STATUS_MESSAGE_BYTES of UTF-8, cut at a character boundary: a peer's huge input is never echoed whole. */
+function capped(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_BYTES / 4) return message;
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= MAX_STATUS_MESSAGE_BYTES) return message;
+  return `${bytes.subarray(0, MAX_STATUS_MESSAGE_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }
 
 /** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */

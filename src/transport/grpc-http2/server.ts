@@ -10,11 +10,14 @@ import { create, isMessage, type DescMessage, type DescMethod, type DescService 
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { Http2Call } from "./call";
+import type { FaultReporter } from "./fault-guard";
+import { limitSession } from "./session-limits";
+import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
 import type { AnyHandler, Handlers } from "../contract";
 import { isPushSource, PUSH, type PushSource } from "../push-source";
 
 /** Largest request message accepted (grpc's usual default). */
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
 /** Request messages a bidi handler may have waiting before its stream is paused. */
 export const BIDI_REQUEST_BUFFER = 16;
 
@@ -34,6 +37,16 @@ export interface GrpcHttp2ServerOptions {
    */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
+  onFault?: FaultReporter;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams?: number;
+  /** A new connection must open a stream within this (HTTP_HEADERS_TIMEOUT_SECONDS). */
+  headersTimeoutMs?: number;
+  /** No stream open this long: GOAWAY (HTTP_IDLE_TIMEOUT_SECONDS; 0 never). */
+  idleTimeoutMs?: number;
+  /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
+  goawayGraceMs?: number;
 }
 
 interface Route {
@@ -46,22 +59,45 @@ export class GrpcHttp2Server {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
+  private readonly sessionLimits: { headersTimeoutMs: number; idleTimeoutMs: number; goawayGraceMs: number };
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    this.sessionLimits = {
+      headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
+      goawayGraceMs: options.goawayGraceMs ?? PEER_LIMIT_DEFAULTS.goawayGraceMs,
+    };
     // Watch streams keep many small writes queued per session: allow more than the 10 MB default.
-    this.server = http2.createServer({ maxSessionMemory: 64 });
+    this.server = http2.createServer({
+      maxSessionMemory: 64,
+      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams },
+    });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
       const stopPinging = this.keepAlive(session);
+      const stopLimits = limitSession(session, this.sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);
         stopPinging();
+        stopLimits();
       });
       session.on("error", (error) => options.logger.debug({ err: error }, "http2 session error"));
     });
-    this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
+    this.server.on("stream", (stream, headers) => {
+      try {
+        this.onStream(stream, headers);
+      } catch (error) {
+        this.reportFault(error, String(headers[":path"]).slice(0, 200));
+        if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
+
+  private readonly reportFault: FaultReporter = (error, path) => {
+    this.options.logger.error({ err: error, path }, "unexpected error on a stream; the stream was reset");
+    this.options.onFault?.(error, path);
+  };
 
   addService<S extends DescService>(service: S, handlers: Handlers<S>): void {
     for (const method of service.methods) {
@@ -115,7 +151,8 @@ export class GrpcHttp2Server {
     const contentType = headers["content-type"] ?? "";
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
-    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes);
+    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.reportFault);
+    if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     switch (route.method.methodKind) {
       case "unary":
@@ -140,7 +177,8 @@ export class GrpcHttp2Server {
       },
       () => {
         if (count === 1) then(request);
-        else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Internal));
+        // The code connect-node gives the same mistake over gRPC-Web and Connect.
+        else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Unimplemented));
       },
       (error) => call.finish(error),
     );
@@ -149,17 +187,17 @@ export class GrpcHttp2Server {
   private unary(call: Http2Call, route: Route): void {
     this.oneRequest(call, (request) => {
       const output = route.method.output as DescMessage;
-      const respond = (result: unknown) => {
+      const respond = call.guard((result: unknown) => {
         call.write(asMessage(output, result));
         call.finish();
-      };
+      });
       let result: unknown;
       try {
         result = route.handler(request, call.context);
       } catch (error) {
         return call.finish(error);
       }
-      if (isThenable(result)) result.then(respond, (error: unknown) => call.finish(error));
+      if (isThenable(result)) result.then(respond, call.guard((error: unknown) => call.finish(error)));
       else respond(result);
     });
   }
@@ -221,14 +259,14 @@ export class GrpcHttp2Server {
       return call.finish(error);
     }
     if (isPushSource(source)) pushTo(call, source);
-    else void iterateTo(call, route.method.output as DescMessage, source);
+    else iterateTo(call, route.method.output as DescMessage, source).catch((error: unknown) => call.fault(error));
   }
 }
 
 /** Drives a push source: synchronous writes while the stream has room, resumed on "drain". */
 function pushTo(call: Http2Call, source: PushSource<unknown>): void {
   const control = source[PUSH]({ write: (message) => call.write(message), end: (error) => call.finish(error) });
-  const onDrain = () => control.resume();
+  const onDrain = call.guard(() => control.resume());
   call.stream.on("drain", onDrain);
   call.whenEnded(() => {
     call.stream.removeListener("drain", onDrain);

@@ -1,12 +1,26 @@
 // The HTTP/1.1 side of the port: Connect and gRPC-Web RPCs through connect-node's
 // router, anything else to a fallback (pages, metrics). connectNodeAdapter would
 // do the same but reports a client that hung up mid-stream on console.error;
-// here it goes to the logger, at debug, because it is routine.
+// here it goes to the logger, at debug, because it is routine. RPC bodies are
+// read and inspected first (request-body.ts) so bad input is refused with the
+// code gRPC gives it.
 import type * as http from "node:http";
-import { Code, ConnectError, createConnectRouter, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, createConnectRouter, createContextKey, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { peerContextValues } from "../peer-identity";
+import { bodyKindOf, inspectBody, placeholderBody, readBody } from "./request-body";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../grpc-http2/server";
+
+/** A refusal found in the request body, thrown by the first interceptor before any handler runs. */
+const REFUSAL = createContextKey<ConnectError | undefined>(undefined);
+const refuseBadInput: Interceptor = (next) => (request) => {
+  const refusal = request.contextValues.get(REFUSAL);
+  if (refusal !== undefined) throw refusal;
+  return next(request);
+};
+/** An envelope's header, allowed on top of one message of the maximum size. */
+const ENVELOPE_HEADER = 5;
 
 export type HttpHandler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
@@ -14,10 +28,13 @@ export interface HttpHandlerOptions {
   routes: (router: ConnectRouter) => void;
   fallback: HttpHandler;
   logger: Logger;
+  /** Largest request message (DISCOVERY_MAX_MESSAGE_BYTES, shared with gRPC). */
+  maxMessageBytes?: number;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
-  const router = createConnectRouter();
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+  const router = createConnectRouter({ interceptors: [refuseBadInput], readMaxBytes: maxMessageBytes + ENVELOPE_HEADER });
   options.routes(router);
   const byPath = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
@@ -26,11 +43,30 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       options.fallback(request, response);
       return;
     }
-    handler(universalRequestFromNodeRequest(request, response, undefined, peerContextValues(request.socket)))
+    const kind = request.method === "POST" ? bodyKindOf(request.headers["content-type"]) : undefined;
+    const ready =
+      kind === undefined
+        ? Promise.resolve(universalRequestFromNodeRequest(request, response, undefined, peerContextValues(request.socket)))
+        : readBody(request, kind.framing === "unary" ? maxMessageBytes : maxMessageBytes + ENVELOPE_HEADER).then((body) => {
+            const refusal = body instanceof ConnectError ? body : inspectBody(kind, handler.method.input, body, maxMessageBytes);
+            // A body left unread (too large) cannot be skipped on this connection.
+            if (body instanceof ConnectError) response.setHeader("connection", "close");
+            const universal = universalRequestFromNodeRequest(request, response, undefined, peerContextValues(request.socket).set(REFUSAL, refusal));
+            if (refusal === undefined) return { ...universal, body: oneChunk(body as Uint8Array) };
+            // connect-node checks the body against content-length: the placeholder has its own.
+            universal.header.delete("content-length");
+            return { ...universal, body: oneChunk(placeholderBody(kind)) };
+          });
+    ready
+      .then((universal) => handler(universal))
       .then((answer) => universalResponseToNodeResponse(answer, response))
       .catch((reason: unknown) => {
         const gone = response.destroyed || ConnectError.from(reason).code === Code.Aborted;
         options.logger[gone ? "debug" : "error"]({ err: reason, method: handler.method.name }, gone ? "client went away" : "http handler failed");
       });
   };
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
 }

@@ -45,6 +45,12 @@ class CheckNowResponse(_message.Message):
     result: HealthCheckResult
     def __init__(self, result: _Optional[_Union[HealthCheckResult, _Mapping]] = ..., instance: _Optional[_Union[Instance, _Mapping]] = ...) -> None: ...
 
+class ExecProbe(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
 class GetHealthHistoryRequest(_message.Message):
     __slots__ = ["instance_id", "service_name"]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -70,24 +76,30 @@ class GrpcProbe(_message.Message):
     def __init__(self, service: _Optional[str] = ...) -> None: ...
 
 class HealthCheck(_message.Message):
-    __slots__ = ["degraded_latency", "grpc", "healthy_threshold", "http", "interval", "tcp", "timeout", "unhealthy_threshold"]
+    __slots__ = ["degraded_latency", "exec", "grpc", "healthy_threshold", "http", "interval", "postgres", "redis", "tcp", "timeout", "unhealthy_threshold"]
     DEGRADED_LATENCY_FIELD_NUMBER: _ClassVar[int]
+    EXEC_FIELD_NUMBER: _ClassVar[int]
     GRPC_FIELD_NUMBER: _ClassVar[int]
     HEALTHY_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     HTTP_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    POSTGRES_FIELD_NUMBER: _ClassVar[int]
+    REDIS_FIELD_NUMBER: _ClassVar[int]
     TCP_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     UNHEALTHY_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     degraded_latency: _duration_pb2.Duration
+    exec: ExecProbe
     grpc: GrpcProbe
     healthy_threshold: int
     http: HttpProbe
     interval: _duration_pb2.Duration
+    postgres: PostgresProbe
+    redis: RedisProbe
     tcp: TcpProbe
     timeout: _duration_pb2.Duration
     unhealthy_threshold: int
-    def __init__(self, http: _Optional[_Union[HttpProbe, _Mapping]] = ..., tcp: _Optional[_Union[TcpProbe, _Mapping]] = ..., grpc: _Optional[_Union[GrpcProbe, _Mapping]] = ..., interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., healthy_threshold: _Optional[int] = ..., unhealthy_threshold: _Optional[int] = ..., degraded_latency: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, http: _Optional[_Union[HttpProbe, _Mapping]] = ..., tcp: _Optional[_Union[TcpProbe, _Mapping]] = ..., grpc: _Optional[_Union[GrpcProbe, _Mapping]] = ..., redis: _Optional[_Union[RedisProbe, _Mapping]] = ..., postgres: _Optional[_Union[PostgresProbe, _Mapping]] = ..., exec: _Optional[_Union[ExecProbe, _Mapping]] = ..., interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., healthy_threshold: _Optional[int] = ..., unhealthy_threshold: _Optional[int] = ..., degraded_latency: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class HealthCheckResult(_message.Message):
     __slots__ = ["error", "latency", "load_percentage", "outcome", "time"]
@@ -224,6 +236,22 @@ class ListServicesResponse(_message.Message):
     revision: int
     services: _containers.RepeatedCompositeFieldContainer[ServiceSummary]
     def __init__(self, services: _Optional[_Iterable[_Union[ServiceSummary, _Mapping]]] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class PostgresProbe(_message.Message):
+    __slots__ = ["database", "user"]
+    DATABASE_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    database: str
+    user: str
+    def __init__(self, user: _Optional[str] = ..., database: _Optional[str] = ...) -> None: ...
+
+class RedisProbe(_message.Message):
+    __slots__ = ["password_ref", "username"]
+    PASSWORD_REF_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    password_ref: str
+    username: str
+    def __init__(self, password_ref: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
 
 class RegisterRequest(_message.Message):
     __slots__ = ["health_check", "health_endpoint", "host", "instance_id", "load_percentage", "metadata", "port", "service_name", "ttl"]
