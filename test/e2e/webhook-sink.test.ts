@@ -11,6 +11,8 @@ import { ManualClock } from "../helpers/manual-clock";
 import { parsePrometheus, valueOf } from "../helpers/prometheus-text";
 import { waitFor } from "../helpers/wait-for";
 import { Receiver } from "../helpers/webhook-receiver";
+import { createAddressPolicy } from "../../src/health/address-policy";
+import { startTestServer } from "../helpers/server-fixture";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -127,5 +129,30 @@ describe("webhook sink", () => {
     critical("o-1");
     await waitFor(async () => (await count("failed")) === 1, 5000, "the refused delivery");
     expect(receiver.hooks).toHaveLength(0);
+  });
+});
+
+describe("the server's webhooks and the probe address policy", () => {
+  test.each([
+    ["the default policy (loopback allowed) delivers", undefined, "delivered", 1],
+    ["DISCOVERY_PROBE_DENY covering the target: never dialled, the attempt fails", ["127.0.0.0/8"], "failed", 0],
+  ] as const)("%s", async (_name, deny, result, hooks) => {
+    const receiver = await Receiver.start();
+    const metricsRegistry = new PromRegistry();
+    const server = await startTestServer({
+      metricsRegistry,
+      probeAddressPolicy: deny === undefined ? undefined : createAddressPolicy([...deny]),
+      sinks: { webhooks: { urls: [receiver.url], maxAttempts: 1 } },
+    });
+    try {
+      server.registry.register({ serviceName: "orders", instanceId: "o-1", host: "10.0.0.1", port: 80, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+      server.registry.heartbeat({ serviceName: "orders", instanceId: "o-1", load: 0.99 });
+      const count = async () => valueOf(parsePrometheus(await metricsRegistry.metrics()), "discovery_sink_messages_total", { sink: "webhook", result }) ?? 0;
+      await waitFor(async () => (await count()) === 1, 10_000, `one ${result} delivery`);
+      expect(receiver.hooks).toHaveLength(hooks);
+    } finally {
+      await server.close();
+      await receiver.close();
+    }
   });
 });
