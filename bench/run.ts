@@ -10,9 +10,10 @@ import { versusEtcd } from "./scenarios/vs-etcd";
 import { probing } from "./scenarios/probing";
 import { xdsPush } from "./scenarios/xds-push";
 import { sinksRest } from "./scenarios/sinks-rest";
+import { transportChoice } from "./scenarios/transport-choice";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, sinksRest];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, sinksRest, transportChoice];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
