@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SimpleRequestSchema, SimpleResponseSchema } from "../gen/grpc/testing/messages_pb";
+import { frameBytes } from "../../src/transport/codec";
 import { CASES, COMPRESSED_CASES } from "../interop/grpc-js-cases";
 import { startInteropServer, type InteropServer } from "../interop/interop-server";
 
@@ -76,13 +77,7 @@ interface WireAnswer {
   frames: { flag: number; payload: Buffer }[];
 }
 
-function frame(payload: Uint8Array, flag = 0): Buffer {
-  const out = Buffer.alloc(5 + payload.length);
-  out[0] = flag;
-  out.writeUInt32BE(payload.length, 1);
-  out.set(payload, 5);
-  return out;
-}
+const frame = (payload: Uint8Array, flag = 0) => frameBytes(payload, flag === 1);
 
 /** One UnaryCall over raw HTTP/2, so the frames' compressed flags can be read. */
 function unaryOnTheWire(headers: http2.OutgoingHttpHeaders, body: Buffer): Promise<WireAnswer> {

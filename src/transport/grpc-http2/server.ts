@@ -73,7 +73,7 @@ export class GrpcHttp2Server implements Transport {
   async drain(graceMs: number): Promise<void> {
     const closed = [...this.sessions].map((session) => new Promise<void>((resolve) => session.close(resolve)));
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()));
     await Promise.race([Promise.all(closed), grace]);
     clearTimeout(timer);
     this.destroy();

@@ -23,6 +23,8 @@ export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transpor
   const ping = options.pingIntervalMs ?? 30_000;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
+    // As ours: Watch streams keep many small writes queued per session (MB).
+    "grpc-node.max_session_memory": 64,
     ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.pingTimeoutMs ?? 10_000 } : {}),
   });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
@@ -120,12 +122,16 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.Un
   }
 }
 
-/** A grpc-js readable call as the AsyncIterable our handlers take; a cancelled call throws. */
+/**
+ * A grpc-js readable call as the AsyncIterable our handlers take. Not iterated
+ * directly: that destroys the call at the client's half-close, before the
+ * status goes out. grpc-js ends the readable side of a cancelled call before it
+ * marks it cancelled, so the end waits one turn to tell a goodbye from a cancel.
+ */
 async function* requestsOf(call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
-  let cancelled = false;
-  call.once("cancelled", () => (cancelled = true));
-  for await (const message of call) yield message;
-  if (cancelled || call.cancelled) throw new ConnectError("the call was cancelled", 1);
+  yield* call.iterator({ destroyOnReturn: false });
+  await new Promise((resolve) => setImmediate(resolve));
+  if (call.cancelled) throw new ConnectError("the call was cancelled", 1);
 }
 
 function asMessage(schema: DescMessage, value: unknown): unknown {
