@@ -132,6 +132,11 @@ export const transportChoice: Scenario = {
         [LABEL["grpc-js"]]: round(theirs, 2),
         // > 1 means ours is better, whichever direction the figure runs.
         oursAhead: round(m.higherIsBetter ? ours / theirs : theirs / ours, 2),
+        // Each round measured both back to back: its own ratio is free of the drift between rounds.
+        oursAheadPerRound: samples.get(`${m.key}/http2`)!.map((o, r) => {
+          const t = samples.get(`${m.key}/grpc-js`)![r]!;
+          return round(m.higherIsBetter ? o / t : t / o, 2);
+        }),
         samplesOurs: samples.get(`${m.key}/http2`)!.map((v) => round(v, 2)),
         samplesGrpcJs: samples.get(`${m.key}/grpc-js`)!.map((v) => round(v, 2)),
       };
