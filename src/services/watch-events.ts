@@ -74,6 +74,9 @@ async function stream(options: WatchEventsOptions, request: http.IncomingMessage
   const events = options.watch(create(WatchRequestSchema, { serviceNames: parsed.services, sinceRevision: parsed.since }), {
     signal: controller.signal,
     requestHeader,
+    // Server-Sent Events carry no gRPC metadata; the Watch handler sets none.
+    responseHeader: new Headers(),
+    responseTrailer: new Headers(),
   })[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   try {
