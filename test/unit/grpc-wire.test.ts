@@ -51,12 +51,12 @@ test("answers are compressed only in an encoding the handler asked for and the c
   expect(responseEncoding(null, "gzip")).toBe("identity");
 });
 
-test("decompression stops at the limit: RESOURCE_EXHAUSTED; corrupt input is INTERNAL", () => {
+test("decompression stops at the limit: RESOURCE_EXHAUSTED; corrupt input is INTERNAL; no encoding UNIMPLEMENTED", () => {
   expect(decompress("gzip", zlib.gzipSync(Buffer.from("hello")), 100).toString()).toBe("hello");
   expect(decompress("deflate", zlib.deflateSync(Buffer.from("hello")), 100).toString()).toBe("hello");
   expect(() => decompress("gzip", zlib.gzipSync(Buffer.alloc(101)), 100)).toThrow(expect.objectContaining({ code: Code.ResourceExhausted }));
   expect(() => decompress("deflate", Buffer.from("not deflate"), 100)).toThrow(expect.objectContaining({ code: Code.Internal }));
-  expect(() => decompress("identity", Buffer.from("x"), 100)).toThrow(expect.objectContaining({ code: Code.Internal }));
+  expect(() => decompress("identity", Buffer.from("x"), 100)).toThrow(expect.objectContaining({ code: Code.Unimplemented }));
 });
 
 test("grpc-message is percent-encoded UTF-8; a handler's trailers cannot override the status", () => {

@@ -9,8 +9,9 @@ import { ACCEPT_ENCODING, compress, decompress, responseEncoding, type Encoding 
 import { startDeadline } from "./deadline";
 import { FrameReader } from "./framing";
 import { copyMetadata, statusTrailers } from "./status";
+import { guarded, type FaultReporter } from "./fault-guard";
 
-const { NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING };
 
 export class Http2Call {
@@ -28,13 +29,15 @@ export class Http2Call {
     private readonly codecs: MethodCodecs | undefined,
     private readonly maxReceiveBytes: number,
     private readonly inEncoding: Encoding = "identity",
+    private readonly reportFault: FaultReporter = () => {},
   ) {
     this.context = new Http2CallContext(headers);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });
+    // A deadline already past (grpc-timeout: 0n) ends the call here, before any handler runs.
     const stopDeadline = startDeadline(headers["grpc-timeout"], () => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)));
-    this.onEnd.add(stopDeadline);
+    if (!this.finished) this.onEnd.add(stopDeadline);
   }
 
   get isFinished(): boolean {
@@ -80,13 +83,23 @@ export class Http2Call {
         onError(ConnectError.from(error));
       }
     };
-    this.stream.on("data", onData);
-    this.stream.once("end", () => {
-      if (!this.finished) onEnd();
-    });
+    const guardedData = this.guard(onData);
+    this.stream.on("data", guardedData);
+    // A reset or a dropped connection may end the readable side of a stream that
+    // is already closed: that is a cancel, not a half-close to answer.
+    this.stream.once(
+      "end",
+      this.guard(() => {
+        if (this.finished) return;
+        if (!this.isOpen) return this.cancel();
+        const truncation = reader.truncation;
+        if (truncation !== undefined) return onError(new ConnectError(`truncated message: the request ended inside a message (${truncation})`, Code.InvalidArgument));
+        onEnd();
+      }),
+    );
     // Once the call is over nothing more is read or kept.
     this.whenEnded(() => {
-      this.stream.removeListener("data", onData);
+      this.stream.removeListener("data", guardedData);
       reader.clear();
     });
     return { resume: () => this.stream.resume() };
@@ -104,9 +117,34 @@ export class Http2Call {
       });
   }
 
-  /** Writes one response message; false when the stream is full (wait for "drain"). */
+  /**
+   * Wraps a listener or callback of this call: an error it throws is reported,
+   * the stream is reset and the call cancelled; it never reaches the process.
+   */
+  guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return guarded(fn, (error) => this.fault(error));
+  }
+
+  /** An unexpected error on this call: reported, the stream reset, the call released. */
+  fault(error: unknown): void {
+    this.reportFault(error, String(this.headers[":path"]).slice(0, 200));
+    if (this.isOpen) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    this.cancel();
+  }
+
+  /** The stream can still take headers, messages and trailers. */
+  private get isOpen(): boolean {
+    return !this.stream.destroyed && !this.stream.closed;
+  }
+
+  /** Writes one response message; false when the stream is full (wait for "drain") or gone. */
   write(message: unknown): boolean {
     if (this.finished) return false;
+    // The peer may have reset the stream before its "close" event reached us.
+    if (!this.isOpen) {
+      this.cancel();
+      return false;
+    }
     this.sendHeaders();
     const codec = this.codecs!.response;
     const frame = this.outEncoding === "identity" ? codec.frame(message) : frameBytes(compress(this.outEncoding, codec.encode(message)), true);
@@ -131,7 +169,7 @@ export class Http2Call {
     }
     // A client still sending (we ended early: a limit, a bad message, a deadline)
     // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
-    if (!this.stream.readableEnded) this.stream.once("finish", () => this.stream.close(NGHTTP2_NO_ERROR));
+    if (!this.stream.readableEnded) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
   }
 
   private runEndHooks(): void {
@@ -158,6 +196,11 @@ export class Http2Call {
     const headers: Record<string, string | number> = { ...copyMetadata(this.context.setHeader, {}), ...RESPONSE_HEADERS };
     if (this.outEncoding !== "identity") headers["grpc-encoding"] = this.outEncoding;
     this.stream.respond(headers, { waitForTrailers: true });
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+    this.stream.once(
+      "wantTrailers",
+      this.guard(() => {
+        if (this.isOpen) this.stream.sendTrailers(this.trailers);
+      }),
+    );
   }
 }

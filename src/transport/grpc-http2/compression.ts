@@ -36,7 +36,8 @@ export function responseEncoding(asked: string | null, clientAccepts: string | s
  * Synchronous, so messages stay in order; each is bounded by the same limit.
  */
 export function decompress(encoding: Encoding, bytes: Buffer, maxBytes: number): Buffer {
-  if (encoding === "identity") throw new ConnectError("a message is marked compressed but the request has no grpc-encoding", Code.Internal);
+  // UNIMPLEMENTED, as the other transports answer a compressed message they cannot read (one error mapping).
+  if (encoding === "identity") throw new ConnectError(`a message is marked compressed but the request has no grpc-encoding; use one of ${ACCEPT_ENCODING}`, Code.Unimplemented);
   try {
     const options = { maxOutputLength: Math.max(1, maxBytes) };
     return encoding === "gzip" ? zlib.gunzipSync(bytes, options) : zlib.inflateSync(bytes, options);

@@ -15,10 +15,17 @@ export function parseTimeout(value: string | string[] | undefined): number | und
   return ms > MAX_TIMER_MS ? undefined : ms;
 }
 
-/** Calls `expire` when the call's deadline passes; returns a function that stops the timer. */
+/**
+ * Calls `expire` when the call's deadline passes (at once for grpc-timeout 0: the
+ * call ends before any handler runs); returns a function that stops the timer.
+ */
 export function startDeadline(grpcTimeout: string | string[] | undefined, expire: () => void): () => void {
   const timeout = parseTimeout(grpcTimeout);
   if (timeout === undefined) return () => {};
+  if (timeout === 0) {
+    expire();
+    return () => {};
+  }
   const timer = setTimeout(expire, timeout);
   timer.unref();
   return () => clearTimeout(timer);

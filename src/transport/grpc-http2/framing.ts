@@ -33,13 +33,19 @@ export class FrameReader {
         this.compressed = header[0] === 1;
         this.expected = header.readUInt32BE(1);
         if (this.expected > this.maxFrameBytes) {
-          throw new ConnectError(`request message of ${this.expected} bytes is larger than the limit of ${this.maxFrameBytes}`, Code.ResourceExhausted);
+          throw new ConnectError(`request message of ${this.expected} bytes is larger than the limit of ${this.maxFrameBytes} (DISCOVERY_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted);
         }
       }
       if (this.length < this.expected) return frames;
       frames.push({ compressed: this.compressed, payload: this.take(this.expected) });
       this.expected = -1;
     }
+  }
+
+  /** What a stream that ends now would leave unread: undefined when it ends between messages. */
+  get truncation(): string | undefined {
+    if (this.expected < 0 && this.length === 0) return undefined;
+    return `${this.length} bytes of ${this.expected < 0 ? "a header" : this.expected} received`;
   }
 
   /** Drops whatever is held (the call is over). */

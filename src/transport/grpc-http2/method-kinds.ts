@@ -40,7 +40,8 @@ function oneRequest(call: Http2Call, then: (request: unknown) => void): void {
     },
     () => {
       if (count === 1) then(request);
-      else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Internal));
+      // The code connect-node gives the same mistake over gRPC-Web and Connect.
+      else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Unimplemented));
     },
     (error) => call.finish(error),
   );
@@ -49,18 +50,18 @@ function oneRequest(call: Http2Call, then: (request: unknown) => void): void {
 /** One answer (unary, client-streaming): a synchronous result is written without a promise. */
 function answerOnce(call: Http2Call, route: Route, run: () => unknown): void {
   const output = route.method.output as DescMessage;
-  const respond = (result: unknown) => {
+  const respond = call.guard((result: unknown) => {
     if (call.isFinished) return;
     call.write(asMessage(output, result));
     call.finish();
-  };
+  });
   let result: unknown;
   try {
     result = run();
   } catch (error) {
     return call.finish(error);
   }
-  if (isThenable(result)) result.then(respond, (error: unknown) => call.finish(error));
+  if (isThenable(result)) result.then(respond, call.guard((error: unknown) => call.finish(error)));
   else respond(result);
 }
 
@@ -119,13 +120,13 @@ function answerStream(call: Http2Call, route: Route, open: () => AsyncIterable<u
     return call.finish(error);
   }
   if (isPushSource(source)) pushTo(call, source);
-  else void iterateTo(call, route.method.output as DescMessage, source);
+  else iterateTo(call, route.method.output as DescMessage, source).catch((error: unknown) => call.fault(error));
 }
 
 /** Drives a push source: synchronous writes while the stream has room, resumed on "drain". */
 function pushTo(call: Http2Call, source: PushSource<unknown>): void {
   const control = source[PUSH]({ write: (message) => call.write(message), end: (error) => call.finish(error) });
-  const onDrain = () => control.resume();
+  const onDrain = call.guard(() => control.resume());
   call.stream.on("drain", onDrain);
   call.whenEnded(() => {
     call.stream.removeListener("drain", onDrain);

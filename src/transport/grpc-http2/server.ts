@@ -14,9 +14,12 @@ import { Http2Call } from "./call";
 import { requestEncoding } from "./compression";
 import { serveCall, type Route } from "./method-kinds";
 import { keepPinging } from "./pings";
+import type { FaultReporter } from "./fault-guard";
+import { limitSession } from "./session-limits";
+import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
 
 /** Largest request message accepted, compressed or decompressed (grpc's usual default). */
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
 
 export interface GrpcHttp2ServerOptions {
   logger: Logger;
@@ -27,6 +30,16 @@ export interface GrpcHttp2ServerOptions {
    */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
+  onFault?: FaultReporter;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams?: number;
+  /** A new connection must open a stream within this (HTTP_HEADERS_TIMEOUT_SECONDS). */
+  headersTimeoutMs?: number;
+  /** No stream open this long: GOAWAY (HTTP_IDLE_TIMEOUT_SECONDS; 0 never). */
+  idleTimeoutMs?: number;
+  /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
+  goawayGraceMs?: number;
 }
 
 interface RouteWithCodecs extends Route {
@@ -41,19 +54,41 @@ export class GrpcHttp2Server implements Transport {
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    const sessionLimits = {
+      headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
+      goawayGraceMs: options.goawayGraceMs ?? PEER_LIMIT_DEFAULTS.goawayGraceMs,
+    };
     // Watch streams keep many small writes queued per session: allow more than the 10 MB default.
-    this.server = http2.createServer({ maxSessionMemory: 64 });
+    this.server = http2.createServer({
+      maxSessionMemory: 64,
+      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams },
+    });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
       const stopPinging = keepPinging(session, { intervalMs: options.pingIntervalMs, timeoutMs: options.pingTimeoutMs, logger: options.logger });
+      const stopLimits = limitSession(session, sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);
         stopPinging();
+        stopLimits();
       });
       session.on("error", (error) => options.logger.debug({ err: error }, "http2 session error"));
     });
-    this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
+    this.server.on("stream", (stream, headers) => {
+      try {
+        this.onStream(stream, headers);
+      } catch (error) {
+        this.reportFault(error, String(headers[":path"]).slice(0, 200));
+        if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
+
+  private readonly reportFault: FaultReporter = (error, path) => {
+    this.options.logger.error({ err: error, path }, "unexpected error on a stream; the stream was reset");
+    this.options.onFault?.(error, path);
+  };
 
   addService<S extends DescService>(service: S, handlers: Handlers<S>, codecs?: ServiceCodecs<S>): void {
     for (const method of service.methods) {
@@ -90,7 +125,9 @@ export class GrpcHttp2Server implements Transport {
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
     const encoding = requestEncoding(headers["grpc-encoding"]);
-    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, typeof encoding === "string" ? encoding : "identity");
+    const inEncoding = typeof encoding === "string" ? encoding : "identity";
+    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, inEncoding, this.reportFault);
+    if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     if (typeof encoding !== "string") return call.finish(encoding);
     serveCall(call, route);

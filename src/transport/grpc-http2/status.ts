@@ -1,6 +1,7 @@
 // How a call's end reaches the wire: grpc-status and a percent-encoded
 // grpc-message, plus the trailers a handler set and an error's own metadata.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { MAX_STATUS_MESSAGE_BYTES } from "../peer-limits";
 
 /** Headers a handler may not set: the transport owns them (or HTTP/2 forbids them). */
 const RESERVED = new Set([
@@ -24,8 +25,16 @@ export function statusTrailers(error: unknown, trailer: Headers | undefined): Re
   const out = copyMetadata(trailer, {});
   copyMetadata(e.metadata, out);
   out["grpc-status"] = String(e.code);
-  if (e.rawMessage !== "") out["grpc-message"] = percentEncode(e.rawMessage);
+  if (e.rawMessage !== "") out["grpc-message"] = percentEncode(capped(e.rawMessage));
   return out;
+}
+
+/** At most MAX_STATUS_MESSAGE_BYTES of UTF-8, cut at a character boundary: a peer's huge input is never echoed whole. */
+function capped(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_BYTES / 4) return message;
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= MAX_STATUS_MESSAGE_BYTES) return message;
+  return `${bytes.subarray(0, MAX_STATUS_MESSAGE_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
 }
 
 /** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */
