@@ -11,9 +11,10 @@ import { probing } from "./scenarios/probing";
 import { xdsPush } from "./scenarios/xds-push";
 import { security } from "./scenarios/security";
 import { sinksRest } from "./scenarios/sinks-rest";
+import { transportChoice } from "./scenarios/transport-choice";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security, sinksRest];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security, sinksRest, transportChoice];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

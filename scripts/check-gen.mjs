@@ -1,6 +1,7 @@
 // Fails when `buf generate` would change generated code: gen/ (TypeScript, from
 // buf.gen.yaml) and clients/python/gen/ + clients/go/gen/ (from buf.gen.clients.yaml) must be
-// committed in sync with proto/.
+// committed in sync with proto/, and test/gen + test/gen-python (the interop
+// suite's stubs, from buf.gen.interop.yaml) with Debian's grpc-proto.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { join, relative } from "node:path";
 const TEMPLATES = [
   { template: "buf.gen.yaml", dirs: ["gen"] },
   { template: "buf.gen.clients.yaml", dirs: ["clients/python/gen", "clients/go/gen"] },
+  { template: "buf.gen.interop.yaml", dirs: ["test/gen", "test/gen-python"] },
 ];
 
 const root = process.cwd();

@@ -14,7 +14,7 @@ const M = DiscoveryService.method;
 const path = (name: string) => `/discovery.v1.DiscoveryService/${name}`;
 
 const REGISTER = { serviceName: "bench", instanceId: "hb-1", host: "10.0.0.1", port: 8080, ttl: { seconds: 3600n }, loadPercentage: 0.5 };
-const bodies = {
+export const bodies = {
   Heartbeat: frameMessage(HeartbeatRequestSchema, { serviceName: "bench", instanceId: "hb-1", loadPercentage: 0.5 }),
   Register: frameMessage(RegisterRequestSchema, REGISTER),
   ListHealthy: frameMessage(ListHealthyRequestSchema, { serviceName: "bench-list" }),
@@ -27,7 +27,8 @@ interface Target {
   prepare?: (port: number) => Promise<void>;
 }
 
-async function prepareRegistry(port: number): Promise<void> {
+/** Registers the Heartbeat target and a 100-instance service to list. */
+export async function prepareRegistry(port: number): Promise<void> {
   const client = new RawClient(port);
   try {
     await client.call(path("Register"), M.register.input, RegisterResponseSchema, REGISTER);

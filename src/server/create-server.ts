@@ -30,7 +30,9 @@ import { createDiscoveryHandlers } from "../services/discovery/handlers";
 import { ListCache } from "../services/discovery/list-cache";
 import { createFront } from "../transport/front";
 import { GrpcHttp2Server } from "../transport/grpc-http2/server";
-import type { Handlers } from "../transport/contract";
+import { createGrpcJsTransport } from "../transport/grpc-js/transport";
+import type { Handlers, Transport } from "../transport/contract";
+import { createDiscoveryCodecs } from "../services/discovery/codecs";
 import { withCallObserver, withErrorMapping } from "../services/middleware/wrap-handlers";
 import { HealthBoard } from "../services/grpc-health/board";
 import { createHealthHandlers } from "../services/grpc-health/handlers";
@@ -79,6 +81,8 @@ export interface ServerOptions {
   /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
   http2PingIntervalMs?: number;
   http2PingTimeoutMs?: number;
+  /** Which gRPC server runs behind the front: ours (node:http2, the default) or grpc-js's (a bench target). */
+  grpcTransport?: "http2" | "grpc-js";
   /** Active health probes (default on); off leaves checks declared but never run. */
   probing?: boolean;
   /** Probes in flight at most (HEALTH_CHECK_CONCURRENCY). */
@@ -239,7 +243,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   );
   const reflection = createReflectionHandlers(SERVED_FILES, SERVED);
 
-  const grpcServer = new GrpcHttp2Server({
+  const transportOptions = {
     logger: logger.child({ module: "grpc" }),
     pingIntervalMs: options.http2PingIntervalMs,
     pingTimeoutMs: options.http2PingTimeoutMs,
@@ -249,8 +253,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     headersTimeoutMs: peerLimits.headersTimeoutMs,
     idleTimeoutMs: peerLimits.idleTimeoutMs,
     goawayGraceMs: peerLimits.goawayGraceMs,
-  });
-  grpcServer.addService(DiscoveryService, discovery);
+  };
+  const grpcServer: Transport = options.grpcTransport === "grpc-js" ? createGrpcJsTransport(transportOptions) : new GrpcHttp2Server(transportOptions);
+  grpcServer.addService(DiscoveryService, discovery, createDiscoveryCodecs());
   grpcServer.addService(Health, health);
   grpcServer.addService(AggregatedDiscoveryService, xds);
   const reflectionAccess = { kind: "public" } as const;
@@ -314,7 +319,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       const closed = front.close();
       hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
       const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
-      grpcServer.drain();
+      void grpcServer.drain(grace);
       http1.drain();
       const timer = setTimeout(() => front.destroyAll(), grace);
       await closed;

@@ -77,6 +77,9 @@ async function stream(options: WatchEventsOptions, request: http.IncomingMessage
     requestHeader,
     // A TLS client certificate's identity, which the tokens file may name.
     values: peerContextValues(request.socket),
+    // Server-Sent Events carry no gRPC metadata; the Watch handler sets none.
+    responseHeader: new Headers(),
+    responseTrailer: new Headers(),
   })[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   try {

@@ -1,7 +1,7 @@
 // A stream a transport may drain without promises: alongside being an
 // AsyncIterable (what connect-node consumes), it can push items synchronously to
-// a sink while the sink accepts them. The grpc-js adapter uses this for Watch,
-// where one registry change is delivered to thousands of streams at once.
+// a sink while the sink accepts them. Both gRPC transports (ours and the grpc-js
+// one) use this for Watch, where one registry change reaches thousands of streams at once.
 
 export const PUSH = Symbol("discovery.push");
 

@@ -1,32 +1,41 @@
 // The hot paths' sharing: a Watch event is encoded once for all subscribers, and
 // a list answer is built once per change of its service.
 import { create } from "@bufbuild/protobuf";
-import { ListHealthyRequestSchema, ListHealthyResponseSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
+import { ListHealthyRequestSchema, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import { Registry } from "../../src/core/registry";
-import { encode, encodeFramed, markShared } from "../../src/transport/wire-cache";
+import { encodeOnceCodec, protobufCodec } from "../../src/transport/codec";
+import { createDiscoveryCodecs } from "../../src/services/discovery/codecs";
 import { createDiscoveryHandlers } from "../../src/services/discovery/handlers";
 import type { CallContext } from "../../src/transport/contract";
 import { watchItemToProto } from "../../src/services/discovery/proto-mapping";
 import { WatchHub } from "../../src/watch/watch-hub";
 import { ManualClock } from "../helpers/manual-clock";
 
+// Sharing is chosen per method (the codecs handed to addService), not marked per message.
+const codecs = createDiscoveryCodecs();
+const watchCodec = codecs.watch!.response!;
+const listCodec = codecs.listHealthy!.response!;
+
 test("the server frames a shared message once: every stream is written the same Buffer", () => {
-  const shared = markShared(create(WatchEventSchema, { revision: 7n }));
-  const framed = encodeFramed(WatchEventSchema, shared);
-  expect(encodeFramed(WatchEventSchema, shared)).toBe(framed);
+  const shared = create(WatchEventSchema, { revision: 7n });
+  const framed = watchCodec.frame(shared);
+  expect(watchCodec.frame(shared)).toBe(framed);
   expect(framed[0]).toBe(0);
   expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
+  const plain = protobufCodec(WatchEventSchema);
   const single = create(WatchEventSchema, { revision: 7n });
-  expect(encodeFramed(WatchEventSchema, single)).not.toBe(encodeFramed(WatchEventSchema, single));
+  expect(plain.frame(single)).not.toBe(plain.frame(single));
 });
 
 test("a shared message is encoded once for grpc-js clients too; an unshared one each time", () => {
-  const shared = markShared(create(WatchEventSchema, { revision: 7n }));
-  expect(encode(WatchEventSchema, shared)).toBe(encode(WatchEventSchema, shared));
+  const shared = create(WatchEventSchema, { revision: 7n });
+  const once = encodeOnceCodec(WatchEventSchema);
+  expect(once.encode(shared)).toBe(once.encode(shared));
+  const plain = protobufCodec(WatchEventSchema);
   const single = create(WatchEventSchema, { revision: 7n });
-  const first = encode(WatchEventSchema, single);
-  expect(encode(WatchEventSchema, single)).not.toBe(first);
-  expect(encode(WatchEventSchema, single)).toEqual(first);
+  const first = plain.encode(single);
+  expect(plain.encode(single)).not.toBe(first);
+  expect(plain.encode(single)).toEqual(first);
 });
 
 test("every subscriber gets the same WatchEvent object for one registry event", () => {
@@ -39,18 +48,18 @@ test("every subscriber gets the same WatchEvent object for one registry event", 
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const [first, second] = [watchItemToProto(a.take()!), watchItemToProto(b.take()!)];
   expect(first).toBe(second);
-  expect(encodeFramed(WatchEventSchema, first)).toBe(encodeFramed(WatchEventSchema, second));
+  expect(watchCodec.frame(first)).toBe(watchCodec.frame(second));
 });
 
 test("ListHealthy builds one answer per change of the service, heartbeats included", async () => {
   const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "x", baseRevision: 1 });
   const handlers = createDiscoveryHandlers({ registry, hub: new WatchHub({ registry, queueLimit: 10, maxWatchers: 10 }) });
-  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers() };
+  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers(), responseHeader: new Headers(), responseTrailer: new Headers() };
   const list = () => handlers.listHealthy!(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const first = await list();
   expect(await list()).toBe(first);
-  expect(encodeFramed(ListHealthyResponseSchema, first as never)).toBe(encodeFramed(ListHealthyResponseSchema, first as never));
+  expect(listCodec.frame(first)).toBe(listCodec.frame(first));
   registry.register({ serviceName: "orders", instanceId: "o", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   expect(await list()).toBe(first); // another service changed: still the same answer
   registry.heartbeat({ serviceName: "users", instanceId: "u", load: 0.5 });

@@ -143,8 +143,8 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
 }
 
 /**
- * A Watch stream over one subscription. connect-node iterates it; the grpc-js
- * adapter pushes through it (no promise per delivery, see push-source.ts).
+ * A Watch stream over one subscription. connect-node iterates it; the gRPC
+ * transports push through it (no promise per delivery, see push-source.ts).
  */
 function watchStream(
   hub: WatchHub,

@@ -1,11 +1,11 @@
 // Rendered list answers, built once per change of their service and shared by
 // every caller until the service changes again (a fleet of gateways polling the
-// same service costs one build and one encoding per change). One answer is kept
+// same service costs one build and one encoding per change: the method's
+// encode-once codec, see codecs.ts). One answer is kept
 // per service and kind (a newer one replaces it), and all of them together are
 // bounded in bytes (DISCOVERY_LIST_CACHE_BYTES), least recently used out first.
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { LRUCache } from "lru-cache";
-import { encodeFramed, markShared } from "../../transport/wire-cache";
 import { PEER_LIMIT_DEFAULTS } from "../../transport/peer-limits";
 
 /** Bytes of answers kept by default (DISCOVERY_LIST_CACHE_BYTES). */
@@ -47,9 +47,10 @@ export class ListCache {
     }
     const entry = this.lru.get(key);
     if (entry !== undefined && entry.stamp === stamp) return entry.answer as MessageShape<S>;
-    const answer = markShared(build());
-    // Framing now (once) both measures the answer and is what gRPC callers are sent.
-    sizes.set(answer, encodeFramed(schema, answer).length);
+    const answer = build();
+    // Measured once per build (an encoding more per change of the service, never
+    // per call); the method's encode-once codec frames it once for every caller.
+    sizes.set(answer, 5 + toBinary(schema, answer).byteLength);
     this.lru.set(key, { stamp, answer });
     return answer;
   }

@@ -13,7 +13,6 @@ import {
 } from "../../../gen/discovery/v1/discovery_pb";
 import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../../core/types";
 import type { WatchItem } from "../../watch/subscription";
-import { markShared } from "../../transport/wire-cache";
 import { healthCheckToProto } from "./health-check-mapping";
 
 const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {
@@ -111,7 +110,8 @@ export function summaryToProto(summary: DomainSummary): ServiceSummary {
   return create(ServiceSummarySchema, summary);
 }
 
-// Registry events are immutable and shared by every subscriber: convert each once.
+// Registry events are immutable and shared by every subscriber: convert each
+// once, so Watch's encode-once codec (codecs.ts) encodes it once too.
 const eventCache = new WeakMap<RegistryEvent, WatchEvent>();
 
 export function watchItemToProto(item: WatchItem): WatchEvent {
@@ -119,7 +119,7 @@ export function watchItemToProto(item: WatchItem): WatchEvent {
     case "event": {
       let message = eventCache.get(item.event);
       if (message === undefined) {
-        message = markShared(eventToProto(item.event));
+        message = eventToProto(item.event);
         eventCache.set(item.event, message);
       }
       return message;

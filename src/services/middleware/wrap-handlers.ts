@@ -20,7 +20,7 @@ export function withErrorMapping<S extends DescService>(service: S, handlers: Ha
       if (!isExpected(error)) logger.error({ err: error, method: name }, "handler failed");
       return toConnectError(error);
     };
-    if (method.methodKind === "unary") return unary(handler, { mapError: report });
+    if (answersOnce(method)) return unary(handler, { mapError: report });
     return (input, context) => stream(() => handler(input, context) as AsyncIterable<unknown>, { mapError: report });
   });
 }
@@ -47,7 +47,7 @@ export function withCallObserver<S extends DescService>(
   return wrapEach(service, handlers, (method, handler) => {
     const observe = observerFor(`${service.typeName}/${method.name}`);
     const since = (start: number) => (performance.now() - start) / 1000;
-    if (method.methodKind === "unary") {
+    if (answersOnce(method)) {
       // Written out rather than built from unary(): nothing is allocated per call on the heartbeat path.
       return (input, context) => {
         const start = performance.now();
@@ -84,6 +84,11 @@ export function withCallObserver<S extends DescService>(
 }
 
 export type Wrap = (method: DescMethod, handler: AnyHandler) => AnyHandler;
+
+/** Unary and client-streaming handlers return one answer (or a promise of it), not a stream. */
+function answersOnce(method: DescMethod): boolean {
+  return method.methodKind === "unary" || method.methodKind === "client_streaming";
+}
 
 export function wrapEach<S extends DescService>(service: S, handlers: Handlers<S>, wrap: Wrap): Handlers<S> {
   const wrapped: Record<string, AnyHandler> = {};

@@ -151,7 +151,7 @@ export function createRestRoutes(options: RestRoutesOptions): (request: http.Inc
       return send(response, 405, { code: "method_not_allowed", message: `${request.method} is not allowed here; use ${allow}` }, { allow });
     }
     const signal = closedSignal(request, response);
-    const call: RestCall = { params: hit.params!, query: url.searchParams, body: () => readJsonBody(request), context: { signal, requestHeader: headersOf(request), values: peerContextValues(request.socket) } };
+    const call: RestCall = { params: hit.params!, query: url.searchParams, body: () => readJsonBody(request), context: { signal, requestHeader: headersOf(request), responseHeader: new Headers(), responseTrailer: new Headers(), values: peerContextValues(request.socket) } };
     Promise.resolve()
       .then(() => hit.route.run(call))
       .then(

@@ -1,61 +1,18 @@
-// One gRPC call on a node:http2 stream: reading request frames, the call's
-// context (headers, deadline, cancellation), writing response frames, and ending
-// with trailers (or trailers-only when nothing was sent). See grpc-http2.ts.
+// One gRPC call on a node:http2 stream: reading request messages (decompressed,
+// bounded), writing response messages through the method's codec, and ending
+// with the status in trailers (or trailers-only when nothing was sent).
 import * as http2 from "node:http2";
-import type { DescMessage, DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { encodeFramed } from "../wire-cache";
-import type { CallContext } from "../contract";
-import { peerContextValues } from "../peer-identity";
-import { decodeMessage } from "../decode-message";
+import { frameBytes, type MethodCodecs } from "../codec";
+import { Http2CallContext } from "./call-context";
+import { ACCEPT_ENCODING, compress, decompress, responseEncoding, type Encoding } from "./compression";
+import { startDeadline } from "./deadline";
+import { FrameReader } from "./framing";
+import { copyMetadata, statusTrailers } from "./status";
 import { guarded, type FaultReporter } from "./fault-guard";
-import { MAX_STATUS_MESSAGE_BYTES } from "../peer-limits";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
-const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
-
-/** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
-export class Http2CallContext implements CallContext {
-  private controller: AbortController | undefined;
-  private headers: Headers | undefined;
-  private aborted = false;
-
-  constructor(
-    private readonly raw: http2.IncomingHttpHeaders,
-    private readonly stream?: http2.ServerHttp2Stream,
-  ) {}
-
-  /** The connection's TLS client identities, read only by calls that check credentials. */
-  get values() {
-    return peerContextValues(this.stream?.session?.socket);
-  }
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
-    }
-    return this.controller.signal;
-  }
-
-  get requestHeader(): Headers {
-    if (this.headers === undefined) {
-      this.headers = new Headers();
-      for (const [key, value] of Object.entries(this.raw)) {
-        if (key.startsWith(":") || value === undefined) continue;
-        for (const v of Array.isArray(value) ? value : [value]) this.headers.append(key, v);
-      }
-    }
-    return this.headers;
-  }
-
-  /** The call is over (finished, cancelled or past its deadline). */
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.controller?.abort();
-  }
-}
+const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING };
 
 export class Http2Call {
   readonly context: Http2CallContext;
@@ -64,26 +21,23 @@ export class Http2Call {
   private trailers: Record<string, string> = { "grpc-status": "0" };
   private readonly onEnd = new Set<() => void>();
   private reason: unknown;
+  private outEncoding: Encoding = "identity";
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-    private readonly method: DescMethod,
+    private readonly headers: http2.IncomingHttpHeaders,
+    private readonly codecs: MethodCodecs | undefined,
     private readonly maxReceiveBytes: number,
+    private readonly inEncoding: Encoding = "identity",
     private readonly reportFault: FaultReporter = () => {},
   ) {
     this.context = new Http2CallContext(headers, stream);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });
-    const timeout = parseTimeout(headers["grpc-timeout"]);
-    // A deadline already past (grpc-timeout: 0n) ends the call before any handler runs.
-    if (timeout === 0) this.finish(new ConnectError("deadline exceeded before the call started", Code.DeadlineExceeded));
-    else if (timeout !== undefined) {
-      const timer = setTimeout(() => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)), timeout);
-      timer.unref();
-      this.onEnd.add(() => clearTimeout(timer));
-    }
+    // A deadline already past (grpc-timeout: 0n) ends the call here, before any handler runs.
+    const stopDeadline = startDeadline(headers["grpc-timeout"], () => this.finish(new ConnectError("deadline exceeded", Code.DeadlineExceeded)));
+    if (!this.finished) this.onEnd.add(stopDeadline);
   }
 
   get isFinished(): boolean {
@@ -110,43 +64,27 @@ export class Http2Call {
    * the stream (flow control then holds the peer back) until resume() is called.
    */
   readRequests(onMessage: (message: unknown) => boolean | void, onEnd: () => void, onError: (error: ConnectError) => void): { resume(): void } {
-    const input = this.method.input as DescMessage;
-    // Chunks of the frame being read, joined once it is complete (never recopied per chunk).
-    let chunks: Buffer[] = [];
-    let length = 0;
-    const take = (count: number): Buffer => {
-      const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-      chunks = count < joined.length ? [joined.subarray(count)] : [];
-      length -= count;
-      return joined.subarray(0, count);
-    };
-    let expected = -1; // payload length of the frame being read, once its header is in
-    const onData = this.guard((chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-      while (!this.finished) {
-        if (expected < 0) {
-          if (length < 5) return;
-          const header = take(5);
-          if (header[0] !== 0) return onError(new ConnectError("compressed messages are not supported; send grpc-encoding identity", Code.Unimplemented));
-          expected = header.readUInt32BE(1);
-          if (expected > this.maxReceiveBytes) {
-            return onError(new ConnectError(`request message of ${expected} bytes is larger than the limit of ${this.maxReceiveBytes} (DISCOVERY_MAX_MESSAGE_BYTES)`, Code.ResourceExhausted));
+    const reader = new FrameReader(this.maxReceiveBytes);
+    const decode = this.codecs!.request.decode;
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const frame of reader.push(chunk)) {
+          if (this.finished) return;
+          const bytes = frame.compressed ? decompress(this.inEncoding, frame.payload, this.maxReceiveBytes) : frame.payload;
+          let message: unknown;
+          try {
+            message = decode(bytes);
+          } catch (error) {
+            throw new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument);
           }
+          if (onMessage(message) === false) this.stream.pause();
         }
-        if (length < expected) return;
-        const payload = take(expected);
-        expected = -1;
-        let message: unknown;
-        try {
-          message = decodeMessage(input, payload);
-        } catch (error) {
-          return onError(new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument));
-        }
-        if (onMessage(message) === false) this.stream.pause();
+      } catch (error) {
+        onError(ConnectError.from(error));
       }
-    });
-    this.stream.on("data", onData);
+    };
+    const guardedData = this.guard(onData);
+    this.stream.on("data", guardedData);
     // A reset or a dropped connection may end the readable side of a stream that
     // is already closed: that is a cancel, not a half-close to answer.
     this.stream.once(
@@ -154,14 +92,15 @@ export class Http2Call {
       this.guard(() => {
         if (this.finished) return;
         if (!this.isOpen) return this.cancel();
-        if (expected >= 0 || length > 0) return onError(new ConnectError(`truncated message: the request ended inside a message (${length} bytes of ${expected < 0 ? "a header" : expected} received)`, Code.InvalidArgument));
+        const truncation = reader.truncation;
+        if (truncation !== undefined) return onError(new ConnectError(`truncated message: the request ended inside a message (${truncation})`, Code.InvalidArgument));
         onEnd();
       }),
     );
     // Once the call is over nothing more is read or kept.
     this.whenEnded(() => {
-      this.stream.removeListener("data", onData);
-      chunks = [];
+      this.stream.removeListener("data", guardedData);
+      reader.clear();
     });
     return { resume: () => this.stream.resume() };
   }
@@ -188,7 +127,7 @@ export class Http2Call {
 
   /** An unexpected error on this call: reported, the stream reset, the call released. */
   fault(error: unknown): void {
-    this.reportFault(error, this.method?.name ?? "unknown");
+    this.reportFault(error, String(this.headers[":path"]).slice(0, 200));
     if (this.isOpen) this.stream.close(NGHTTP2_INTERNAL_ERROR);
     this.cancel();
   }
@@ -207,7 +146,9 @@ export class Http2Call {
       return false;
     }
     this.sendHeaders();
-    return this.stream.write(encodeFramed(this.method.output as DescMessage, message as never));
+    const codec = this.codecs!.response;
+    const frame = this.outEncoding === "identity" ? codec.frame(message) : frameBytes(compress(this.outEncoding, codec.encode(message)), true);
+    return this.stream.write(frame);
   }
 
   /** Ends the call: OK when error is undefined, else with the error's code and message. */
@@ -218,14 +159,11 @@ export class Http2Call {
     this.runEndHooks();
     this.context.abort();
     if (this.stream.closed || this.stream.destroyed) return;
-    if (error !== undefined) {
-      const e = error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal);
-      this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(capped(e.rawMessage)) };
-    }
+    this.trailers = statusTrailers(error, this.context.setTrailer);
     if (!this.headersSent) {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
       this.headersSent = true;
-      this.stream.respond({ ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
+      this.stream.respond({ ...copyMetadata(this.context.setHeader, {}), ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
     } else {
       this.stream.end();
     }
@@ -253,7 +191,11 @@ export class Http2Call {
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    const asked = this.context.setHeader?.get("grpc-encoding") ?? null;
+    this.outEncoding = responseEncoding(asked, this.headers["grpc-accept-encoding"]);
+    const headers: Record<string, string | number> = { ...copyMetadata(this.context.setHeader, {}), ...RESPONSE_HEADERS };
+    if (this.outEncoding !== "identity") headers["grpc-encoding"] = this.outEncoding;
+    this.stream.respond(headers, { waitForTrailers: true });
     this.stream.once(
       "wantTrailers",
       this.guard(() => {
@@ -261,35 +203,4 @@ export class Http2Call {
       }),
     );
   }
-}
-
-const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
-/** The longest delay a Node timer takes; a longer deadline is as good as none. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** grpc-timeout: up to 8 digits and a unit (H, M, S, m, u, n). */
-function parseTimeout(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== "string") return undefined;
-  const match = /^(\d{1,8})([HMSmun])$/.exec(value);
-  if (match === null) return undefined;
-  const ms = Math.max(0, Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]!]!));
-  // setTimeout would clamp a longer delay to 1 ms and end the call at once.
-  return ms > MAX_TIMER_MS ? undefined : ms;
-}
-
-/** At most MAX_STATUS_MESSAGE_BYTES of UTF-8, cut at a character boundary: a peer's huge input is never echoed whole. */
-function capped(message: string): string {
-  if (message.length <= MAX_STATUS_MESSAGE_BYTES / 4) return message;
-  const bytes = Buffer.from(message, "utf8");
-  if (bytes.length <= MAX_STATUS_MESSAGE_BYTES) return message;
-  return `${bytes.subarray(0, MAX_STATUS_MESSAGE_BYTES - 3).toString("utf8").replace(/\uFFFD$/, "")}...`;
-}
-
-/** grpc-message is percent-encoded UTF-8: printable ASCII but '%' stays as is. */
-function percentEncode(message: string): string {
-  let out = "";
-  for (const byte of Buffer.from(message, "utf8")) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
 }

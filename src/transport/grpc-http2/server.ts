@@ -1,39 +1,32 @@
-// gRPC over node:http2, serving the same Connect-shaped handlers as the HTTP/1.1
-// side. It replaced a @grpc/grpc-js server behind the one-port front: measured on
-// this machine, a Watch delivery cost about 10 µs of server CPU through grpc-js
-// and 4.4 µs as a bare node:http2 write, and the fan-out target (100k deliveries
-// a second on one core) only fits in the latter. Shared messages go out as one
-// pre-framed Buffer; unary answers need no promise; streams honour flow control.
+// gRPC over node:http2, the Transport behind the one-port front: routes each
+// stream to its method's handler and codecs. It replaced a @grpc/grpc-js server;
+// `npm run bench -- transport-choice` measures the two side by side through the
+// same seam (see bench/results). Shared messages go out as one pre-framed
+// Buffer; unary answers need no promise; streams honour flow control.
 import * as http2 from "node:http2";
 import type { Duplex } from "node:stream";
-import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { codecsOf, type MethodCodecs, type ServiceCodecs } from "../codec";
+import type { AnyHandler, Handlers, Transport } from "../contract";
 import { Http2Call } from "./call";
+import { requestEncoding } from "./compression";
+import { serveCall, type Route } from "./method-kinds";
+import { keepPinging } from "./pings";
 import type { FaultReporter } from "./fault-guard";
 import { limitSession } from "./session-limits";
 import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
-import type { AnyHandler, Handlers } from "../contract";
-import { isPushSource, PUSH, type PushSource } from "../push-source";
 
-/** Largest request message accepted (grpc's usual default). */
+/** Largest request message accepted, compressed or decompressed (grpc's usual default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
-/** Request messages a bidi handler may have waiting before its stream is paused. */
-export const BIDI_REQUEST_BUFFER = 16;
-
-/** How often an HTTP/2 connection is pinged (HTTP2_KEEPALIVE_SECONDS; 0: never). */
-export const DEFAULT_PING_INTERVAL_MS = 30_000;
-/** A ping not acknowledged within this long means the peer is gone. */
-export const DEFAULT_PING_TIMEOUT_MS = 10_000;
 
 export interface GrpcHttp2ServerOptions {
   logger: Logger;
   maxReceiveMessageBytes?: number;
   /**
-   * Pings each connection this often and drops it when a ping goes unanswered,
-   * so a peer that vanished without closing (a cable pulled, a NAT timeout)
-   * releases its calls: its KeepAlive streams break and its instances turn
-   * UNHEALTHY. 0 turns pings off.
+   * Pings each connection this often and drops it when a ping goes unanswered
+   * (see pings.ts). 0 turns pings off.
    */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -49,21 +42,19 @@ export interface GrpcHttp2ServerOptions {
   goawayGraceMs?: number;
 }
 
-interface Route {
-  method: DescMethod;
-  handler: AnyHandler;
+interface RouteWithCodecs extends Route {
+  codecs: MethodCodecs;
 }
 
-export class GrpcHttp2Server {
-  private readonly routes = new Map<string, Route>();
+export class GrpcHttp2Server implements Transport {
+  private readonly routes = new Map<string, RouteWithCodecs>();
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
-  private readonly sessionLimits: { headersTimeoutMs: number; idleTimeoutMs: number; goawayGraceMs: number };
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
-    this.sessionLimits = {
+    const sessionLimits = {
       headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
       goawayGraceMs: options.goawayGraceMs ?? PEER_LIMIT_DEFAULTS.goawayGraceMs,
@@ -75,8 +66,8 @@ export class GrpcHttp2Server {
     });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
-      const stopPinging = this.keepAlive(session);
-      const stopLimits = limitSession(session, this.sessionLimits, options.logger);
+      const stopPinging = keepPinging(session, { intervalMs: options.pingIntervalMs, timeoutMs: options.pingTimeoutMs, logger: options.logger });
+      const stopLimits = limitSession(session, sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);
         stopPinging();
@@ -99,36 +90,13 @@ export class GrpcHttp2Server {
     this.options.onFault?.(error, path);
   };
 
-  addService<S extends DescService>(service: S, handlers: Handlers<S>): void {
+  addService<S extends DescService>(service: S, handlers: Handlers<S>, codecs?: ServiceCodecs<S>): void {
     for (const method of service.methods) {
       const handler = (handlers as Record<string, AnyHandler>)[method.localName];
-      if (handler !== undefined) this.routes.set(`/${service.typeName}/${method.name}`, { method, handler });
+      if (handler === undefined) continue;
+      const given = (codecs as Record<string, Partial<MethodCodecs>> | undefined)?.[method.localName];
+      this.routes.set(`/${service.typeName}/${method.name}`, { method, handler, codecs: codecsOf(method, given) });
     }
-  }
-
-  private keepAlive(session: http2.ServerHttp2Session): () => void {
-    const interval = this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
-    if (interval <= 0) return () => {};
-    const timeout = this.options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
-    let deadline: NodeJS.Timeout | undefined;
-    const timer = setInterval(() => {
-      if (session.destroyed || deadline !== undefined) return;
-      deadline = setTimeout(() => {
-        this.options.logger.info({ timeoutMs: timeout }, "peer did not answer a ping; closing its connection");
-        session.destroy();
-      }, timeout);
-      deadline.unref();
-      session.ping((error) => {
-        if (error !== null) return;
-        clearTimeout(deadline);
-        deadline = undefined;
-      });
-    }, interval);
-    timer.unref();
-    return () => {
-      clearInterval(timer);
-      clearTimeout(deadline);
-    };
   }
 
   /** Serves a connection the front found to speak HTTP/2. */
@@ -136,9 +104,14 @@ export class GrpcHttp2Server {
     this.server.emit("connection", socket);
   }
 
-  /** GOAWAY on every connection: no new calls, the running ones may finish. */
-  drain(): void {
-    for (const session of this.sessions) session.close();
+  /** GOAWAY on every connection: no new calls; the running ones get `graceMs`, then are cut. */
+  async drain(graceMs: number): Promise<void> {
+    const closed = [...this.sessions].map((session) => new Promise<void>((resolve) => session.close(resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()));
+    await Promise.race([Promise.all(closed), grace]);
+    clearTimeout(timer);
+    this.destroy();
   }
 
   destroy(): void {
@@ -151,162 +124,12 @@ export class GrpcHttp2Server {
     const contentType = headers["content-type"] ?? "";
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
-    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.reportFault);
+    const encoding = requestEncoding(headers["grpc-encoding"]);
+    const inEncoding = typeof encoding === "string" ? encoding : "identity";
+    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, inEncoding, this.reportFault);
     if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
-    switch (route.method.methodKind) {
-      case "unary":
-        return this.unary(call, route);
-      case "server_streaming":
-        return this.serverStreaming(call, route);
-      case "bidi_streaming":
-        return this.bidiStreaming(call, route);
-      default:
-        return call.finish(new ConnectError("client-streaming methods are not supported", Code.Unimplemented));
-    }
+    if (typeof encoding !== "string") return call.finish(encoding);
+    serveCall(call, route);
   }
-
-  /** Exactly one request message, then the handler. */
-  private oneRequest(call: Http2Call, then: (request: unknown) => void): void {
-    let request: unknown;
-    let count = 0;
-    call.readRequests(
-      (message) => {
-        request = message;
-        count++;
-      },
-      () => {
-        if (count === 1) then(request);
-        // The code connect-node gives the same mistake over gRPC-Web and Connect.
-        else call.finish(new ConnectError(count === 0 ? "the request message is missing" : "a unary request must carry exactly one message", Code.Unimplemented));
-      },
-      (error) => call.finish(error),
-    );
-  }
-
-  private unary(call: Http2Call, route: Route): void {
-    this.oneRequest(call, (request) => {
-      const output = route.method.output as DescMessage;
-      const respond = call.guard((result: unknown) => {
-        call.write(asMessage(output, result));
-        call.finish();
-      });
-      let result: unknown;
-      try {
-        result = route.handler(request, call.context);
-      } catch (error) {
-        return call.finish(error);
-      }
-      if (isThenable(result)) result.then(respond, call.guard((error: unknown) => call.finish(error)));
-      else respond(result);
-    });
-  }
-
-  private serverStreaming(call: Http2Call, route: Route): void {
-    this.oneRequest(call, (request) => this.respondWith(call, route, () => route.handler(request, call.context) as AsyncIterable<unknown>));
-  }
-
-  private bidiStreaming(call: Http2Call, route: Route): void {
-    const queue: unknown[] = [];
-    let ended = false;
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    const flow = call.readRequests(
-      (message) => {
-        queue.push(message);
-        wake?.();
-        return queue.length < BIDI_REQUEST_BUFFER;
-      },
-      // A goodbye ends the iteration; a cancel must not look like one (see below).
-      call.whenHalfClosed(() => {
-        ended = true;
-        wake?.();
-      }),
-      (error) => {
-        failure = error;
-        wake?.();
-        call.finish(error);
-      },
-    );
-    call.whenEnded(() => wake?.());
-    // A clean end of the requests (the client half-closed) ends the iteration; a
-    // cancelled call makes it throw, so a handler can tell a goodbye from a crash.
-    const requests: AsyncIterable<unknown> = {
-      async *[Symbol.asyncIterator]() {
-        for (;;) {
-          if (queue.length > 0) {
-            const message = queue.shift();
-            if (queue.length === BIDI_REQUEST_BUFFER - 1) flow.resume();
-            yield message;
-            continue;
-          }
-          if (failure !== undefined) throw failure;
-          if (ended) return;
-          if (call.isFinished) throw new ConnectError("the call was cancelled", Code.Canceled);
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
-      },
-    };
-    this.respondWith(call, route, () => route.handler(requests, call.context) as AsyncIterable<unknown>);
-  }
-
-  private respondWith(call: Http2Call, route: Route, open: () => AsyncIterable<unknown>): void {
-    let source: AsyncIterable<unknown>;
-    try {
-      source = open();
-    } catch (error) {
-      return call.finish(error);
-    }
-    if (isPushSource(source)) pushTo(call, source);
-    else iterateTo(call, route.method.output as DescMessage, source).catch((error: unknown) => call.fault(error));
-  }
-}
-
-/** Drives a push source: synchronous writes while the stream has room, resumed on "drain". */
-function pushTo(call: Http2Call, source: PushSource<unknown>): void {
-  const control = source[PUSH]({ write: (message) => call.write(message), end: (error) => call.finish(error) });
-  const onDrain = call.guard(() => control.resume());
-  call.stream.on("drain", onDrain);
-  call.whenEnded(() => {
-    call.stream.removeListener("drain", onDrain);
-    // The reason (a deadline, a cancel) travels to whoever observes the stream's end.
-    control.cancel(call.endReason);
-  });
-}
-
-/** Drives an async iterable, waiting for "drain" whenever the stream is full. */
-async function iterateTo(call: Http2Call, output: DescMessage, source: AsyncIterable<unknown>): Promise<void> {
-  const iterator = source[Symbol.asyncIterator]();
-  call.whenEnded(() => void iterator.return?.());
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true || call.isFinished) break;
-      if (!call.write(asMessage(output, next.value))) await drained(call);
-    }
-    call.finish();
-  } catch (error) {
-    call.finish(error);
-  }
-}
-
-function drained(call: Http2Call): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      call.stream.removeListener("drain", done);
-      forget();
-      resolve();
-    };
-    call.stream.once("drain", done);
-    const forget = call.whenEnded(done);
-  });
-}
-
-function asMessage(schema: DescMessage, value: unknown): unknown {
-  return isMessage(value, schema) ? value : create(schema, value as never);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
