@@ -45,7 +45,8 @@ describe("discovery serve", () => {
   test("DISCOVERY_STORE / --store: memory serves; etcd and anything else stop it with exit 2 and a message naming the setting", async () => {
     const server = spawnCli(["serve", "--port", "0", "--host", "127.0.0.1", "--store", "memory"], { LOG_LEVEL: "info" });
     try {
-      await server.waitForLine(/discovery server listening/);
+      // Three process starts: seconds each on a loaded 2-core machine.
+      await server.waitForLine(/discovery server listening/, 15_000);
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
     } finally {
@@ -59,5 +60,5 @@ describe("discovery serve", () => {
     });
     const other = await runCli(["serve", "--port", "0", "--store", "redis"]);
     expect(other).toEqual({ code: 2, stdout: "", stderr: 'configuration error: --store must be one of memory (got "redis")\n' });
-  });
+  }, 60_000);
 });
