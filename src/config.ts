@@ -185,6 +185,7 @@ function readConfig(env: Env): Config {
   const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
   return {
+    store: storeKind(env),
     host,
     port: integer(env, "SERVICE_DISCOVERY_PORT", DEFAULT_PORT, 0, 65535),
     secret: env.SERVICE_DISCOVERY_SECRET === "" ? undefined : env.SERVICE_DISCOVERY_SECRET,
@@ -263,7 +264,6 @@ function readWebhooks(env: Env): Config["webhooks"] {
     concurrency: integer(env, "DISCOVERY_WEBHOOK_CONCURRENCY", DEFAULT_WEBHOOK_CONCURRENCY, 1, 1000),
     maxAttempts: integer(env, "DISCOVERY_WEBHOOK_MAX_ATTEMPTS", DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 100),
     timeoutMs: number(env, "DISCOVERY_WEBHOOK_TIMEOUT_SECONDS", DEFAULT_WEBHOOK_TIMEOUT_MS / 1000, 0.1, 300) * 1000,
-    store: storeKind(env),
   };
 }
 
