@@ -37,6 +37,7 @@ import {
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   WEBHOOK_EVENT_TYPES,
 } from "./sinks/sink-defaults";
+import { STORE_KINDS, type StoreKind } from "./store/open-store";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -97,6 +98,8 @@ export interface Config {
   webhooks:
     | { urls: URL[]; events: string[]; secret: string | undefined; queueLimit: number; concurrency: number; maxAttempts: number; timeoutMs: number }
     | undefined;
+  /** Where the registry lives (DISCOVERY_STORE). */
+  store: StoreKind;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +138,7 @@ export const SETTINGS = [
   { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
   { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
   { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
+  { env: "DISCOVERY_STORE", flag: "store", help: "where the registry lives: memory, in this process (default memory); etcd (cluster mode) is not in this build yet" },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
   { env: "HEALTH_CHECK_STARTUP_DELAY_SECONDS", flag: "health-check-startup-delay-seconds", help: "no probe runs until this long after start (default 0)" },
   { env: "DISCOVERY_EXEC_CHECKS_FILE", flag: "exec-checks-file", help: "JSON file of the exec health checks registrants may name (default: none)" },
@@ -212,6 +216,7 @@ function readConfig(env: Env): Config {
     throw new ConfigError(`${(error as Error).message}`);
   }
   return {
+    store: storeKind(env),
     host,
     port: integer(env, "SERVICE_DISCOVERY_PORT", DEFAULT_PORT, 0, 65535),
     secret,
@@ -322,6 +327,16 @@ function readTls(env: Env): Config["tls"] {
   if (certFile === undefined) throw new ConfigError("SERVICE_DISCOVERY_TLS_CERT is required with SERVICE_DISCOVERY_TLS_KEY");
   if (keyFile === undefined) throw new ConfigError("SERVICE_DISCOVERY_TLS_KEY is required with SERVICE_DISCOVERY_TLS_CERT");
   return clientCaFile === undefined ? { certFile, keyFile } : { certFile, keyFile, clientCaFile };
+}
+
+/** DISCOVERY_STORE: "etcd" is named apart, so that asking for cluster mode too early says why it is refused. */
+function storeKind(env: Env): StoreKind {
+  const raw = env.DISCOVERY_STORE;
+  if (raw === undefined || raw.trim() === "") return "memory";
+  const kind = raw.trim().toLowerCase();
+  if ((STORE_KINDS as readonly string[]).includes(kind)) return kind as StoreKind;
+  if (kind === "etcd") throw new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory");
+  throw new ConfigError(`DISCOVERY_STORE must be one of ${STORE_KINDS.join(", ")} (got ${JSON.stringify(raw)})`);
 }
 
 function number(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -81,6 +81,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     readAuth: config.readAuth,
     tls: config.tls,
     probeAddressPolicy: createAddressPolicy(config.probeDeny, config.probeAllow),
+    store: config.store,
     limits: {
       defaultTtlMs: config.defaultTtlMs,
       criticalLoadThreshold: config.criticalLoadThreshold,
