@@ -73,7 +73,7 @@ describe.each(PROTOCOLS)("scoped tokens over %s", (protocol) => {
       expect(await codeOf(client(token).unregister({ serviceName: "users", instanceId: "u1", drain: { seconds: 5n } }))).toBe("Unauthenticated");
       expect(await codeOf(client(token).checkNow({ serviceName: "users", instanceId: "u1" }))).toBe("Unauthenticated");
     }
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("write:<glob> allows its services only; read and other writers get PERMISSION_DENIED", async () => {
@@ -83,11 +83,11 @@ describe.each(PROTOCOLS)("scoped tokens over %s", (protocol) => {
     expect(await codeOf(client(BILLING).heartbeat({ serviceName: "users", instanceId: "u1" }))).toBe("PermissionDenied");
     expect(await codeOf(client(BILLING).unregister({ serviceName: "users", instanceId: "u1" }))).toBe("PermissionDenied");
     expect(await codeOf(client(READER).register(users))).toBe("PermissionDenied");
-    expect(server.registry.get("users", "u1")).toBeDefined();
+    expect(server.store.get("users", "u1")).toBeDefined();
     expect(await codeOf(client(WRITER).heartbeat({ serviceName: "users", instanceId: "u1" }))).toBe("OK");
     expect(await codeOf(client(WRITER).unregister({ serviceName: "users", instanceId: "u1" }))).toBe("OK");
     expect(await codeOf(client(SECRET).unregister({ serviceName: "billing-eu", instanceId: "b1" }))).toBe("OK");
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("CheckNow needs admin: a writer of the service is refused and no probe is recorded", async () => {
@@ -226,7 +226,7 @@ describe("read auth (SERVICE_DISCOVERY_READ_AUTH)", () => {
     expect(await rest("POST", "/v1/discovery/register", undefined, users)).toBe(401);
     expect(await rest("POST", "/v1/discovery/register", BILLING, users)).toBe(403);
     expect(await rest("POST", "/v1/discovery/register", READER, users)).toBe(403);
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
     expect(await rest("POST", "/v1/discovery/register", WRITER, users)).toBe(200);
     expect(await rest("POST", "/v1/discovery/heartbeat", BILLING, { service_name: "users", instance_id: "rest-1" })).toBe(403);
     expect(await rest("DELETE", "/v1/discovery/unregister/users/rest-1", BILLING)).toBe(403);
@@ -236,7 +236,7 @@ describe("read auth (SERVICE_DISCOVERY_READ_AUTH)", () => {
       expect(await rest("GET", route, READER)).toBe(200);
     }
     expect(await rest("DELETE", "/v1/discovery/unregister/users/rest-1", WRITER)).toBe(200);
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 });
 

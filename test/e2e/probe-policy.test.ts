@@ -59,7 +59,7 @@ describe("the default policy", () => {
 
   test.each(["169.254.169.254", "fe80::1", "0.0.0.0", "::", "::ffff:169.254.169.254"])("Register refuses a probed literal host %s with INVALID_ARGUMENT naming host", async (host) => {
     expect(await codeAndMessage(register("lit", host, http()))).toMatch(/^InvalidArgument: host: cannot be probed: address .* is refused by DISCOVERY_PROBE_DENY$/);
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("an instance that is not probed may have any address; loopback stays allowed", async () => {

@@ -38,7 +38,7 @@ describe.each(PROTOCOLS)("validation over %s", (protocol) => {
     ["the reserved key constructor", { metadata: { constructor: "v" } }, 'metadata["constructor"]: key is reserved'],
   ])("%s is INVALID_ARGUMENT naming the field, and nothing is stored", async (_name, fields, message) => {
     expect(await refusal(register(fields))).toContain(`InvalidArgument: ${message}`);
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 });
 
@@ -54,7 +54,7 @@ test("metadata key __proto__ is refused over gRPC, not silently dropped", async 
       client.makeUnaryRequest("/discovery.v1.DiscoveryService/Register", (b: Buffer) => b, (b: Buffer) => b, bytes, (e) => resolve(e)),
     );
     expect(error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'metadata["__proto__"]: key is reserved' });
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   } finally {
     client.close();
   }

@@ -90,7 +90,7 @@ describe("TLS", () => {
     const result = await run("/usr/bin/python3", [TLS_CLIENT_PY, `localhost:${server.port}`, pki.file("ca.pem")]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual(["ListServices OK", "Register OK"]);
-    expect([...server.registry.instancesOf("users")]).toHaveLength(1);
+    expect([...server.store.instancesOf("users")]).toHaveLength(1);
   });
 
   test("the SDK and the CLI take https:// with a CA", async () => {
@@ -195,7 +195,7 @@ describe("mTLS", () => {
         code: grpc.status.PERMISSION_DENIED,
       });
     });
-    expect(server.registry.instanceCount).toBe(1);
+    expect(server.store.instanceCount).toBe(1);
     const curl = await run("curl", ["-sS", "--cacert", pki.file("ca.pem"), "--cert", pki.file("client.pem"), "--key", pki.file("client.key"), "-w", "\\n%{http_code}", `https://127.0.0.1:${server.port}/metrics`]);
     expect(curl.stdout.trim().split("\n").pop()).toBe("200");
     // Connect over HTTP/1.1 sees the same identity: read allowed, a write outside write:users refused.

@@ -146,8 +146,8 @@ describe("the server's webhooks and the probe address policy", () => {
       sinks: { webhooks: { urls: [receiver.url], maxAttempts: 1 } },
     });
     try {
-      server.registry.register({ serviceName: "orders", instanceId: "o-1", host: "10.0.0.1", port: 80, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
-      server.registry.heartbeat({ serviceName: "orders", instanceId: "o-1", load: 0.99 });
+      await server.registry.register({ serviceName: "orders", instanceId: "o-1", host: "10.0.0.1", port: 80, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+      await server.registry.heartbeat({ serviceName: "orders", instanceId: "o-1", load: 0.99 });
       const count = async () => valueOf(parsePrometheus(await metricsRegistry.metrics()), "discovery_sink_messages_total", { sink: "webhook", result }) ?? 0;
       await waitFor(async () => (await count()) === 1, 10_000, `one ${result} delivery`);
       expect(receiver.hooks).toHaveLength(hooks);
