@@ -36,6 +36,7 @@ import {
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   WEBHOOK_EVENT_TYPES,
 } from "./sinks/sink-defaults";
+import { STORE_KINDS, type StoreKind } from "./store/open-store";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -87,6 +88,8 @@ export interface Config {
   webhooks:
     | { urls: URL[]; events: string[]; secret: string | undefined; queueLimit: number; concurrency: number; maxAttempts: number; timeoutMs: number }
     | undefined;
+  /** Where the registry lives (DISCOVERY_STORE). */
+  store: StoreKind;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +121,7 @@ export const SETTINGS = [
   { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
   { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
   { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
+  { env: "DISCOVERY_STORE", flag: "store", help: "where the registry lives: memory, in this process (default memory); etcd (cluster mode) is not in this build yet" },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
   { env: "HEALTH_CHECK_STARTUP_DELAY_SECONDS", flag: "health-check-startup-delay-seconds", help: "no probe runs until this long after start (default 0)" },
   { env: "DISCOVERY_EXEC_CHECKS_FILE", flag: "exec-checks-file", help: "JSON file of the exec health checks registrants may name (default: none)" },
@@ -181,6 +185,7 @@ function readConfig(env: Env): Config {
   const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
   return {
+    store: storeKind(env),
     host,
     port: integer(env, "SERVICE_DISCOVERY_PORT", DEFAULT_PORT, 0, 65535),
     secret: env.SERVICE_DISCOVERY_SECRET === "" ? undefined : env.SERVICE_DISCOVERY_SECRET,
@@ -260,6 +265,16 @@ function readWebhooks(env: Env): Config["webhooks"] {
     maxAttempts: integer(env, "DISCOVERY_WEBHOOK_MAX_ATTEMPTS", DEFAULT_WEBHOOK_MAX_ATTEMPTS, 1, 100),
     timeoutMs: number(env, "DISCOVERY_WEBHOOK_TIMEOUT_SECONDS", DEFAULT_WEBHOOK_TIMEOUT_MS / 1000, 0.1, 300) * 1000,
   };
+}
+
+/** DISCOVERY_STORE: "etcd" is named apart, so that asking for cluster mode too early says why it is refused. */
+function storeKind(env: Env): StoreKind {
+  const raw = env.DISCOVERY_STORE;
+  if (raw === undefined || raw.trim() === "") return "memory";
+  const kind = raw.trim().toLowerCase();
+  if ((STORE_KINDS as readonly string[]).includes(kind)) return kind as StoreKind;
+  if (kind === "etcd") throw new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory");
+  throw new ConfigError(`DISCOVERY_STORE must be one of ${STORE_KINDS.join(", ")} (got ${JSON.stringify(raw)})`);
 }
 
 function number(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -99,14 +99,14 @@ export function startNatsSink(options: NatsSinkOptions): NatsSink {
     }
   }
 
-  const unsubscribe = registry.onEvent((event: RegistryEvent) => {
+  const unsubscribe = registry.store.onEvent((event: RegistryEvent) => {
     if (!ownership.ownsEvent(event)) return;
     enqueue({ subject: `${prefix}.events.${event.instance.serviceName}`, data: JSON.stringify(eventToJson(event)) });
   });
 
   const publishSummaries = () => {
     if (!ownership.ownsSummaries()) return;
-    const { services, global } = summariesOf(registry.summaries(), now());
+    const { services, global } = summariesOf(registry.store.summaries(), now());
     for (const summary of services) enqueue({ subject: `${prefix}.health.${summary.service_name}`, data: JSON.stringify(summary) });
     enqueue({ subject: `${prefix}.health.global`, data: JSON.stringify(global) });
   };

@@ -143,7 +143,7 @@ export function startWebhookSink(options: WebhookSinkOptions): WebhookSink {
     waiting.set(next, timer);
   };
 
-  const unsubscribe = registry.onEvent((event: RegistryEvent) => {
+  const unsubscribe = registry.store.onEvent((event: RegistryEvent) => {
     const type = eventTypeName(event);
     if (!wanted.has(type) || !ownership.ownsEvent(event)) return;
     const body = JSON.stringify(eventToJson(event));

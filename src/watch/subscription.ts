@@ -30,8 +30,12 @@ const COMPACT_AFTER = 1024;
 export interface SubscriptionOptions {
   /** Services followed; undefined follows all. */
   services: ReadonlySet<string> | undefined;
-  /** What to send first: a snapshot or a replay, then SYNCED; its revision covers later pushes at or below it. */
-  preface: Preface;
+  /**
+   * What to send first: a snapshot or a replay, then SYNCED; its revision covers
+   * later pushes at or below it. Undefined while the store is still answering
+   * (see begin): live events queue meanwhile.
+   */
+  preface: Preface | undefined;
   /** Pending events before the subscriber is dropped and resynced. */
   queueLimit: number;
   resync: Resync;
@@ -48,6 +52,8 @@ export interface WatchSink {
 export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
   private preface: Iterator<WatchItem> | undefined;
+  /** True until the preface is known: nothing is sent, live events queue. */
+  private starting: boolean;
   private queue: EventItem[] = [];
   private queueAt = 0;
   private resetReason: string | undefined;
@@ -66,8 +72,9 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
 
   constructor(options: SubscriptionOptions) {
     this.services = options.services;
-    this.preface = options.preface.items;
-    this.floor = options.preface.revision;
+    this.preface = options.preface?.items;
+    this.starting = options.preface === undefined;
+    this.floor = options.preface?.revision ?? Number.NEGATIVE_INFINITY;
     this.queueLimit = options.queueLimit;
     this.resync = options.resync;
     this.onOverflow = options.onOverflow;
@@ -84,17 +91,33 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     return this.queue.length - this.queueAt;
   }
 
+  /**
+   * The preface the store answered: queued events it already covers (at or
+   * below its revision) are dropped, the rest follow it.
+   */
+  begin(preface: Preface): void {
+    if (!this.starting || this.ended !== undefined) return;
+    this.starting = false;
+    // A subscriber that overflowed while waiting is resynced instead (resetReason stays).
+    if (this.resetReason !== undefined) return;
+    this.preface = preface.items;
+    this.floor = preface.revision;
+    this.queue = this.queue.slice(this.queueAt).filter((item) => item.event.revision > preface.revision);
+    this.queueAt = 0;
+    this.wake();
+  }
+
   /** Called by the hub for each matching event; never blocks. */
   push(item: EventItem): void {
     // A sweep that started before this subscriber's snapshot (or resync) may still
     // hand it older events: they are already in what it was sent.
     if (this.ended !== undefined || this.resetReason !== undefined || item.event.revision <= this.floor) return;
     // Push mode with room and nothing queued: hand the event straight over.
-    if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.preface === undefined) {
+    if (this.sink !== undefined && !this.sinkFull && !this.starting && this.pending === 0 && this.preface === undefined) {
       if (!this.sink.write(item)) this.sinkFull = true;
       return;
     }
-    if (this.waiter !== undefined) {
+    if (this.waiter !== undefined && !this.starting) {
       const wake = this.waiter;
       this.waiter = this.failWaiter = undefined;
       wake({ done: false, value: item });
@@ -107,6 +130,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       this.preface = undefined;
       this.resetReason = "slow-consumer";
       this.onOverflow();
+      // Only a subscriber still waiting for its preface can have a reader waiting here.
+      if (this.starting) this.wake();
       return;
     }
     this.queue.push(item);
@@ -130,11 +155,13 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   take(): WatchItem | undefined {
     if (this.ended !== undefined) return undefined;
     if (this.resetReason !== undefined) {
+      this.starting = false;
       const fresh = this.resync(this.resetReason);
       this.preface = fresh.items;
       this.floor = fresh.revision;
       this.resetReason = undefined;
     }
+    if (this.starting) return undefined;
     if (this.preface !== undefined) {
       const next = this.preface.next();
       if (next.done !== true) return next.value;
@@ -168,6 +195,20 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       },
       cancel: (reason) => this.close(reason),
     };
+  }
+
+  /** Hands what is ready to whoever waits: the pending next() or the sink. */
+  private wake(): void {
+    if (this.sink !== undefined) {
+      if (!this.sinkFull) this.flush();
+      return;
+    }
+    if (this.waiter === undefined) return;
+    const item = this.take();
+    if (item === undefined) return;
+    const wake = this.waiter;
+    this.waiter = this.failWaiter = undefined;
+    wake({ done: false, value: item });
   }
 
   private flush(): void {

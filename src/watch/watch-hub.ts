@@ -1,15 +1,17 @@
 // The Watch fan-out: subscribers indexed by the services they follow, fed by the
-// registry's events. Starting a subscription (snapshot or replay) and joining the
-// live feed happen in one synchronous step, so nothing is missed or sent twice.
+// store's events. A subscriber joins the live feed first, then asks the store for
+// "a snapshot (or the events) up to revision R"; what it queued meanwhile at or
+// below R is dropped, so nothing is missed or sent twice, even when the store
+// answers asynchronously (etcd fetching older history).
 // Large fan-outs are swept in slices, in event order, so that one change to a big
 // fleet neither blocks the event loop nor holds every delivery until the last.
 import { DiscoveryError } from "../core/errors";
-import type { Registry } from "../core/registry";
+import type { RegistryStore, ReplayAnswer } from "../core/store";
 import type { RegistryEvent } from "../core/types";
 import { Subscription, type EventItem, type Preface, type WatchItem } from "./subscription";
 
 export interface WatchHubOptions {
-  registry: Registry;
+  store: RegistryStore;
   /** Pending events per subscriber before it is reset (WATCH_QUEUE_LIMIT). */
   queueLimit: number;
   /** Subscribers at most (DISCOVERY_MAX_WATCHERS). */
@@ -42,7 +44,7 @@ export interface SubscribeOptions {
 }
 
 export class WatchHub {
-  private readonly registry: Registry;
+  private readonly store: RegistryStore;
   private readonly queueLimit: number;
   private readonly maxWatchers: number;
   private readonly everything = new Set<Subscription>();
@@ -64,12 +66,12 @@ export class WatchHub {
   slowResets = 0;
 
   constructor(options: WatchHubOptions) {
-    this.registry = options.registry;
+    this.store = options.store;
     this.queueLimit = options.queueLimit;
     this.maxWatchers = options.maxWatchers;
     this.sweepSlice = options.sweepSlice ?? DEFAULT_SWEEP_SLICE;
     this.defer = options.defer ?? ((next) => void setImmediate(next));
-    this.unsubscribe = this.registry.onEvent((event) => this.publish(event));
+    this.unsubscribe = this.store.onEvent((event) => this.publish(event));
   }
 
   get watcherCount(): number {
@@ -85,17 +87,20 @@ export class WatchHub {
       );
     }
     const services = options.services.length === 0 ? undefined : new Set(options.services);
-    const preface = this.preface(services, options.sinceRevision);
     const sub = new Subscription({
       services,
-      preface,
+      preface: undefined,
       queueLimit: this.queueLimit,
       resync: (reason) => this.resync(services, reason),
       onOverflow: () => this.slowResets++,
       onClose: (closed) => this.remove(closed),
     });
     if (options.internal === true) this.internal.add(sub);
+    // Live events first, then the answer: what the answer covers is dropped from the queue.
     this.add(sub);
+    const start = this.start(services, options.sinceRevision);
+    if (start instanceof Promise) start.then((preface) => sub.begin(preface), (error: unknown) => sub.close(error));
+    else sub.begin(start);
     return sub;
   }
 
@@ -143,13 +148,18 @@ export class WatchHub {
     if (subs !== undefined) yield* subs;
   }
 
-  private preface(services: ReadonlySet<string> | undefined, since: number): Preface {
+  /** What a new subscriber is sent first: a snapshot, or the events since its revision. */
+  private start(services: ReadonlySet<string> | undefined, since: number): Preface | Promise<Preface> {
     if (since === 0) return this.resync(services, undefined);
-    const revision = this.registry.revision;
-    const replay = this.registry.history.since(since, revision);
-    if (replay.t === "refused") return this.resync(services, replay.reason);
+    const answer = this.store.eventsSince(since, services);
+    return answer instanceof Promise ? answer.then((settled) => this.fromReplay(services, settled)) : this.fromReplay(services, answer);
+  }
+
+  private fromReplay(services: ReadonlySet<string> | undefined, answer: ReplayAnswer): Preface {
+    if (answer.t === "refused") return this.resync(services, answer.reason);
+    const revision = answer.revision;
     // The replayed events are the history's own: items are made as they are taken.
-    const events = replay.events;
+    const events = answer.events;
     function* items(): Generator<WatchItem> {
       for (const event of events) {
         if (services === undefined || services.has(event.instance.serviceName)) yield { t: "event", event };
@@ -161,15 +171,16 @@ export class WatchHub {
 
   /**
    * [RESET], one SNAPSHOT per instance, SYNCED: the whole current state, read from
-   * the registry as the subscriber takes it. An instance that changes before it is
-   * reached is sent as it is then (its event follows, as for any change after SYNCED).
+   * the store as the subscriber takes it (each instance copied only when reached).
+   * An instance that changes before it is reached is sent as it is then (its
+   * event follows, as for any change after SYNCED).
    */
   private resync(services: ReadonlySet<string> | undefined, resetReason: string | undefined): Preface {
-    const revision = this.registry.revision;
-    const registry = this.registry;
+    const store = this.store;
+    const revision = store.revision;
     function* items(): Generator<WatchItem> {
       if (resetReason !== undefined) yield { t: "reset", reason: resetReason, revision };
-      for (const instance of registry.liveSnapshot(services)) yield { t: "snapshot", instance, revision };
+      for (const name of services ?? store.serviceNames()) for (const instance of store.instancesOf(name)) yield { t: "snapshot", instance, revision };
       yield { t: "synced", revision };
     }
     return { items: items(), revision };

@@ -2,15 +2,19 @@
 // copied up front (issue 9, item 2): a stalled subscriber holds no snapshot, only
 // its bounded queue of events, however large the services it follows.
 import { Registry } from "../../src/core/registry";
+import { MemoryStore } from "../../src/store/memory/memory-store";
 import type { WatchItem } from "../../src/watch/subscription";
 import { WatchHub } from "../../src/watch/watch-hub";
 import { ManualClock } from "../helpers/manual-clock";
-import { BASE_REVISION, input } from "./registry-contract";
+import { input } from "./registry-contract";
+import { BASE_REVISION } from "./stores-under-test";
 
 function setup(instances: number, queueLimit = 100) {
-  const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "generated", baseRevision: BASE_REVISION, limits: { historySize: 100 } });
-  for (let i = 0; i < instances; i++) registry.register(input({ instanceId: `i${i}`, metadata: { v: "1" } }));
-  const hub = new WatchHub({ registry, queueLimit, maxWatchers: 10_000 });
+  const store = new MemoryStore({ baseRevision: BASE_REVISION, historySize: 100 });
+  const registry = new Registry({ store, clock: new ManualClock(), newInstanceId: () => "generated" });
+  // The memory store applies each write before register() returns.
+  for (let i = 0; i < instances; i++) void registry.register(input({ instanceId: `i${i}`, metadata: { v: "1" } }));
+  const hub = new WatchHub({ store, queueLimit, maxWatchers: 10_000 });
   return { registry, hub };
 }
 
@@ -28,13 +32,13 @@ function stallingSink(room: number) {
   return { sink, items };
 }
 
-test("a stalled subscriber has copied none of the snapshot it has not reached: it sees later states when it resumes", () => {
+test("a stalled subscriber has copied none of the snapshot it has not reached: it sees later states when it resumes", async () => {
   const { registry, hub } = setup(50);
   const { sink, items } = stallingSink(3);
   const control = hub.subscribe({ services: ["users"], sinceRevision: 0 }).attach(sink);
   expect(items).toHaveLength(3);
   // While it is stalled, an instance it has not reached changes.
-  registry.register(input({ instanceId: "i40", metadata: { v: "2" } }));
+  await registry.register(input({ instanceId: "i40", metadata: { v: "2" } }));
   sink.room = Infinity;
   control.resume();
   const snapshots = items.filter((item) => item.t === "snapshot");
@@ -44,11 +48,11 @@ test("a stalled subscriber has copied none of the snapshot it has not reached: i
   expect(items.at(-1)).toMatchObject({ t: "event", event: { type: "updated" } });
 });
 
-test("an instance removed before a stalled subscriber reaches it is not sent as a snapshot; its removal is", () => {
+test("an instance removed before a stalled subscriber reaches it is not sent as a snapshot; its removal is", async () => {
   const { registry, hub } = setup(10);
   const { sink, items } = stallingSink(2);
   const control = hub.subscribe({ services: [], sinceRevision: 0 }).attach(sink);
-  registry.unregister("users", "i9");
+  await registry.unregister("users", "i9");
   sink.room = Infinity;
   control.resume();
   const ids = items.flatMap((item) => (item.t === "snapshot" ? [item.instance.instanceId] : []));

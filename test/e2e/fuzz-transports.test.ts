@@ -56,14 +56,14 @@ function expectProper(answer: WireAnswer): void {
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  server.registry.register({ serviceName: "kept", instanceId: "k1", host: "10.0.0.2", port: 9000, healthEndpoint: "", metadata: {}, ttlMs: 3_600_000, load: undefined });
+  await server.registry.register({ serviceName: "kept", instanceId: "k1", host: "10.0.0.2", port: 9000, healthEndpoint: "", metadata: {}, ttlMs: 3_600_000, load: undefined });
 });
 afterAll(async () => {
   await server.close();
 });
 afterEach(() => {
   // Whatever was sent, the registration made before the fuzzing is intact.
-  expect(Array.from(server.registry.instancesOf("kept"), (i) => i.instanceId)).toEqual(["k1"]);
+  expect(Array.from(server.store.instancesOf("kept"), (i) => i.instanceId)).toEqual(["k1"]);
 });
 
 test("gRPC: random and mutated frames always end in a proper status", async () => {

@@ -7,6 +7,7 @@ import pino from "pino";
 import { Registry as PromRegistry } from "prom-client";
 import { EventType, WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import { Registry } from "../../src/core/registry";
+import { MemoryStore } from "../../src/store/memory/memory-store";
 import type { RegistryEvent } from "../../src/core/types";
 import { startNatsSink, type NatsSink } from "../../src/sinks/nats-sink";
 import { createSinkMetrics } from "../../src/sinks/sink-metrics";
@@ -48,7 +49,7 @@ describe("NATS sink", () => {
   beforeEach(async () => {
     nats = await startNatsServer();
     lifetime = new AbortController();
-    registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "generated", baseRevision: 1000 });
+    registry = new Registry({ store: new MemoryStore({ baseRevision: 1000, historySize: 100 }), clock: new ManualClock(), newInstanceId: () => "generated" });
     sinks = [];
     subscribers = [];
   });

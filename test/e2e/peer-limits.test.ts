@@ -131,7 +131,7 @@ describe("grpc-message and grpc-timeout", () => {
     const register = create(RegisterRequestSchema, { serviceName: "users", host: "10.0.0.1", port: 8080, instanceId: "late" });
     const answer = await grpcCall(server.port, REGISTER, grpcMessage(toBinary(RegisterRequestSchema, register)), { "grpc-timeout": "0n" });
     expect(answer.code).toBe(Code.DeadlineExceeded);
-    expect([...server.registry.instancesOf("users")]).toEqual([]);
+    expect([...server.store.instancesOf("users")]).toEqual([]);
   });
 
   test("a metadata key __proto__ does not crash the server on either transport", async () => {

@@ -89,7 +89,7 @@ describe("protocol probes", () => {
       await expect(
         client.unary(M.register, { serviceName: "probed", instanceId: "r", host: "127.0.0.1", port: locked.port, healthCheck: { probe: { case: "redis", value: { passwordRef: "unknown-ref" } } } }),
       ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: 'health_check.redis.password_ref: no secret named "unknown-ref" in DISCOVERY_PROBE_SECRETS_FILE' });
-      expect(server.registry.get("probed", "r")).toBeUndefined();
+      expect(server.store.get("probed", "r")).toBeUndefined();
       const listed = await client.unary(M.register, { serviceName: "shown", instanceId: "s", host: "127.0.0.1", port: locked.port, healthCheck: { probe: { case: "redis", value: { passwordRef: "redis-main" } } } });
       expect(JSON.stringify(listed.instance?.healthCheck, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(REDIS_PASSWORD);
       await client.unary(M.unregister, { serviceName: "shown", instanceId: "s" });
@@ -156,7 +156,7 @@ describe("protocol probes", () => {
           client.unary(M.register, { serviceName: "probed", instanceId: "bad", host: "h", port: 1, healthCheck: { probe: { case: "exec", value: { name } } } }),
         ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("health_check.exec.name: no exec check named") });
       }
-      expect(server.registry.get("probed", "bad")).toBeUndefined();
+      expect(server.store.get("probed", "bad")).toBeUndefined();
     });
   });
 

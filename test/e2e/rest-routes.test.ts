@@ -12,8 +12,8 @@ describe("REST routes", () => {
     server = await startTestServer({ secret: SECRET, probing: false });
   });
   afterAll(() => server.close());
-  afterEach(() => {
-    for (const instance of server.registry.snapshot()) server.registry.unregister(instance.serviceName, instance.instanceId);
+  afterEach(async () => {
+    for (const instance of server.store.snapshot().instances) await server.registry.unregister(instance.serviceName, instance.instanceId);
   });
 
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -48,17 +48,17 @@ describe("REST routes", () => {
 
     const removed = await call("DELETE", "/v1/discovery/unregister/orders/o-1", undefined, auth);
     expect(removed).toEqual({ status: 200, body: { service_name: "orders", instance_id: "o-1", unregistered: true } });
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("writes without the token are 401 and change nothing; reads stay open", async () => {
     expect(await call("POST", "/v1/discovery/register", { service_name: "a", host: "h", port: 1 })).toMatchObject({ status: 401, body: { code: "unauthenticated" } });
     expect(await call("POST", "/v1/discovery/register", { service_name: "a", host: "h", port: 1 }, { authorization: "Bearer wrong" })).toMatchObject({ status: 401 });
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
     await register({ service_name: "a", instance_id: "a-1", host: "h", port: 1 });
     expect(await call("POST", "/v1/discovery/heartbeat", { service_name: "a", instance_id: "a-1" })).toMatchObject({ status: 401 });
     expect(await call("DELETE", "/v1/discovery/unregister/a/a-1")).toMatchObject({ status: 401 });
-    expect(server.registry.instanceCount).toBe(1);
+    expect(server.store.instanceCount).toBe(1);
     expect((await call("GET", "/v1/discovery/services/a")).status).toBe(200);
   });
 
@@ -80,7 +80,7 @@ describe("REST routes", () => {
     const answer = await register(body as Record<string, unknown>);
     expect(answer).toMatchObject({ status: 400, body: { code: "invalid_argument", field } });
     expect(answer.body.message).toContain(field);
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("a body over REST_MAX_BODY_BYTES is 413 and the server keeps serving", async () => {
@@ -133,7 +133,7 @@ describe("REST routes", () => {
     expect(bad.body.message).toMatch(/^health_check.interval: cannot be read: .*"ten seconds"/);
     const unknown = await register({ service_name: "db", instance_id: "db-2", host: "127.0.0.1", port: 5432, health_check: { tcp: {}, every: "10s" } });
     expect(unknown).toMatchObject({ status: 400, body: { field: "health_check.every" } });
-    expect(server.registry.get("db", "db-2")).toBeUndefined();
+    expect(server.store.get("db", "db-2")).toBeUndefined();
   });
 
   test("heartbeat accepts a self-reported status in the short form", async () => {

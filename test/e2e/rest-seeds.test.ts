@@ -32,10 +32,10 @@ describe("seed 003's REST examples, as written", () => {
     expect(results.send_heartbeat).toMatchObject({ status: 200, body: { instance: { instance_id: "instance-1" } } });
     // Its health endpoint (localhost:8080/health) is probed before it is listed; probing is off here, so it stays unknown.
     expect(results.discover_services).toMatchObject({ status: 200, body: { service_name: "my-service", instances: [], count: 0 } });
-    expect(server.registry.get("my-service", "instance-1")).toMatchObject({ host: "localhost", port: 8080, metadata: { version: "1.0.0" }, status: "unknown" });
+    expect(server.store.get("my-service", "instance-1")).toMatchObject({ host: "localhost", port: 8080, metadata: { version: "1.0.0" }, status: "unknown" });
 
     // Once it is healthy, the same unchanged discover example lists it.
-    server.registry.setStatus("my-service", "instance-1", "healthy");
+    await server.registry.setStatus("my-service", "instance-1", "healthy");
     const again = await runSeedExamples(server, "003-service-discovery-readme.md", ["discover_services"]);
     expect(again.discover_services).toMatchObject({ status: 200, body: { count: 1, instances: [{ instance_id: "instance-1", status: "healthy" }] } });
   });
@@ -54,7 +54,7 @@ describe("seed 001's query routes", () => {
   afterAll(() => server.close());
 
   test("GET /services/{service_name} answers in the documented shape; GET /status counts the registry", async () => {
-    server.registry.register({ serviceName: "users", instanceId: "uuid-1", host: "localhost", port: 8000, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+    await server.registry.register({ serviceName: "users", instanceId: "uuid-1", host: "localhost", port: 8000, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
     const answer = (await (await fetch(`${server.baseUrl}/services/users`)).json()) as Record<string, unknown>;
     // The seed's fields: service_name, instances[{instance_id, service_name, registered_at, last_heartbeat}], count.
     expect(answer).toMatchObject({ service_name: "users", count: 1, instances: [{ instance_id: "uuid-1", service_name: "users" }] });

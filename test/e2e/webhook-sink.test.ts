@@ -5,6 +5,7 @@ import { createHmac } from "node:crypto";
 import pino from "pino";
 import { Registry as PromRegistry } from "prom-client";
 import { Registry } from "../../src/core/registry";
+import { MemoryStore } from "../../src/store/memory/memory-store";
 import { createSinkMetrics } from "../../src/sinks/sink-metrics";
 import { startWebhookSink, type WebhookSinkOptions } from "../../src/sinks/webhook-sink";
 import { ManualClock } from "../helpers/manual-clock";
@@ -24,7 +25,7 @@ describe("webhook sink", () => {
   beforeEach(async () => {
     receiver = await Receiver.start();
     lifetime = new AbortController();
-    registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "generated", baseRevision: 1000 });
+    registry = new Registry({ store: new MemoryStore({ baseRevision: 1000, historySize: 100 }), clock: new ManualClock(), newInstanceId: () => "generated" });
     metricsRegistry = new PromRegistry();
     closers = [];
   });
