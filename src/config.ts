@@ -1,6 +1,6 @@
-// Environment variables and command-line flags → one typed, validated Config.
-// A flag overrides its variable. A bad value stops the server at start with a
-// message naming the flag or variable it came from, never a silent default.
+// Every setting in one table: its environment variable, the `discovery serve`
+// flag that overrides it, its default, range and help. The typed Config, the
+// flags and their --help, and the README's table are all generated from it.
 import {
   DEFAULT_CRITICAL_LOAD_HYSTERESIS,
   DEFAULT_CRITICAL_LOAD_THRESHOLD,
@@ -18,177 +18,245 @@ import {
   MAX_TTL_MS,
   MIN_TTL_MS,
 } from "./core/limits";
-import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
-import { DEFAULT_PROBE_TICK_MS } from "./health/scheduler";
-import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
-import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
-import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
-import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
+import { DEFAULT_PROBE_CONCURRENCY, DEFAULT_PROBE_TICK_MS } from "./health/probe-defaults";
+import { ConfigError, decimal, integer, oneOf, optionalText, secondsAsMs, text } from "./settings/kinds";
+import { readSettings, setting, type ValuesOf } from "./settings/table";
+import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "./transport/grpc-http2/keepalive-defaults";
+import { DEFAULT_DNS_REFRESH_MS, DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS, LB_POLICIES } from "./services/xds/xds-defaults";
 import { PEER_LIMIT_DEFAULTS } from "./transport/peer-limits";
 
+export { ConfigError };
+
 export const DEFAULT_PORT = 3004;
-export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
 export const DEFAULT_HOST = "0.0.0.0";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-export interface Config {
-  host: string;
-  port: number;
-  secret: string | undefined;
-  defaultTtlMs: number;
-  criticalLoadThreshold: number;
-  criticalLoadHysteresis: number;
-  watchHistorySize: number;
-  watchQueueLimit: number;
-  maxInstances: number;
-  maxWatchers: number;
-  http2KeepAliveMs: number;
-  healthCheckIntervalMs: number;
-  healthCheckTimeoutMs: number;
-  probeConcurrency: number;
-  /** Probes due within one tick start together (HEALTH_CHECK_TICK_MS). */
-  probeTickMs: number;
-  logLevel: (typeof LOG_LEVELS)[number];
-  /** The xDS clusters' load-balancing policy (XDS_LB_POLICY). */
-  xdsLbPolicy: LbPolicyName;
-  xdsMaxStreams: number;
-  xdsMaxResourcesPerStream: number;
-  xdsDnsRefreshMs: number;
-  /** Largest request message on every transport (DISCOVERY_MAX_MESSAGE_BYTES). */
-  maxMessageBytes: number;
-  /** Streams one HTTP/2 connection may have open (HTTP2_MAX_CONCURRENT_STREAMS). */
-  http2MaxConcurrentStreams: number;
-  /** Time a connection gets to send a request's headers (HTTP_HEADERS_TIMEOUT_SECONDS). */
-  headersTimeoutMs: number;
-  /** A connection with no request or stream open this long is closed (HTTP_IDLE_TIMEOUT_SECONDS; 0: never). */
-  idleTimeoutMs: number;
-  /** After a GOAWAY, the longest the connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
-  goawayGraceMs: number;
-  /** Bytes of rendered list answers kept (DISCOVERY_LIST_CACHE_BYTES). */
-  listCacheBytes: number;
-}
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** Every setting: its environment variable, the flag of `discovery serve` that overrides it, and what it means. */
+/** Every setting. Add a row here and it becomes a Config field, a flag, a line of --help and of the README. */
 export const SETTINGS = [
-  { env: "HTTP2_KEEPALIVE_SECONDS", flag: "http2-keepalive-seconds", help: `ping each HTTP/2 connection this often and drop it when a ping goes unanswered for 10 s; 0 never pings (default ${DEFAULT_HTTP2_KEEPALIVE_SECONDS})` },
-  { env: "SERVICE_DISCOVERY_PORT", flag: "port", help: `the one port for every protocol (0 picks a free port; default ${DEFAULT_PORT})` },
-  { env: "SERVICE_DISCOVERY_HOST", flag: "host", help: `the address to listen on (default ${DEFAULT_HOST})` },
-  { env: "SERVICE_DISCOVERY_SECRET", flag: "secret", help: "require `authorization: Bearer <secret>` on Register, Heartbeat and Unregister" },
-  { env: "SERVICE_REGISTRATION_TTL_SECONDS", flag: "ttl-seconds", help: `lease of a Register that gives no ttl (default ${DEFAULT_TTL_MS / 1000})` },
-  { env: "CRITICAL_LOAD_THRESHOLD", flag: "critical-load-threshold", help: `load at which an instance becomes critical (default ${DEFAULT_CRITICAL_LOAD_THRESHOLD})` },
-  { env: "CRITICAL_LOAD_HYSTERESIS", flag: "critical-load-hysteresis", help: `normal again only below threshold minus this (default ${DEFAULT_CRITICAL_LOAD_HYSTERESIS})` },
-  { env: "WATCH_HISTORY_SIZE", flag: "watch-history-size", help: `events kept for resuming a Watch (default ${DEFAULT_WATCH_HISTORY_SIZE})` },
-  { env: "WATCH_QUEUE_LIMIT", flag: "watch-queue-limit", help: `events a subscriber may have pending before it is reset (default ${DEFAULT_WATCH_QUEUE_LIMIT})` },
-  { env: "DISCOVERY_MAX_INSTANCES", flag: "max-instances", help: `registrations past this are refused (default ${DEFAULT_MAX_INSTANCES})` },
-  { env: "DISCOVERY_MAX_WATCHERS", flag: "max-watchers", help: `Watch streams past this are refused (default ${DEFAULT_MAX_WATCHERS})` },
-  { env: "XDS_LB_POLICY", flag: "xds-lb-policy", help: `load-balancing policy of the xDS clusters: ${LB_POLICIES.join(", ")} (default ROUND_ROBIN; proxyless gRPC clients support ROUND_ROBIN and RING_HASH)` },
-  { env: "XDS_MAX_STREAMS", flag: "xds-max-streams", help: `xDS streams past this are refused (default ${DEFAULT_MAX_XDS_STREAMS})` },
-  { env: "XDS_MAX_RESOURCES_PER_STREAM", flag: "xds-max-resources-per-stream", help: `resource names one xDS stream may follow per type (default ${DEFAULT_MAX_RESOURCES_PER_STREAM})` },
-  { env: "XDS_DNS_REFRESH_SECONDS", flag: "xds-dns-refresh-seconds", help: `re-resolve instance hostnames for xDS this often (default ${DEFAULT_DNS_REFRESH_MS / 1000})` },
-  { env: "DISCOVERY_MAX_MESSAGE_BYTES", flag: "max-message-bytes", help: `largest request message on gRPC, Connect and gRPC-Web; larger ones get RESOURCE_EXHAUSTED (default ${PEER_LIMIT_DEFAULTS.maxMessageBytes})` },
-  { env: "HTTP2_MAX_CONCURRENT_STREAMS", flag: "http2-max-concurrent-streams", help: `streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS; default ${PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams})` },
-  { env: "HTTP_HEADERS_TIMEOUT_SECONDS", flag: "headers-timeout-seconds", help: `a connection that has not sent a request's headers (HTTP/1.1) or its first frames (HTTP/2) within this is closed (default ${PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000})` },
-  { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
-  { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
-  { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
-  { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
+  setting({
+    key: "host",
+    env: "SERVICE_DISCOVERY_HOST",
+    flag: "host",
+    help: "the address to listen on",
+    kind: text(DEFAULT_HOST, "an IP address or host name"),
+  }),
+  setting({
+    key: "port",
+    env: "SERVICE_DISCOVERY_PORT",
+    flag: "port",
+    help: "the one port for every protocol (0 picks a free port)",
+    kind: integer(DEFAULT_PORT, { min: 0, max: 65535 }),
+  }),
+  setting({
+    key: "secret",
+    env: "SERVICE_DISCOVERY_SECRET",
+    flag: "secret",
+    help: "require `authorization: Bearer <secret>` on Register, Heartbeat and Unregister",
+    more: "Reads stay open. Without it, the server warns at start if it listens beyond loopback",
+    kind: optionalText("any text; empty means unset"),
+  }),
+  setting({
+    key: "defaultTtlMs",
+    env: "SERVICE_REGISTRATION_TTL_SECONDS",
+    flag: "ttl-seconds",
+    help: "lease of a Register that gives no ttl",
+    more: "Requests may ask for 1 s to 1 h",
+    kind: secondsAsMs(DEFAULT_TTL_MS, { min: MIN_TTL_MS, max: MAX_TTL_MS }),
+  }),
+  setting({
+    key: "criticalLoadThreshold",
+    env: "CRITICAL_LOAD_THRESHOLD",
+    flag: "critical-load-threshold",
+    help: "load at which an instance becomes critical",
+    kind: decimal(DEFAULT_CRITICAL_LOAD_THRESHOLD, { min: 0, max: 1 }),
+  }),
+  setting({
+    key: "criticalLoadHysteresis",
+    env: "CRITICAL_LOAD_HYSTERESIS",
+    flag: "critical-load-hysteresis",
+    help: "normal again only below threshold minus this",
+    more: "At most the threshold",
+    kind: decimal(DEFAULT_CRITICAL_LOAD_HYSTERESIS, { min: 0, max: 1 }),
+  }),
+  setting({
+    key: "watchHistorySize",
+    env: "WATCH_HISTORY_SIZE",
+    flag: "watch-history-size",
+    help: "events kept for resuming a Watch",
+    kind: integer(DEFAULT_WATCH_HISTORY_SIZE, { min: 0, max: 10_000_000 }),
+  }),
+  setting({
+    key: "watchQueueLimit",
+    env: "WATCH_QUEUE_LIMIT",
+    flag: "watch-queue-limit",
+    help: "events a subscriber may have pending before it is reset",
+    kind: integer(DEFAULT_WATCH_QUEUE_LIMIT, { min: 1, max: 10_000_000 }),
+  }),
+  setting({
+    key: "maxInstances",
+    env: "DISCOVERY_MAX_INSTANCES",
+    flag: "max-instances",
+    help: "registrations past this are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_INSTANCES, { min: 1, max: 100_000_000 }),
+  }),
+  setting({
+    key: "maxWatchers",
+    env: "DISCOVERY_MAX_WATCHERS",
+    flag: "max-watchers",
+    help: "Watch streams past this are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_WATCHERS, { min: 1, max: 10_000_000 }),
+  }),
+  setting({
+    key: "http2KeepAliveMs",
+    env: "HTTP2_KEEPALIVE_SECONDS",
+    flag: "http2-keepalive-seconds",
+    help: "ping each HTTP/2 connection this often; 0 never pings",
+    more:
+      "A connection whose ping goes unanswered for HTTP2_KEEPALIVE_TIMEOUT_SECONDS is dropped, so a peer that vanished without closing " +
+      "(a pulled cable, a NAT timeout) releases its calls: its KeepAlive streams break and its instances turn UNHEALTHY",
+    kind: secondsAsMs(DEFAULT_HTTP2_KEEPALIVE_MS, { min: 0, max: 3_600_000 }),
+  }),
+  setting({
+    key: "http2KeepAliveTimeoutMs",
+    env: "HTTP2_KEEPALIVE_TIMEOUT_SECONDS",
+    flag: "http2-keepalive-timeout-seconds",
+    help: "drop an HTTP/2 connection whose keepalive ping goes unanswered this long",
+    kind: secondsAsMs(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS, { min: 1, max: 600_000 }),
+  }),
+  setting({
+    key: "healthCheckIntervalMs",
+    env: "HEALTH_CHECK_INTERVAL_SECONDS",
+    flag: "health-check-interval-seconds",
+    help: "time between probes of a check that gives no interval",
+    kind: secondsAsMs(DEFAULT_HEALTH_CHECK_INTERVAL_MS, { min: MIN_HEALTH_CHECK_INTERVAL_MS, max: MAX_HEALTH_CHECK_INTERVAL_MS }),
+  }),
+  setting({
+    key: "healthCheckTimeoutMs",
+    env: "HEALTH_CHECK_TIMEOUT_SECONDS",
+    flag: "health-check-timeout-seconds",
+    help: "a probe slower than this fails, for a check that gives no timeout",
+    more: "At most the interval",
+    kind: secondsAsMs(DEFAULT_HEALTH_CHECK_TIMEOUT_MS, { min: MIN_HEALTH_CHECK_TIMEOUT_MS, max: MAX_HEALTH_CHECK_TIMEOUT_MS }),
+  }),
+  setting({
+    key: "probeConcurrency",
+    env: "HEALTH_CHECK_CONCURRENCY",
+    flag: "health-check-concurrency",
+    help: "probes in flight at most, over all instances; the others wait their turn",
+    kind: integer(DEFAULT_PROBE_CONCURRENCY, { min: 1, max: 100_000 }),
+  }),
+  setting({
+    key: "probeTickMs",
+    env: "HEALTH_CHECK_TICK_MS",
+    flag: "health-check-tick-ms",
+    help: "probes due within one tick of this many ms start together, at most this late",
+    more: "Waking up once per probe costs more CPU than the probe",
+    kind: integer(DEFAULT_PROBE_TICK_MS, { min: 1, max: 1000 }),
+  }),
+  setting({
+    key: "xdsLbPolicy",
+    env: "XDS_LB_POLICY",
+    flag: "xds-lb-policy",
+    help: "the xDS clusters' load-balancing policy",
+    more: "Proxyless gRPC clients support ROUND_ROBIN and RING_HASH and reject the others; Envoy supports all",
+    kind: oneOf(LB_POLICIES, "ROUND_ROBIN"),
+  }),
+  setting({
+    key: "xdsMaxStreams",
+    env: "XDS_MAX_STREAMS",
+    flag: "xds-max-streams",
+    help: "xDS streams past this are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_XDS_STREAMS, { min: 1, max: 10_000_000 }),
+  }),
+  setting({
+    key: "xdsMaxResourcesPerStream",
+    env: "XDS_MAX_RESOURCES_PER_STREAM",
+    flag: "xds-max-resources-per-stream",
+    help: "resource names one xDS stream may follow per type; more are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_RESOURCES_PER_STREAM, { min: 1, max: 1_000_000 }),
+  }),
+  setting({
+    key: "xdsDnsRefreshMs",
+    env: "XDS_DNS_REFRESH_SECONDS",
+    flag: "xds-dns-refresh-seconds",
+    help: "instance hostnames are re-resolved for xDS this often",
+    kind: secondsAsMs(DEFAULT_DNS_REFRESH_MS, { min: 1_000, max: 86_400_000 }),
+  }),
+  setting({
+    key: "maxMessageBytes",
+    env: "DISCOVERY_MAX_MESSAGE_BYTES",
+    flag: "max-message-bytes",
+    help: "largest request message on gRPC, Connect and gRPC-Web; larger ones get RESOURCE_EXHAUSTED",
+    kind: integer(PEER_LIMIT_DEFAULTS.maxMessageBytes, { min: 1024, max: 1024 * 1024 * 1024 }),
+  }),
+  setting({
+    key: "http2MaxConcurrentStreams",
+    env: "HTTP2_MAX_CONCURRENT_STREAMS",
+    flag: "http2-max-concurrent-streams",
+    help: "streams one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)",
+    kind: integer(PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams, { min: 1, max: 1_000_000 }),
+  }),
+  setting({
+    key: "headersTimeoutMs",
+    env: "HTTP_HEADERS_TIMEOUT_SECONDS",
+    flag: "headers-timeout-seconds",
+    help: "a connection that has not sent a request's headers (HTTP/1.1) or its first frames (HTTP/2) within this is closed",
+    kind: secondsAsMs(PEER_LIMIT_DEFAULTS.headersTimeoutMs, { min: 100, max: 3_600_000 }),
+  }),
+  setting({
+    key: "idleTimeoutMs",
+    env: "HTTP_IDLE_TIMEOUT_SECONDS",
+    flag: "idle-timeout-seconds",
+    help: "a connection with no request or stream open for this long is closed; 0 never",
+    kind: secondsAsMs(PEER_LIMIT_DEFAULTS.idleTimeoutMs, { min: 0, max: 86_400_000 }),
+  }),
+  setting({
+    key: "goawayGraceMs",
+    env: "HTTP2_GOAWAY_GRACE_SECONDS",
+    flag: "goaway-grace-seconds",
+    help: "after a GOAWAY either way, a connection closes when its streams end or after this",
+    kind: secondsAsMs(PEER_LIMIT_DEFAULTS.goawayGraceMs, { min: 0, max: 3_600_000 }),
+  }),
+  setting({
+    key: "listCacheBytes",
+    env: "DISCOVERY_LIST_CACHE_BYTES",
+    flag: "list-cache-bytes",
+    help: "bytes of rendered List answers kept for repeat callers",
+    kind: integer(PEER_LIMIT_DEFAULTS.listCacheBytes, { min: 0, max: 16 * 1024 * 1024 * 1024 }),
+  }),
+  setting({
+    key: "logLevel",
+    env: "LOG_LEVEL",
+    flag: "log-level",
+    help: "how much to log",
+    more: "Every state change is logged at info; nothing per heartbeat above debug",
+    kind: oneOf(LOG_LEVELS, "info"),
+  }),
 ] as const;
+
+/** The server's settings, one field per row of SETTINGS. */
+export type Config = ValuesOf<typeof SETTINGS>;
 
 export type SettingName = (typeof SETTINGS)[number]["env"];
 
 /** Flag values by the variable they override (undefined: not given). */
 export type Flags = Partial<Record<SettingName, string>>;
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /**
  * The settings from the environment, each overridden by its flag when given.
  * Errors name the flag (`--port`) or the variable, whichever the value came from.
  */
 export function loadConfig(environment: Env, flags: Flags = {}): Config {
-  const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
-  const env: Env = { ...environment, ...given };
-  const flagOf = new Map<string, string>(SETTINGS.map((s) => [s.env, `--${s.flag}`]));
-  const label = (name: string) => (name in given ? (flagOf.get(name) ?? name) : name);
-  try {
-    return readConfig(env);
-  } catch (error) {
-    // Messages start with the variable's name; say the flag instead when the value came from one.
-    if (error instanceof ConfigError) {
-      const name = SETTINGS.find((s) => error.message.startsWith(`${s.env} `))?.env;
-      if (name !== undefined && label(name) !== name) throw new ConfigError(label(name) + error.message.slice(name.length));
-    }
-    throw error;
+  const { values: config, label } = readSettings(SETTINGS, environment, flags);
+  if (config.criticalLoadHysteresis > config.criticalLoadThreshold) {
+    throw new ConfigError(`${label("CRITICAL_LOAD_HYSTERESIS")} must not exceed ${label("CRITICAL_LOAD_THRESHOLD")}`);
   }
-}
-
-function readConfig(env: Env): Config {
-  const threshold = number(env, "CRITICAL_LOAD_THRESHOLD", DEFAULT_CRITICAL_LOAD_THRESHOLD, 0, 1);
-  const hysteresis = number(env, "CRITICAL_LOAD_HYSTERESIS", DEFAULT_CRITICAL_LOAD_HYSTERESIS, 0, 1);
-  if (hysteresis > threshold) {
-    throw new ConfigError("CRITICAL_LOAD_HYSTERESIS must not exceed CRITICAL_LOAD_THRESHOLD");
+  if (config.healthCheckTimeoutMs > config.healthCheckIntervalMs) {
+    throw new ConfigError(`${label("HEALTH_CHECK_TIMEOUT_SECONDS")} must not exceed ${label("HEALTH_CHECK_INTERVAL_SECONDS")}`);
   }
-  const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(env.LOG_LEVEL)})`);
-  }
-  const intervalS = number(env, "HEALTH_CHECK_INTERVAL_SECONDS", DEFAULT_HEALTH_CHECK_INTERVAL_MS / 1000, MIN_HEALTH_CHECK_INTERVAL_MS / 1000, MAX_HEALTH_CHECK_INTERVAL_MS / 1000);
-  const timeoutS = number(env, "HEALTH_CHECK_TIMEOUT_SECONDS", DEFAULT_HEALTH_CHECK_TIMEOUT_MS / 1000, MIN_HEALTH_CHECK_TIMEOUT_MS / 1000, MAX_HEALTH_CHECK_TIMEOUT_MS / 1000);
-  if (timeoutS > intervalS) throw new ConfigError("HEALTH_CHECK_TIMEOUT_SECONDS must not exceed HEALTH_CHECK_INTERVAL_SECONDS");
-  const lbPolicy = (env.XDS_LB_POLICY ?? "ROUND_ROBIN").toUpperCase();
-  if (!(LB_POLICIES as readonly string[]).includes(lbPolicy)) {
-    throw new ConfigError(`XDS_LB_POLICY must be one of ${LB_POLICIES.join(", ")} (got ${JSON.stringify(env.XDS_LB_POLICY)})`);
-  }
-  const host = env.SERVICE_DISCOVERY_HOST ?? DEFAULT_HOST;
-  if (host.trim() === "") throw new ConfigError("SERVICE_DISCOVERY_HOST must not be empty");
-  return {
-    host,
-    port: integer(env, "SERVICE_DISCOVERY_PORT", DEFAULT_PORT, 0, 65535),
-    secret: env.SERVICE_DISCOVERY_SECRET === "" ? undefined : env.SERVICE_DISCOVERY_SECRET,
-    defaultTtlMs: number(env, "SERVICE_REGISTRATION_TTL_SECONDS", DEFAULT_TTL_MS / 1000, MIN_TTL_MS / 1000, MAX_TTL_MS / 1000) * 1000,
-    criticalLoadThreshold: threshold,
-    criticalLoadHysteresis: hysteresis,
-    watchHistorySize: integer(env, "WATCH_HISTORY_SIZE", DEFAULT_WATCH_HISTORY_SIZE, 0, 10_000_000),
-    watchQueueLimit: integer(env, "WATCH_QUEUE_LIMIT", DEFAULT_WATCH_QUEUE_LIMIT, 1, 10_000_000),
-    maxInstances: integer(env, "DISCOVERY_MAX_INSTANCES", DEFAULT_MAX_INSTANCES, 1, 100_000_000),
-    maxWatchers: integer(env, "DISCOVERY_MAX_WATCHERS", DEFAULT_MAX_WATCHERS, 1, 10_000_000),
-    http2KeepAliveMs: number(env, "HTTP2_KEEPALIVE_SECONDS", DEFAULT_HTTP2_KEEPALIVE_SECONDS, 0, 3600) * 1000,
-    healthCheckIntervalMs: intervalS * 1000,
-    healthCheckTimeoutMs: timeoutS * 1000,
-    probeConcurrency: integer(env, "HEALTH_CHECK_CONCURRENCY", DEFAULT_PROBE_CONCURRENCY, 1, 100_000),
-    probeTickMs: integer(env, "HEALTH_CHECK_TICK_MS", DEFAULT_PROBE_TICK_MS, 1, 1000),
-    logLevel: logLevel as Config["logLevel"],
-    xdsLbPolicy: lbPolicy as LbPolicyName,
-    xdsMaxStreams: integer(env, "XDS_MAX_STREAMS", DEFAULT_MAX_XDS_STREAMS, 1, 10_000_000),
-    xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
-    xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
-    maxMessageBytes: integer(env, "DISCOVERY_MAX_MESSAGE_BYTES", PEER_LIMIT_DEFAULTS.maxMessageBytes, 1024, 1024 * 1024 * 1024),
-    http2MaxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", PEER_LIMIT_DEFAULTS.http2MaxConcurrentStreams, 1, 1_000_000),
-    headersTimeoutMs: number(env, "HTTP_HEADERS_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.headersTimeoutMs / 1000, 0.1, 3600) * 1000,
-    idleTimeoutMs: number(env, "HTTP_IDLE_TIMEOUT_SECONDS", PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000, 0, 86_400) * 1000,
-    goawayGraceMs: number(env, "HTTP2_GOAWAY_GRACE_SECONDS", PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000, 0, 3600) * 1000,
-    listCacheBytes: integer(env, "DISCOVERY_LIST_CACHE_BYTES", PEER_LIMIT_DEFAULTS.listCacheBytes, 0, 16 * 1024 * 1024 * 1024),
-  };
-}
-
-function number(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-  }
-  return value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = number(env, name, fallback, min, max);
-  if (!Number.isInteger(value)) throw new ConfigError(`${name} must be a whole number (got ${JSON.stringify(env[name])})`);
-  return value;
+  return config;
 }
 
 /** True when the host accepts connections only from this machine. */

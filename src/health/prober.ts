@@ -15,9 +15,7 @@ import { createLimiter } from "./limiter";
 import type { ProbeAnswer } from "./probe-answer";
 import { createTickScheduler, type ScheduledTask, type Scheduler } from "./scheduler";
 import { probeTcp } from "./tcp-probe";
-
-/** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
-export const DEFAULT_PROBE_CONCURRENCY = 256;
+import { DEFAULT_PROBE_CONCURRENCY } from "./probe-defaults";
 
 export interface ProberOptions {
   registry: Registry;

@@ -58,9 +58,10 @@ export interface ServerOptions {
   watchQueueLimit?: number;
   maxWatchers?: number;
   shutdownGraceMs?: number;
-  /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
-  http2PingIntervalMs?: number;
-  http2PingTimeoutMs?: number;
+  /** HTTP/2 keepalive pings (HTTP2_KEEPALIVE_SECONDS, see GrpcHttp2ServerOptions); 0 turns them off. */
+  http2KeepAliveMs?: number;
+  /** An unanswered keepalive ping drops its connection after this long (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+  http2KeepAliveTimeoutMs?: number;
   /** Active health probes (default on); off leaves checks declared but never run. */
   probing?: boolean;
   /** Probes in flight at most (HEALTH_CHECK_CONCURRENCY). */
@@ -191,8 +192,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   const grpcServer = new GrpcHttp2Server({
     logger: logger.child({ module: "grpc" }),
-    pingIntervalMs: options.http2PingIntervalMs,
-    pingTimeoutMs: options.http2PingTimeoutMs,
+    keepAliveMs: options.http2KeepAliveMs,
+    keepAliveTimeoutMs: options.http2KeepAliveTimeoutMs,
     onFault: () => metrics.streamFault(),
     maxReceiveMessageBytes: peerLimits.maxMessageBytes,
     maxConcurrentStreams: peerLimits.http2MaxConcurrentStreams,

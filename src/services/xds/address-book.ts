@@ -5,9 +5,8 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { Logger } from "pino";
+import { DEFAULT_DNS_REFRESH_MS } from "./xds-defaults";
 
-/** Re-resolve every hostname this often (XDS_DNS_REFRESH_SECONDS). */
-export const DEFAULT_DNS_REFRESH_MS = 30_000;
 /** Distinct hostnames kept resolved at most. */
 export const DEFAULT_MAX_HOSTS = 10_000;
 

@@ -6,11 +6,10 @@ import { AggregatedDiscoveryService } from "../../../gen/envoy/service/discovery
 import type { DiscoveryRequest } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
 import { DiscoveryError } from "../../core/errors";
 import type { CallContext, Handlers } from "../../transport/contract";
-import { AdsStream, DEFAULT_MAX_RESOURCES_PER_STREAM, type AdsStreamObserver, type DiscoveryResponseInit } from "./ads-stream";
+import { AdsStream, type AdsStreamObserver, type DiscoveryResponseInit } from "./ads-stream";
+import { DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS } from "./xds-defaults";
 import type { XdsCatalog } from "./catalog";
 
-/** xDS streams served at once at most (XDS_MAX_STREAMS). */
-export const DEFAULT_MAX_XDS_STREAMS = 10_000;
 
 export interface XdsObserver extends AdsStreamObserver {
   streamOpened?(): void;

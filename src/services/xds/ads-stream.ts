@@ -24,8 +24,6 @@ export interface AdsStreamObserver {
   pushed?(type: TypeUrl, delayMs: number): void;
 }
 
-/** Resource names one stream may subscribe to per type (XDS_MAX_RESOURCES_PER_STREAM). */
-export const DEFAULT_MAX_RESOURCES_PER_STREAM = 1_000;
 
 interface TypeState {
   /** undefined: the wildcard (every service), allowed for Listener and Cluster. */

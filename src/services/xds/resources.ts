@@ -6,6 +6,7 @@
 // Each is packed into an Any once, and every stream sends that same Any.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyPack, type Any } from "@bufbuild/protobuf/wkt";
+import type { LbPolicyName } from "./xds-defaults";
 import { ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy } from "../../../gen/envoy/config/cluster/v3/cluster_pb";
 import { ApiVersion, type ConfigSourceSchema } from "../../../gen/envoy/config/core/v3/config_source_pb";
 import { HealthStatus } from "../../../gen/envoy/config/core/v3/health_check_pb";
@@ -26,9 +27,7 @@ export const TYPE = {
 export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
 export const TYPE_URLS: readonly TypeUrl[] = Object.values(TYPE);
 
-/** The cluster load-balancing policies an operator may choose (XDS_LB_POLICY). */
-export const LB_POLICIES = ["ROUND_ROBIN", "RING_HASH", "LEAST_REQUEST", "RANDOM", "MAGLEV"] as const;
-export type LbPolicyName = (typeof LB_POLICIES)[number];
+export type { LbPolicyName };
 
 const ROUTER_FILTER = "envoy.filters.http.router";
 /** Fetch from the same ADS stream the client is on. */

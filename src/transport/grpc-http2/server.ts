@@ -15,16 +15,13 @@ import { limitSession } from "./session-limits";
 import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
 import type { AnyHandler, Handlers } from "../contract";
 import { isPushSource, PUSH, type PushSource } from "../push-source";
+import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "./keepalive-defaults";
 
 /** Largest request message accepted (grpc's usual default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
 /** Request messages a bidi handler may have waiting before its stream is paused. */
 export const BIDI_REQUEST_BUFFER = 16;
 
-/** How often an HTTP/2 connection is pinged (HTTP2_KEEPALIVE_SECONDS; 0: never). */
-export const DEFAULT_PING_INTERVAL_MS = 30_000;
-/** A ping not acknowledged within this long means the peer is gone. */
-export const DEFAULT_PING_TIMEOUT_MS = 10_000;
 
 export interface GrpcHttp2ServerOptions {
   logger: Logger;
@@ -35,8 +32,9 @@ export interface GrpcHttp2ServerOptions {
    * releases its calls: its KeepAlive streams break and its instances turn
    * UNHEALTHY. 0 turns pings off.
    */
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
+  keepAliveMs?: number;
+  /** A ping not acknowledged within this long means the peer is gone. */
+  keepAliveTimeoutMs?: number;
   /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
   onFault?: FaultReporter;
   /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
@@ -107,9 +105,9 @@ export class GrpcHttp2Server {
   }
 
   private keepAlive(session: http2.ServerHttp2Session): () => void {
-    const interval = this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+    const interval = this.options.keepAliveMs ?? DEFAULT_HTTP2_KEEPALIVE_MS;
     if (interval <= 0) return () => {};
-    const timeout = this.options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+    const timeout = this.options.keepAliveTimeoutMs ?? DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS;
     let deadline: NodeJS.Timeout | undefined;
     const timer = setInterval(() => {
       if (session.destroyed || deadline !== undefined) return;
