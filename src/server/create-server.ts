@@ -32,6 +32,7 @@ import { createHttpHandler } from "../transport/http1/handler";
 import { trackHttp1Connections } from "../transport/http1/drain";
 import { limitHttp1Connections } from "../transport/http1/connection-timeouts";
 import { PEER_LIMIT_DEFAULTS, type PeerLimits } from "../transport/peer-limits";
+import { drainConnections } from "../transport/drain-connections";
 import { logRegistryEvents } from "../services/discovery/event-logging";
 import { createOperatorPages } from "../services/operator-pages";
 import { createReflectionHandlers } from "../services/reflection";
@@ -127,6 +128,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const clock = options.clock ?? systemClock;
   const peerLimits: PeerLimits = { ...PEER_LIMIT_DEFAULTS, ...options.peerLimits };
   const logger = options.logger;
+  // Shutdown is this one signal: the hub, the health board, the prober, the
+  // expiry timer and every KeepAlive and Watch stream subscribe to it.
   const lifetime = new AbortController();
 
   // Revisions start at the start time in microseconds: never reused across restarts.
@@ -135,8 +138,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     registry,
     queueLimit: options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT,
     maxWatchers: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+    signal: lifetime.signal,
   });
-  const board = new HealthBoard(registry, [DiscoveryService.typeName]);
+  const board = new HealthBoard(registry, [DiscoveryService.typeName], { signal: lifetime.signal });
   logRegistryEvents(registry, logger.child({ module: "registry" }));
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
   const metrics = createMetrics({ register: metricsRegistry, registry, hub });
@@ -200,6 +204,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     headersTimeoutMs: peerLimits.headersTimeoutMs,
     idleTimeoutMs: peerLimits.idleTimeoutMs,
     goawayGraceMs: peerLimits.goawayGraceMs,
+    shutdownSignal: lifetime.signal,
   });
   grpcServer.addService(DiscoveryService, discovery);
   grpcServer.addService(Health, health);
@@ -209,9 +214,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   const httpServer = http.createServer(
     createHttpHandler({
-      routes: (router) => {
-        router.service(DiscoveryService, discovery);
-        router.service(Health, health);
+      routes: (mount) => {
+        mount(DiscoveryService, discovery);
+        mount(Health, health);
       },
       // GET /v1/watch (Server-Sent Events) runs the same Watch handler as gRPC and Connect.
       fallback: createWatchEvents({
@@ -226,6 +231,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       }),
       logger: logger.child({ module: "http" }),
       maxMessageBytes: peerLimits.maxMessageBytes,
+      shutdownSignal: lifetime.signal,
     }),
   );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
@@ -242,20 +248,17 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      lifetime.abort();
-      board.setShuttingDown();
-      const closed = front.close();
-      hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
-      const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
-      grpcServer.drain();
-      http1.drain();
-      const timer = setTimeout(() => front.destroyAll(), grace);
-      await closed;
-      clearTimeout(timer);
+    // The services end their long-lived calls themselves; what is left is the
+    // connections: no new ones, GOAWAY / Connection: close, cut after the grace.
+    lifetime.abort(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
+    closing ??= drainConnections({
+      front,
+      drains: [grpcServer, http1],
+      graceMs: options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,
+    }).then(() => {
       grpcServer.destroy();
       httpServer.close();
-    })();
+    });
     return closing;
   };
 

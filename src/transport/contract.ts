@@ -8,6 +8,12 @@ export interface CallContext {
   /** Aborts when the call ends, is cancelled, or its deadline passes. */
   readonly signal: AbortSignal;
   readonly requestHeader: Headers;
+  /**
+   * Aborts once when the server begins to shut down, with the error long-lived
+   * calls should end with (UNAVAILABLE: reconnect elsewhere). Unlike `signal`, it
+   * does not end the call: unary calls in flight still get their grace period.
+   */
+  readonly shutdownSignal: AbortSignal;
 }
 
 type Unary<I extends DescMessage, O extends DescMessage> = (

@@ -45,7 +45,7 @@ test("every subscriber gets the same WatchEvent object for one registry event", 
 test("ListHealthy builds one answer per change of the service, heartbeats included", async () => {
   const registry = new Registry({ clock: new ManualClock(), newInstanceId: () => "x", baseRevision: 1 });
   const handlers = createDiscoveryHandlers({ registry, hub: new WatchHub({ registry, queueLimit: 10, maxWatchers: 10 }), authorize: () => {} });
-  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers() };
+  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers(), shutdownSignal: new AbortController().signal };
   const list = () => handlers.listHealthy!(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
   registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const first = await list();

@@ -10,6 +10,8 @@ import { guarded, type FaultReporter } from "./fault-guard";
 import { MAX_STATUS_MESSAGE_BYTES } from "../peer-limits";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+/** A client still sending after our status (sent after headers) is reset this long after it. */
+export const STOP_CLIENT_AFTER_STATUS_MS = 1_000;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": "identity" };
 
 /** A call's context, built lazily: a handler that reads neither costs no AbortController nor Headers. */
@@ -18,7 +20,10 @@ export class Http2CallContext implements CallContext {
   private headers: Headers | undefined;
   private aborted = false;
 
-  constructor(private readonly raw: http2.IncomingHttpHeaders) {}
+  constructor(
+    private readonly raw: http2.IncomingHttpHeaders,
+    readonly shutdownSignal: AbortSignal,
+  ) {}
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -60,9 +65,10 @@ export class Http2Call {
     headers: http2.IncomingHttpHeaders,
     private readonly method: DescMethod,
     private readonly maxReceiveBytes: number,
+    shutdownSignal: AbortSignal,
     private readonly reportFault: FaultReporter = () => {},
   ) {
-    this.context = new Http2CallContext(headers);
+    this.context = new Http2CallContext(headers, shutdownSignal);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });
@@ -212,16 +218,24 @@ export class Http2Call {
       const e = error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal);
       this.trailers = { "grpc-status": String(e.code), "grpc-message": percentEncode(capped(e.rawMessage)) };
     }
+    // A client still sending (we ended early: a limit, a bad message, a deadline,
+    // shutdown) is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
+    const stopClient = !this.stream.readableEnded;
     if (!this.headersSent) {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
       this.headersSent = true;
       this.stream.respond({ ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
+      if (stopClient) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
     } else {
+      // A reset sent with trailers can overtake them (the client then sees no
+      // status, measured with grpc-js), so the client gets time to close first.
+      if (stopClient) {
+        const timer = setTimeout(() => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR), STOP_CLIENT_AFTER_STATUS_MS);
+        timer.unref();
+        this.stream.once("close", () => clearTimeout(timer));
+      }
       this.stream.end();
     }
-    // A client still sending (we ended early: a limit, a bad message, a deadline)
-    // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
-    if (!this.stream.readableEnded) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
   }
 
   private runEndHooks(): void {

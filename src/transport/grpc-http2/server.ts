@@ -45,6 +45,8 @@ export interface GrpcHttp2ServerOptions {
   idleTimeoutMs?: number;
   /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
   goawayGraceMs?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 interface Route {
@@ -57,10 +59,12 @@ export class GrpcHttp2Server {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
+  private readonly shutdownSignal: AbortSignal;
   private readonly sessionLimits: { headersTimeoutMs: number; idleTimeoutMs: number; goawayGraceMs: number };
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    this.shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
     this.sessionLimits = {
       headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
@@ -149,7 +153,7 @@ export class GrpcHttp2Server {
     const contentType = headers["content-type"] ?? "";
     if (!/^application\/grpc(\+proto)?($|;)/.test(contentType)) return void stream.respond({ ":status": 415 }, { endStream: true });
     const route = this.routes.get(headers[":path"] ?? "");
-    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.reportFault);
+    const call = new Http2Call(stream, headers, route?.method ?? (undefined as never), this.maxReceiveBytes, this.shutdownSignal, this.reportFault);
     if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     switch (route.method.methodKind) {
