@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import * as http2 from "node:http2";
 import * as path from "node:path";
 import { HeartbeatRequestSchema, RegisterRequestSchema } from "../../gen/discovery/v1/discovery_pb";
+import { sleep } from "../../src/common/sleep";
 import { frameMessage } from "../lib/grpc-frame";
 import type { Scenario } from "../lib/scenario";
 import { median } from "../lib/stats";
@@ -42,8 +43,6 @@ function ask(child: ChildProcess, t: string): Promise<Record<string, unknown>> {
     child.send({ t });
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One server: register every instance (with or without a check), optionally measure probing alone, then heartbeats. */
 async function runOnce(probing: boolean, ports: readonly number[]): Promise<{ idle?: Window; heartbeat: Window & { rps: number; failed: number } }> {

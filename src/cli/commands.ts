@@ -2,6 +2,8 @@
 // Each prints for people by default and, with --json, the API's own JSON
 // (proto3 JSON, as Connect and grpcurl print it) for scripts.
 import { toJson, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { durationFromMs, durationToMs } from "../common/duration";
+import { sleep } from "../common/sleep";
 import {
   ListHealthyResponseSchema,
   ListInstancesResponseSchema,
@@ -117,19 +119,19 @@ export async function register(ctx: CommandContext, service: string, host: strin
     port,
     metadata: options.meta,
     healthEndpoint: options.healthEndpoint,
-    ttl: options.ttl === undefined ? undefined : { seconds: BigInt(Math.floor(options.ttl)), nanos: Math.round((options.ttl % 1) * 1e9) },
+    ttl: options.ttl === undefined ? undefined : durationFromMs(options.ttl * 1000),
     loadPercentage: options.load,
   };
   const answer = await client.register(request, { timeoutMs: CALL_TIMEOUT_MS });
   const instance = answer.instance!;
-  const intervalMs = Number(answer.heartbeatInterval?.seconds ?? 10n) * 1000 + (answer.heartbeatInterval?.nanos ?? 0) / 1e6;
+  const intervalMs = answer.heartbeatInterval === undefined ? 10_000 : durationToMs(answer.heartbeatInterval);
   if (json) printJson(out, RegisterResponseSchema, answer);
   else out.line(`registered ${instance.serviceName}/${instance.instanceId} at ${instance.host}:${instance.port} (${statusText(out, instance.status)}, ttl ${instance.ttl?.seconds ?? "?"}s)`);
   if (!options.keepAlive) return;
   if (!json) out.line(`heartbeating every ${intervalMs / 1000}s; Ctrl-C unregisters`);
   const key = { serviceName: instance.serviceName, instanceId: instance.instanceId };
   while (!signal.aborted) {
-    await sleep(intervalMs, signal);
+    await sleep(intervalMs, { signal });
     if (signal.aborted) break;
     try {
       await client.heartbeat(key, { timeoutMs: CALL_TIMEOUT_MS });
@@ -147,16 +149,4 @@ export async function register(ctx: CommandContext, service: string, host: strin
 export async function unregister({ client, out, json }: CommandContext, service: string, id: string): Promise<void> {
   await client.unregister({ serviceName: service, instanceId: id }, { timeoutMs: CALL_TIMEOUT_MS });
   out.line(json ? "{}" : `unregistered ${service}/${id}`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

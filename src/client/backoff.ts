@@ -1,6 +1,6 @@
 // Retry pacing for the SDK's loops: exponential backoff with full jitter (so a
 // fleet that lost the registry together does not come back in lockstep), and
-// an abortable sleep.
+// which errors are worth a retry.
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** First retry delay's upper bound. */
@@ -34,21 +34,6 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
       attempt = 0;
     },
   };
-}
-
-/** Resolves after `ms`, or at once when the signal aborts (unref'd: never keeps a process alive). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Errors that retrying cannot fix: the request itself is wrong or refused. */

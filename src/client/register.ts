@@ -7,9 +7,11 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { HeartbeatRequestSchema, type HeartbeatRequest, type Instance } from "../../gen/discovery/v1/discovery_pb";
-import { codeOf, createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
+import { codeOf, createBackoff, isPermanent, type BackoffOptions } from "./backoff";
 import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
-import { abortError, durationMs, msDuration, type ClientLogger } from "./util";
+import { durationFromMs, durationToMs } from "../common/duration";
+import { sleep } from "../common/sleep";
+import { abortError, type ClientLogger } from "./util";
 
 /** How long close() lets in-flight requests finish while the instance is DRAINING. */
 export const DEFAULT_DRAIN_MS = 2_000;
@@ -76,7 +78,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     port: options.port,
     metadata: options.metadata ?? {},
     healthEndpoint: options.healthEndpoint ?? "",
-    ttl: options.ttlMs === undefined ? undefined : msDuration(options.ttlMs),
+    ttl: options.ttlMs === undefined ? undefined : durationFromMs(options.ttlMs),
     loadPercentage: options.load?.(),
   });
   const heartbeatRequest = (): HeartbeatRequest =>
@@ -89,14 +91,14 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       try {
         const response = await client.register(registerRequest(), { signal: stop.signal });
         instance = response.instance!;
-        intervalMs = Math.max(1, durationMs(response.heartbeatInterval) ?? 1_000);
+        intervalMs = Math.max(1, response.heartbeatInterval === undefined ? 1_000 : durationToMs(response.heartbeatInterval));
         backoff.reset();
         return;
       } catch (error) {
         if (stop.signal.aborted || isPermanent(error)) throw error;
         const delay = backoff.next();
         logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
-        await sleep(delay, stop.signal);
+        await sleep(delay, { signal: stop.signal, unref: true });
       }
     }
   };
@@ -117,7 +119,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         }
         answered = false;
         yield heartbeatRequest();
-        await sleep(intervalMs, stop.signal);
+        await sleep(intervalMs, { signal: stop.signal, unref: true });
         if (stop.signal.aborted) return;
       }
     }
@@ -139,7 +141,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
 
   const unaryHeartbeats = async (): Promise<void> => {
     for (;;) {
-      await sleep(intervalMs, stop.signal);
+      await sleep(intervalMs, { signal: stop.signal, unref: true });
       if (stop.signal.aborted) return;
       const response = await client.heartbeat(heartbeatRequest(), { signal: stop.signal, timeoutMs: Math.max(intervalMs, 1_000) });
       instance = response.instance!;
@@ -166,7 +168,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
             // at once, so wait before it, or the two calls would loop as fast as the network allows.
             const delay = backoff.next();
             logger?.error({ err: refused, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
-            await sleep(delay, stop.signal);
+            await sleep(delay, { signal: stop.signal, unref: true });
           }
           continue;
         }
@@ -180,7 +182,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         brokenInARow++;
         const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
         logger?.warn({ err: error, service: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
-        await sleep(delay, stop.signal);
+        await sleep(delay, { signal: stop.signal, unref: true });
       }
     }
   };
@@ -213,14 +215,14 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       await running;
       try {
         await client.unregister(
-          { serviceName: options.service, instanceId, drain: drainMs > 0 ? msDuration(drainMs) : undefined },
+          { serviceName: options.service, instanceId, drain: drainMs > 0 ? durationFromMs(drainMs) : undefined },
           { timeoutMs: UNREGISTER_TIMEOUT_MS },
         );
       } catch (error) {
         logger?.warn({ err: error, service: options.service, instanceId }, "unregister failed; the lease will run out");
       }
       if (options.connection === undefined) connection.close();
-      await sleep(drainMs);
+      await sleep(drainMs, { unref: true });
     })();
     return closing;
   };

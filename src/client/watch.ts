@@ -6,7 +6,8 @@
 // caller gets a RESET first and a fresh snapshot after it.
 import { create } from "@bufbuild/protobuf";
 import { EventType, WatchEventSchema, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
-import { createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
+import { sleep } from "../common/sleep";
+import { createBackoff, isPermanent, type BackoffOptions } from "./backoff";
 import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
 import type { ClientLogger } from "./util";
 
@@ -91,7 +92,7 @@ export async function* watch(options: WatchOptions): AsyncGenerator<WatchEvent> 
         brokenInARow++;
         const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
         options.logger?.warn({ err: error, retryInMs: Math.round(delay), resumeFrom: String(resumeFrom) }, "watch broke; reconnecting");
-        await sleep(delay, signal);
+        await sleep(delay, { signal, unref: true });
         if (!resumable && partialSnapshot) {
           // Half a snapshot cannot be resumed: the caller must drop it.
           partialSnapshot = false;

@@ -18,6 +18,7 @@ import type {
   InstanceView,
   RegisterInput,
   RegistryEvent,
+  ReportedStatus,
   ServiceSummary,
   ValidRegisterInput,
 } from "./types";
@@ -258,11 +259,6 @@ export class Registry {
     return this.index.stamp(serviceName);
   }
 
-  /** The revision of the last event that touched the service (or the current one if none is retained). */
-  serviceRevision(serviceName: string): number {
-    return this.index.lastRevision(serviceName) ?? this.currentRevision;
-  }
-
   hasService(serviceName: string): boolean {
     return this.index.has(serviceName);
   }
@@ -347,9 +343,9 @@ export class Registry {
   }
 
   /** With a check, a self-reported status combines with the probes' (see HealthTracker); without one it is the status. */
-  private combineReported(instance: InstanceState, status: HealthStatus): HealthStatus {
+  private combineReported(instance: InstanceState, status: ReportedStatus): HealthStatus {
     const tracker = this.trackers.get(instance);
-    if (tracker === undefined || status === "unknown" || status === "draining") return status;
+    if (tracker === undefined) return status;
     tracker.report(status);
     return tracker.status;
   }
@@ -432,7 +428,6 @@ export class Registry {
   private emit(type: ChangeType, instance: InstanceState, now: number, previousStatus?: HealthStatus): void {
     const revision = ++this.currentRevision;
     const event: RegistryEvent = { revision, type, instance: freeze(instance), previousStatus, occurredAt: now };
-    this.index.touch(instance.serviceName, revision);
     this.history.append(event);
     for (const listener of this.listeners) listener(event);
   }

@@ -12,8 +12,6 @@ interface ServiceEntry {
   loadCount: number;
   /** Unique across the index's life, changed by every mutation of the service. */
   stamp: number;
-  /** The revision of the last event about this service. */
-  lastRevision: number | undefined;
 }
 
 const EMPTY: Iterable<InstanceState> = [];
@@ -42,14 +40,10 @@ export class ServiceIndex {
     return this.services.get(serviceName)?.stamp ?? 0;
   }
 
-  lastRevision(serviceName: string): number | undefined {
-    return this.services.get(serviceName)?.lastRevision;
-  }
-
   add(instance: InstanceState): void {
     let entry = this.services.get(instance.serviceName);
     if (entry === undefined) {
-      entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0, lastRevision: undefined };
+      entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0 };
       this.services.set(instance.serviceName, entry);
     }
     entry.instances.set(instance.instanceId, instance);
@@ -80,11 +74,6 @@ export class ServiceIndex {
   /** Records a change that no count depends on (a heartbeat's time): only the stamp moves. */
   changed(instance: InstanceState): void {
     this.services.get(instance.serviceName)!.stamp = ++this.stamps;
-  }
-
-  touch(serviceName: string, revision: number): void {
-    const entry = this.services.get(serviceName);
-    if (entry !== undefined) entry.lastRevision = revision;
   }
 
   summaryOf(serviceName: string): ServiceSummary | undefined {

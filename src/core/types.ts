@@ -121,6 +121,9 @@ export interface HealthCheckInput {
 export type ValidRegisterInput = Omit<RegisterInput, "healthCheck"> & { healthCheck: HealthCheckSpec | undefined };
 
 /** Validated input of Heartbeat. */
+/** A status an instance may state about itself (in a heartbeat or a probe answer). */
+export type ReportedStatus = "healthy" | "degraded" | "unhealthy";
+
 export interface HeartbeatInput {
   serviceName: string;
   instanceId: string;

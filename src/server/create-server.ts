@@ -222,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       fallback: createWatchEvents({
         watch: discovery.watch!,
         logger: logger.child({ module: "watch-events" }),
+        shutdownSignal: lifetime.signal,
         next: createOperatorPages({
           metrics: metricsRegistry,
           dashboardDir: options.dashboardDir,

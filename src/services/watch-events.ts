@@ -22,6 +22,8 @@ export const SSE_MAX_SERVICES = 64;
 /** The reason of the RESET that opens a stream starting from a snapshot (see below). */
 export const FRESH_START_REASON = "fresh-start";
 
+const NEVER = new AbortController().signal;
+
 type WatchHandler = (request: WatchRequest, context: CallContext) => AsyncIterable<unknown>;
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
@@ -31,6 +33,8 @@ export interface WatchEventsOptions {
   next: Handler;
   logger: Logger;
   pingIntervalMs?: number;
+  /** The server's shutdown, handed to the Watch handler as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function createWatchEvents(options: WatchEventsOptions): Handler {
@@ -74,6 +78,7 @@ async function stream(options: WatchEventsOptions, request: http.IncomingMessage
   const events = options.watch(create(WatchRequestSchema, { serviceNames: parsed.services, sinceRevision: parsed.since }), {
     signal: controller.signal,
     requestHeader,
+    shutdownSignal: options.shutdownSignal ?? NEVER,
   })[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   try {

@@ -22,7 +22,8 @@ import { createKeepAliveHandler } from "./keep-alive";
 import { ListCache } from "./list-cache";
 import { PUSH, type PushSource } from "../../transport/push-source";
 import { healthCheckFromProto, probeResultToProto } from "./health-check-mapping";
-import { durationFromMs, durationToMs, instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
+import { durationFromMs, durationToMs } from "../../common/duration";
+import { instanceToProto, statusFromProto, summaryToProto, watchItemToProto } from "./proto-mapping";
 import { DiscoveryError } from "../../core/errors";
 
 export interface DiscoveryServiceOptions {
