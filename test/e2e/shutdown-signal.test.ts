@@ -1,5 +1,5 @@
 // Shutdown is one AbortSignal: the hub, the health board, the prober and every
-// KeepAlive and Watch stream subscribe to it, so close() only has connections
+// KeepAlive, Watch and xDS stream subscribe to it, so close() only has connections
 // left to drain; and both transports hand it to handlers as `shutdownSignal`.
 import * as http from "node:http";
 import * as net from "node:net";
@@ -11,17 +11,22 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 import pino from "pino";
 import { DiscoveryService, HeartbeatRequestSchema, type HeartbeatResponse, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { Health, HealthCheckResponse_ServingStatus as Serving, type HealthCheckResponse } from "../../gen/grpc/health/v1/health_pb";
+import { AggregatedDiscoveryService } from "../../gen/envoy/service/discovery/v3/ads_pb";
+import { DiscoveryRequestSchema, type DiscoveryResponse } from "../../gen/envoy/service/discovery/v3/discovery_pb";
 import type { Handlers } from "../../src/transport/contract";
 import { GrpcHttp2Server } from "../../src/transport/grpc-http2/server";
 import { createHttpHandler } from "../../src/transport/http1/handler";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
 import { startTestServer } from "../helpers/server-fixture";
 
-test("aborting the one signal ends KeepAlive and Watch streams with UNAVAILABLE, marks no kept instance lost, and close() needs no grace", async () => {
+const LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener";
+
+test("aborting the one signal ends KeepAlive, Watch and xDS streams with UNAVAILABLE, marks no kept instance lost, and close() needs no grace", async () => {
   // A grace far longer than the test: close() only resolves early if every call ended by itself.
   const server = await startTestServer({ shutdownGraceMs: 60_000 });
   const client = new GrpcTestClient(DiscoveryService, server.target);
   const health = new GrpcTestClient(Health, server.target);
+  const ads = new GrpcTestClient(AggregatedDiscoveryService, server.target);
   try {
     await client.unary(DiscoveryService.method.register, { serviceName: "users", instanceId: "u1", host: "h", port: 1 });
     const keepAlive = client.bidiStream(DiscoveryService.method.keepAlive);
@@ -32,6 +37,10 @@ test("aborting the one signal ends KeepAlive and Watch streams with UNAVAILABLE,
     await watch.take(2); // the instance, then SYNCED
     const healthWatch = new StreamReader<HealthCheckResponse>(health.serverStream(Health.method.watch, { service: "" }));
     expect((await healthWatch.next()).status).toBe(Serving.SERVING);
+    const adsCall = ads.bidiStream(AggregatedDiscoveryService.method.streamAggregatedResources);
+    const adsAnswers = new StreamReader<DiscoveryResponse>(adsCall);
+    adsCall.write(create(DiscoveryRequestSchema, { typeUrl: LISTENER_TYPE, resourceNames: ["users"] }));
+    expect((await adsAnswers.next()).typeUrl).toBe(LISTENER_TYPE);
     const events: string[] = [];
     server.registry.onEvent((event) => events.push(event.type));
 
@@ -44,12 +53,14 @@ test("aborting the one signal ends KeepAlive and Watch streams with UNAVAILABLE,
     expect(await watch.finished()).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
     expect((await healthWatch.next()).status).toBe(Serving.NOT_SERVING);
     expect(await healthWatch.finished()).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
+    expect(await adsAnswers.finished()).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
     // The server left, not the peer: its instance was not marked lost.
     expect(server.registry.get("users", "u1")?.status).toBe("healthy");
     expect(events).toEqual([]);
   } finally {
     client.close();
     health.close();
+    ads.close();
     await server.close();
   }
 });

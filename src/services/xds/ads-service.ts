@@ -10,7 +10,6 @@ import { AdsStream, type AdsStreamObserver, type DiscoveryResponseInit } from ".
 import { DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS } from "./xds-defaults";
 import type { XdsCatalog } from "./catalog";
 
-
 export interface XdsObserver extends AdsStreamObserver {
   streamOpened?(): void;
   streamClosed?(): void;
@@ -51,7 +50,14 @@ export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof 
         ended = true;
         stream.interrupt();
       };
+      // At shutdown the client hears UNAVAILABLE at once and reconnects elsewhere.
+      const shutdown = () => {
+        failure = context.shutdownSignal.reason;
+        end();
+      };
       context.signal.addEventListener("abort", end, { once: true });
+      if (context.shutdownSignal.aborted) shutdown();
+      else context.shutdownSignal.addEventListener("abort", shutdown, { once: true });
       void (async () => {
         try {
           for await (const request of requests) stream.receive(request);
@@ -71,6 +77,7 @@ export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof 
         }
       } finally {
         context.signal.removeEventListener("abort", end);
+        context.shutdownSignal.removeEventListener("abort", shutdown);
         stopListening();
         stream.close();
         open--;
