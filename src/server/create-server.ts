@@ -129,7 +129,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const peerLimits: PeerLimits = { ...PEER_LIMIT_DEFAULTS, ...options.peerLimits };
   const logger = options.logger;
   // Shutdown is this one signal: the hub, the health board, the prober, the
-  // expiry timer and every KeepAlive and Watch stream subscribe to it.
+  // expiry timer, the xDS catalog and every KeepAlive, Watch and xDS stream
+  // subscribe to it. Its reason is what long-lived calls end with.
   const lifetime = new AbortController();
 
   // Revisions start at the start time in microseconds: never reused across restarts.
