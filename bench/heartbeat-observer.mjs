@@ -32,7 +32,7 @@ function setup(observed) {
   return { handlers, requests };
 }
 
-const context = { signal: new AbortController().signal, requestHeader: new Headers() };
+const context = { signal: new AbortController().signal, requestHeader: new Headers(), shutdownSignal: new AbortController().signal };
 async function run({ handlers, requests }) {
   const start = process.hrtime.bigint();
   for (let i = 0; i < CALLS; i++) await handlers.heartbeat(requests[i % INSTANCES], context);
