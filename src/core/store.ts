@@ -1,0 +1,176 @@
+// The RegistryStore port: where the registry's state lives, apart from its rules
+// (src/core/registry.ts). Modelled on etcd's KV (apply a change, get revisioned
+// events), WatchableKV (a consistent view at a revision, events after it) and
+// Lessor (leases with deadlines, renewed cheaply, expired by the holder).
+// Implementations: src/store/memory (the embedded default), src/store/etcd (cluster mode).
+import type { ReplayRefusal } from "./event-log";
+import type { ChangeType, HealthStatus, InstanceState, InstanceView, RegistryEvent, ServiceSummary } from "./types";
+
+/** An instance as the store holds it, with the revision of the write that last changed it (etcd's mod_revision). */
+export interface StoredInstance {
+  readonly instance: InstanceView;
+  /** Compare with StoreWrite.expectRevision to write only over what a rule judged. */
+  readonly revision: number;
+}
+
+/** One step of a write: the event it makes and the instance right after it (a frozen copy). */
+export interface StoreStep {
+  readonly type: ChangeType;
+  /** After the step; for "unregistered" and "expired" the instance as it was removed. */
+  readonly instance: InstanceView;
+  /** Set on health-changed. */
+  readonly previousStatus?: HealthStatus;
+}
+
+/** Step types that remove the instance. */
+export function isRemoval(type: ChangeType): boolean {
+  return type === "unregistered" || type === "expired";
+}
+
+/**
+ * A validated change of one instance, judged by the rules from the instance at
+ * `expectRevision`. Its steps become events in order, each with its own
+ * revision (one registration that arrives saturated is "registered" then
+ * "load-critical"). Only the last step may be a removal.
+ */
+export interface StoreWrite {
+  readonly serviceName: string;
+  readonly instanceId: string;
+  /** The StoredInstance.revision the rules judged from; 0: the instance must not exist. */
+  readonly expectRevision: number;
+  readonly steps: readonly StoreStep[];
+  /**
+   * Where the instance's lease ends after the write; the writing node holds it
+   * from then on. Undefined keeps the lease as it is. A removal drops the lease.
+   */
+  readonly leaseDeadline?: number;
+  /** When the rules judged the change (clock ms): the events' occurredAt. */
+  readonly occurredAt: number;
+}
+
+/**
+ * The fields that change without an event: the lease deadline, the time of the
+ * last heartbeat or probe, a load that crossed no threshold, probe statistics.
+ * A store keeps them without a round trip; etcd replicates the load only when it
+ * moved enough (LOAD_REPLICATION_STEP) or often enough (LOAD_REPLICATION_INTERVAL_SECONDS).
+ */
+export type SoftState = Partial<Pick<InstanceState, "lastHeartbeat" | "load" | "loadReported" | "lastHealthCheck" | "latencyMs" | "uptime">>;
+
+export interface Refresh {
+  /** The new lease deadline; undefined leaves the lease alone (a drain's end does not move). */
+  readonly leaseDeadline: number | undefined;
+  readonly soft: SoftState;
+}
+
+/** A consistent view of the instances of some services at one revision. */
+export interface StoreSnapshot {
+  readonly revision: number;
+  /** Frozen copies: they never change after they are handed out. */
+  readonly instances: readonly InstanceView[];
+}
+
+/** An apply lost a race: the instance is no longer at the revision the rules judged. The rules judge again. */
+export class StoreConflictError extends Error {
+  override readonly name = "StoreConflictError";
+  constructor(
+    readonly serviceName: string,
+    readonly instanceId: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`instance ${instanceId} of service ${serviceName} is at revision ${actual}, not ${expected}`);
+  }
+}
+
+export type StoreListener = (event: RegistryEvent) => void;
+
+/**
+ * Where the registry's state lives. Reads are synchronous and come from this
+ * node's view (for etcd: the local cache its watch keeps up to date); writes are
+ * asynchronous and revisioned by the store. Listeners hear every event in
+ * revision order, synchronously as this node's view takes it in, so a read made
+ * in the same step is at the revision of the last event heard.
+ *
+ * Failures: a write that lost a race rejects with StoreConflictError; a store
+ * that cannot write (etcd unreachable) rejects with DiscoveryError("unavailable")
+ * naming what is down; bad input never reaches the store (the rules validate).
+ */
+export interface RegistryStore {
+  // --- KV: writes and reads -----------------------------------------------
+
+  /**
+   * Applies a write: checks expectRevision, gives each step the next revision,
+   * updates the view, tells the listeners, and resolves with the events.
+   * The memory store does it all before returning; etcd once the txn commits
+   * and its watch delivered it here.
+   */
+  apply(write: StoreWrite, options?: { signal?: AbortSignal }): Promise<readonly RegistryEvent[]>;
+
+  /**
+   * A change no watcher is told of (see SoftState). Synchronous when this node
+   * holds the instance's lease: the heartbeat hot path costs no round trip.
+   * Otherwise (etcd, the lease is another node's) a Promise that settles once
+   * the lease moved here, in one write. Undefined: the instance is not registered.
+   */
+  refresh(serviceName: string, instanceId: string, refresh: Refresh): InstanceView | undefined | Promise<InstanceView | undefined>;
+
+  /** The revision of the latest event in this node's view. */
+  readonly revision: number;
+  readonly instanceCount: number;
+  /** The instance with its revision (for a write judged from it). */
+  entry(serviceName: string, instanceId: string): StoredInstance | undefined;
+  get(serviceName: string, instanceId: string): InstanceView | undefined;
+  /** A service's instances as frozen copies (safe to keep: they never change). */
+  instancesOf(serviceName: string): Iterable<InstanceView>;
+  /**
+   * A number that changes whenever anything in the service changes, soft state
+   * included: the key under which a rendered answer for it may be cached.
+   */
+  serviceStamp(serviceName: string): number;
+  hasService(serviceName: string): boolean;
+  serviceNames(): Iterable<string>;
+  /** Per-service counts, sorted by name. */
+  summaries(): ServiceSummary[];
+  summaryOf(serviceName: string): ServiceSummary | undefined;
+
+  // --- WatchableKV: a view at a revision, and what came after it -----------
+
+  /** The instances of the given services (all when undefined) and the revision they are at. */
+  snapshot(services?: ReadonlySet<string>): StoreSnapshot;
+
+  /**
+   * The events after `revision`, in order, filtered to `services`; or why that
+   * is impossible ("history-compacted": start over with a RESET and a snapshot).
+   * Consistent with onEvent: every later event reaches the listeners after the
+   * answer was made, so a watcher that subscribed first misses nothing and
+   * drops what the answer already covered (revision <= the answer's). May be
+   * asynchronous (etcd fetches history older than its cache).
+   */
+  eventsSince(revision: number, services?: ReadonlySet<string>): ReplayAnswer | Promise<ReplayAnswer>;
+
+  /** Hears every event, in revision order; returns the unsubscribe. */
+  onEvent(listener: StoreListener): () => void;
+
+  // --- Lessor: the leases this node holds ----------------------------------
+
+  /** The earliest lease deadline this node holds, or undefined when none. */
+  nextDeadline(): number | undefined;
+
+  /**
+   * Takes (removes from the lease queue) at most `budget` instances whose lease
+   * ran out at or before `now`, earliest first. The rules then apply their
+   * removal ("expired", or "unregistered" for a finished drain) with the
+   * returned revision as expectRevision: a conflict means someone renewed it.
+   */
+  takeExpired(now: number, budget: number): StoredInstance[];
+
+  // --- Lifetime --------------------------------------------------------------
+
+  /** Releases what the store holds (connections, watches); the memory store has nothing to release. */
+  close(): Promise<void>;
+}
+
+/** What eventsSince answers: the events and the revision they bring a watcher to, or why not. */
+export type ReplayAnswer =
+  | { readonly t: "replay"; readonly revision: number; readonly events: readonly RegistryEvent[] }
+  | { readonly t: "refused"; readonly reason: ReplayRefusal };
