@@ -13,7 +13,7 @@ export interface StoredInstance {
   readonly revision: number;
 }
 
-/** One step of a write: the event it makes and the instance right after it (a frozen copy). */
+/** One event a write makes: its type and the instance right after it (a frozen copy). */
 export interface StoreStep {
   readonly type: ChangeType;
   /** After the step; for "unregistered" and "expired" the instance as it was removed. */
@@ -22,22 +22,22 @@ export interface StoreStep {
   readonly previousStatus?: HealthStatus;
 }
 
-/** Step types that remove the instance. */
-export function isRemoval(type: ChangeType): boolean {
-  return type === "unregistered" || type === "expired";
-}
-
 /**
  * A validated change of one instance, judged by the rules from the instance at
- * `expectRevision`. Its steps become events in order, each with its own
- * revision (one registration that arrives saturated is "registered" then
- * "load-critical"). Only the last step may be a removal.
+ * `expectRevision`. Each step becomes an event with its own, higher revision
+ * (a registration that arrives saturated is "registered" then "load-critical");
+ * a write without steps (a lost keep-alive's mark lifted with no status change)
+ * still takes a revision but tells no watcher. Revisions therefore increase but
+ * may skip, as etcd's do.
  */
 export interface StoreWrite {
   readonly serviceName: string;
   readonly instanceId: string;
   /** The StoredInstance.revision the rules judged from; 0: the instance must not exist. */
   readonly expectRevision: number;
+  /** The instance after the write (a frozen copy); undefined removes it. */
+  readonly next: InstanceView | undefined;
+  /** The events, in order; a removal's last step is "unregistered" or "expired". */
   readonly steps: readonly StoreStep[];
   /**
    * Where the instance's lease ends after the write; the writing node holds it
@@ -99,8 +99,9 @@ export interface RegistryStore {
   // --- KV: writes and reads -----------------------------------------------
 
   /**
-   * Applies a write: checks expectRevision, gives each step the next revision,
-   * updates the view, tells the listeners, and resolves with the events.
+   * Applies a write: checks expectRevision, gives each step the next revision
+   * (a write without steps takes one too), updates the view, tells the
+   * listeners, and resolves with the events.
    * The memory store does it all before returning; etcd once the txn commits
    * and its watch delivered it here.
    */
