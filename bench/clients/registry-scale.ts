@@ -3,7 +3,9 @@
 // the real expiry timer, with the event loop's delay meanwhile. Prints one JSON line.
 import { randomUUID } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { DEFAULT_WATCH_HISTORY_SIZE } from "../../src/core/limits";
 import { Registry } from "../../src/core/registry";
+import { MemoryStore } from "../../src/store/memory/memory-store";
 import type { RegisterInput } from "../../src/core/types";
 import { startExpiryTimer } from "../../src/runtime/expiry-timer";
 
@@ -32,18 +34,19 @@ function settledMemory(): { heap: number; rss: number } {
 
 function memoryPerInstance(count: number, services: number): Record<string, number> {
   const registry = new Registry({
+    store: new MemoryStore({ baseRevision: Date.now() * 1000, historySize: DEFAULT_WATCH_HISTORY_SIZE }),
     clock: { now: () => Date.now() },
     newInstanceId: randomUUID,
-    baseRevision: Date.now() * 1000,
     limits: { maxInstances: count },
   });
   const before = settledMemory();
   const started = Date.now();
-  for (let i = 0; i < count; i++) registry.register(input(i, services, 3_600_000));
+  // The memory store applies each write before register() returns its promise.
+  for (let i = 0; i < count; i++) void registry.register(input(i, services, 3_600_000));
   const seconds = (Date.now() - started) / 1000;
   const after = settledMemory();
   const result = {
-    instances: registry.instanceCount,
+    instances: registry.store.instanceCount,
     registerPerSecond: Math.round(count / seconds),
     heapBytesPerInstance: Math.round((after.heap - before.heap) / count),
     rssBytesPerInstance: Math.round((after.rss - before.rss) / count),
@@ -55,28 +58,28 @@ function memoryPerInstance(count: number, services: number): Record<string, numb
 
 async function expiryLateness(count: number, spreadMs: number): Promise<Record<string, number>> {
   const registry = new Registry({
+    store: new MemoryStore({ baseRevision: Date.now() * 1000, historySize: 10_000 }),
     clock: { now: () => Date.now() },
     newInstanceId: randomUUID,
-    baseRevision: Date.now() * 1000,
-    limits: { maxInstances: count, historySize: 10_000 },
+    limits: { maxInstances: count },
   });
   // Leases of 1 s and more, their deadlines spread evenly over `spreadMs` after registration ends.
   const registeredBy = Date.now() + 3_000;
   const lateness: number[] = [];
-  registry.onEvent((event) => {
+  registry.store.onEvent((event) => {
     if (event.type !== "expired") return;
     lateness.push(Date.now() - (event.instance.lastHeartbeat + event.instance.ttlMs));
   });
   for (let i = 0; i < count; i++) {
     const deadline = registeredBy + Math.floor((i / count) * spreadMs);
-    registry.register(input(i, 1000, Math.max(1_000, deadline - Date.now())));
+    void registry.register(input(i, 1000, Math.max(1_000, deadline - Date.now())));
   }
   if (Date.now() > registeredBy) throw new Error("registering took longer than the head start");
   const controller = new AbortController();
   startExpiryTimer(registry, { signal: controller.signal });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  while (registry.instanceCount > 0 && Date.now() < registeredBy + spreadMs + 10_000) await new Promise((r) => setTimeout(r, 20));
+  while (registry.store.instanceCount > 0 && Date.now() < registeredBy + spreadMs + 10_000) await new Promise((r) => setTimeout(r, 20));
   delay.disable();
   controller.abort();
   lateness.sort((a, b) => a - b);

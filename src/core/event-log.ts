@@ -1,5 +1,6 @@
 // The recent history of registry events, bounded, so that a Watch can resume
-// from the revision it last saw instead of starting over.
+// from the revision it last saw instead of starting over. Revisions increase but
+// need not be consecutive: a write no watcher is told of takes one too (as in etcd).
 import type { RegistryEvent } from "./types";
 
 /** Why a resume from a revision is impossible. */
@@ -14,6 +15,8 @@ export class EventLog {
   private readonly ring: (RegistryEvent | undefined)[];
   private start = 0;
   private count = 0;
+  /** Every event after this revision is retained (it moves up as the ring overwrites). */
+  private complete: number;
 
   /**
    * @param capacity events retained
@@ -25,14 +28,19 @@ export class EventLog {
     private readonly baseRevision: number,
   ) {
     this.ring = new Array<RegistryEvent | undefined>(Math.max(1, capacity));
+    this.complete = baseRevision;
   }
 
   append(event: RegistryEvent): void {
-    if (this.capacity === 0) return;
+    if (this.capacity === 0) {
+      this.complete = event.revision;
+      return;
+    }
     if (this.count < this.capacity) {
       this.ring[(this.start + this.count) % this.capacity] = event;
       this.count++;
     } else {
+      this.complete = this.ring[this.start]!.revision;
       this.ring[this.start] = event;
       this.start = (this.start + 1) % this.capacity;
     }
@@ -43,12 +51,22 @@ export class EventLog {
     if (revision > current) return { t: "refused", reason: "revision-from-future" };
     if (revision < this.baseRevision) return { t: "refused", reason: "revision-unknown" };
     if (revision === current) return { t: "replay", events: [] };
-    const oldest = this.count === 0 ? current + 1 : this.at(0).revision;
-    if (revision + 1 < oldest) return { t: "refused", reason: "history-compacted" };
-    // Revisions are consecutive, so the first wanted event sits at a known offset.
+    if (revision < this.complete) return { t: "refused", reason: "history-compacted" };
     const events: RegistryEvent[] = [];
-    for (let i = revision + 1 - oldest; i < this.count; i++) events.push(this.at(i));
+    for (let i = this.firstAfter(revision); i < this.count; i++) events.push(this.at(i));
     return { t: "replay", events };
+  }
+
+  /** The offset of the first retained event after `revision` (binary search: revisions may skip). */
+  private firstAfter(revision: number): number {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.at(mid).revision <= revision) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   private at(i: number): RegistryEvent {

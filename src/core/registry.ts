@@ -1,38 +1,25 @@
-// The in-memory registry: instances indexed by service, their leases, statuses
-// and load, and one revision counter that numbers every change. Pure: time comes
-// from the injected clock, ids from the injected generator, and changes leave
-// as events to the listeners (the watch hub, health, logs, metrics).
+// The registry's rules: validation, leases and drains, status judgement (self-
+// reported, probed, lost keep-alive), critical-load hysteresis and KeepAlive
+// ownership. The state lives behind the RegistryStore port (src/core/store.ts);
+// what stays here is this node's own: probe trackers and KeepAlive owners.
+// Pure: time comes from the injected clock, ids from the injected generator.
 import type { Clock } from "./clock";
 import { DiscoveryError } from "./errors";
-import { EventLog } from "./event-log";
 import { HealthTracker, judgeProbe, sameHealthCheck, type ProbeObservation, type ProbeResult } from "./health-state";
-import { LeaseQueue } from "./lease-queue";
+import { InstanceDraft } from "./instance-draft";
 import { DEFAULT_REGISTRY_LIMITS, type RegistryLimits } from "./limits";
 import { createLoadTracker, type LoadTracker } from "./load-tracker";
-import { ServiceIndex } from "./service-index";
-import type {
-  ChangeType,
-  HealthStatus,
-  HeartbeatInput,
-  InstanceState,
-  InstanceView,
-  RegisterInput,
-  RegistryEvent,
-  ServiceSummary,
-  ValidRegisterInput,
-} from "./types";
+import { StoreConflictError, type RegistryStore, type StoredInstance } from "./store";
+import type { HealthStatus, HeartbeatInput, InstanceState, InstanceView, RegisterInput, RegistryEvent, ValidRegisterInput } from "./types";
 import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
 
 export interface RegistryOptions {
+  store: RegistryStore;
   clock: Clock;
   /** Makes an id for a Register request that brings none (a UUID at runtime). */
   newInstanceId: () => string;
-  /** The revision before the first change; must exceed any revision of an earlier run. */
-  baseRevision: number;
   limits?: Partial<RegistryLimits>;
 }
-
-export type RegistryListener = (event: RegistryEvent) => void;
 
 /**
  * Identifies one KeepAlive stream to the registry: an opaque value the server
@@ -45,246 +32,181 @@ export interface RegisterResult {
   created: boolean;
 }
 
-/** The registry core: every mutation validates, applies, then emits its events. */
+/** Judgements of one change that lost a race to another write, at most; then the caller is told to retry. */
+export const MAX_JUDGE_ATTEMPTS = 5;
+
+const keyOf = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
+
+/** The registry's rules over a store: every mutation validates, judges, then writes. */
 export class Registry {
   readonly limits: Readonly<RegistryLimits>;
-  readonly history: EventLog;
-  private currentRevision: number;
+  readonly store: RegistryStore;
   private readonly clock: Clock;
   private readonly newInstanceId: () => string;
-  private readonly index = new ServiceIndex();
-  private readonly leases = new LeaseQueue<InstanceState>();
   private readonly load: LoadTracker;
-  private readonly listeners = new Set<RegistryListener>();
-  /** Probe state of the instances that have a health check. */
-  private readonly trackers = new Map<InstanceState, HealthTracker>();
-  /** The stream that carried each instance's latest heartbeat, while that was a KeepAlive one. */
-  private readonly keepAliveOwners = new Map<InstanceState, KeepAliveOwner>();
+  /** Probe state of the instances with a health check that this node probes. */
+  private readonly trackers = new Map<string, HealthTracker>();
+  /** The stream that carried each instance's latest heartbeat here, while that was a KeepAlive one. */
+  private readonly keepAliveOwners = new Map<string, KeepAliveOwner>();
+  private readonly unsubscribe: () => void;
 
   constructor(options: RegistryOptions) {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
+    this.store = options.store;
     this.clock = options.clock;
     this.newInstanceId = options.newInstanceId;
-    this.currentRevision = options.baseRevision;
-    this.history = new EventLog(this.limits.historySize, options.baseRevision);
     this.load = createLoadTracker(this.limits.criticalLoadThreshold, this.limits.criticalLoadHysteresis);
+    this.unsubscribe = this.store.onEvent((event) => this.forgetStale(event));
   }
 
-  /** The revision of the latest change. */
-  get revision(): number {
-    return this.currentRevision;
-  }
-
-  get instanceCount(): number {
-    return this.leases.size;
-  }
-
-  /** Subscribes to every change, in revision order; returns the unsubscribe. */
-  onEvent(listener: RegistryListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Stops following the store (the store itself is closed by its owner). */
+  close(): void {
+    this.unsubscribe();
   }
 
   /** Adds an instance, or updates an existing one and renews its lease. */
-  register(request: RegisterInput): RegisterResult {
+  async register(request: RegisterInput): Promise<RegisterResult> {
     const input = validateRegister(request, this.limits);
-    const now = this.clock.now();
     const ttlMs = input.ttlMs ?? this.limits.defaultTtlMs;
     const instanceId = input.instanceId || this.newInstanceId();
-    const existing = this.index.get(input.serviceName, instanceId);
-    if (existing === undefined) return { instance: this.add(input, instanceId, ttlMs, now), created: true };
-
-    const checkChanged = !sameHealthCheck(existing.healthCheck, input.healthCheck);
-    const changed =
-      checkChanged ||
-      existing.host !== input.host ||
-      existing.port !== input.port ||
-      existing.healthEndpoint !== input.healthEndpoint ||
-      existing.ttlMs !== ttlMs ||
-      !sameMetadata(existing.metadata, input.metadata);
-    this.index.update(existing, () => {
-      existing.host = input.host;
-      existing.port = input.port;
-      existing.healthEndpoint = input.healthEndpoint;
-      existing.metadata = input.metadata;
-      existing.ttlMs = ttlMs;
-      existing.lastHeartbeat = now;
-      if (checkChanged) this.resetCheck(existing, input.healthCheck);
-    });
-    this.leases.set(existing, now + ttlMs);
+    const key = keyOf(input.serviceName, instanceId);
     // The instance speaks for itself again: no earlier stream's break may mark it.
-    this.keepAliveOwners.delete(existing);
-    if (changed) this.emit("updated", existing, now);
-    // Registering again cancels a drain and lifts a lost keep-alive; with a check, the probes' verdict is the status to return to.
-    const probed = this.trackers.get(existing)?.status;
-    if (existing.status === "draining") this.changeStatus(existing, probed ?? "healthy", now);
-    else if (!this.liftKeepAliveLost(existing, probed, now) && checkChanged && existing.healthCheck === undefined) {
-      this.changeStatus(existing, "healthy", now);
-    }
-    this.reportLoad(existing, input.load, now);
-    return { instance: existing, created: false };
+    this.keepAliveOwners.delete(key);
+    return this.settle(async () => {
+      const now = this.clock.now();
+      const current = this.store.entry(input.serviceName, instanceId);
+      if (current === undefined) return { instance: await this.add(input, instanceId, ttlMs, now), created: true };
+      const existing = current.instance;
+      const checkChanged = !sameHealthCheck(existing.healthCheck, input.healthCheck);
+      const draft = new InstanceDraft(existing);
+      draft.setSoft({ lastHeartbeat: now });
+      if (checkChanged || existing.host !== input.host || existing.port !== input.port || existing.healthEndpoint !== input.healthEndpoint || existing.ttlMs !== ttlMs || !sameMetadata(existing.metadata, input.metadata)) {
+        draft.set({ host: input.host, port: input.port, healthEndpoint: input.healthEndpoint, metadata: input.metadata, ttlMs });
+        if (checkChanged) this.resetCheck(draft, key, input.healthCheck);
+        draft.event("updated");
+      }
+      // Registering again cancels a drain and lifts a lost keep-alive; with a check, the probes' verdict is the status to return to.
+      const probed = this.trackers.get(key)?.status;
+      if (existing.status === "draining") draft.status(probed ?? "healthy");
+      else if (!liftKeepAliveLost(draft, probed) && checkChanged && input.healthCheck === undefined) draft.status("healthy");
+      this.judgeLoad(draft, input.load);
+      return { instance: await this.commit(current, draft, now + ttlMs, now), created: false };
+    });
   }
 
   /**
    * Renews a lease, records the reported load and (optionally) a self-reported
    * status. `keepAliveOwner` is the KeepAlive stream the heartbeat came on
    * (absent for a unary Heartbeat): it becomes the one stream whose break may
-   * mark the instance (see markKeepAliveLost).
+   * mark the instance (see markKeepAliveLost). A heartbeat that changes nothing
+   * a watcher sees is answered synchronously from the store's soft state: no write.
    */
-  heartbeat(request: HeartbeatInput, keepAliveOwner?: KeepAliveOwner): InstanceView {
+  heartbeat(request: HeartbeatInput, keepAliveOwner?: KeepAliveOwner): InstanceView | Promise<InstanceView> {
     const input = validateHeartbeat(request);
-    const instance = this.require(input.serviceName, input.instanceId);
+    const current = this.require(input.serviceName, input.instanceId);
+    if (keepAliveOwner !== undefined) this.keepAliveOwners.set(keyOf(input.serviceName, input.instanceId), keepAliveOwner);
+    else if (this.keepAliveOwners.size > 0) this.keepAliveOwners.delete(keyOf(input.serviceName, input.instanceId));
     const now = this.clock.now();
-    if (keepAliveOwner !== undefined) this.keepAliveOwners.set(instance, keepAliveOwner);
-    else if (this.keepAliveOwners.size > 0) this.keepAliveOwners.delete(instance);
-    const draining = instance.status === "draining";
+    const instance = current.instance;
     // A draining instance's lease is its drain deadline: heartbeats do not move it.
-    if (!draining) this.leases.set(instance, now + instance.ttlMs);
-    instance.lastHeartbeat = now;
-    this.index.changed(instance);
-    // With a check, a self-reported status combines with the probes' (see HealthTracker).
-    const reported = input.status === undefined ? this.trackers.get(instance)?.status : this.combineReported(instance, input.status);
-    if (!draining && !this.liftKeepAliveLost(instance, reported, now) && input.status !== undefined) {
-      this.changeStatus(instance, reported!, now);
+    const leaseDeadline = instance.status === "draining" ? undefined : now + instance.ttlMs;
+    const load = input.load;
+    const quiet =
+      input.status === undefined &&
+      instance.keepAliveLost === undefined &&
+      (load === undefined || this.load.isCritical(instance.critical, load) === instance.critical);
+    if (quiet) {
+      const soft = load === undefined ? { lastHeartbeat: now } : { lastHeartbeat: now, load, loadReported: true };
+      return this.refreshed(input.serviceName, input.instanceId, this.store.refresh(input.serviceName, input.instanceId, { leaseDeadline, soft }));
     }
-    this.reportLoad(instance, input.load, now);
-    return instance;
+    return this.settle(async () => {
+      const current = this.require(input.serviceName, input.instanceId);
+      const draft = new InstanceDraft(current.instance);
+      draft.setSoft({ lastHeartbeat: now });
+      if (current.instance.status !== "draining") {
+        // With a check, a self-reported status combines with the probes' (see HealthTracker).
+        const key = keyOf(input.serviceName, input.instanceId);
+        const reported = input.status === undefined ? this.trackers.get(key)?.status : this.combineReported(key, current.instance, input.status);
+        if (!liftKeepAliveLost(draft, reported) && reported !== undefined && input.status !== undefined) draft.status(reported);
+      }
+      this.judgeLoad(draft, load);
+      return this.commit(current, draft, current.instance.status === "draining" ? undefined : now + current.instance.ttlMs, now);
+    });
   }
 
   /**
    * Removes an instance at once or, with a drain period, turns it "draining"
    * now (no longer serving) and removes it when the period ends.
    */
-  unregister(serviceName: string, instanceId: string, drainMs?: number): InstanceView {
-    const instance = this.require(validateServiceName(serviceName), validateInstanceId(instanceId, true));
+  async unregister(serviceName: string, instanceId: string, drainMs?: number): Promise<InstanceView> {
+    validateServiceName(serviceName);
+    validateInstanceId(instanceId, true);
     const drain = validateDrain(drainMs);
-    const now = this.clock.now();
-    if (drain !== undefined && drain > 0) {
-      this.startDrain(instance, now + drain, now);
-      return instance;
-    }
-    this.remove(instance);
-    this.emit("unregistered", instance, now);
-    return instance;
+    return this.settle(async () => {
+      const current = this.require(serviceName, instanceId);
+      const now = this.clock.now();
+      if (drain !== undefined && drain > 0) {
+        // A drain reuses the lease: its deadline becomes the drain's end, and
+        // expireDue reports a draining instance as unregistered, not expired.
+        const draft = new InstanceDraft(current.instance);
+        if (current.instance.keepAliveLost !== undefined) draft.set({ keepAliveLost: undefined });
+        draft.status("draining");
+        return this.commit(current, draft, now + drain, now);
+      }
+      await this.remove(current, "unregistered", now);
+      return current.instance;
+    });
   }
 
-  /** Sets an instance's status (from a probe or the instance itself); emits health-changed. */
-  setStatus(serviceName: string, instanceId: string, status: HealthStatus): InstanceView {
-    const instance = this.require(serviceName, instanceId);
-    // A fresher verdict replaces the lost keep-alive's.
-    if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
-    this.changeStatus(instance, status, this.clock.now());
-    return instance;
+  /** Sets an instance's status (from a probe or an operator); emits health-changed. */
+  async setStatus(serviceName: string, instanceId: string, status: HealthStatus): Promise<InstanceView> {
+    return this.settle(async () => {
+      const current = this.require(serviceName, instanceId);
+      const draft = new InstanceDraft(current.instance);
+      // A fresher verdict replaces the lost keep-alive's.
+      if (current.instance.keepAliveLost !== undefined) draft.set({ keepAliveLost: undefined });
+      draft.status(status);
+      return this.commit(current, draft, undefined, this.clock.now());
+    });
   }
-
-  // --- Draining and keep-alive streams -------------------------------------
-  // A drain reuses the lease heap: the lease deadline becomes the drain's end,
-  // and expireDue reports a draining instance as unregistered, not expired.
-  // A broken keep-alive stream marks its instances unhealthy at once but leaves
-  // their leases running; the instance's next heartbeat (or Register) restores
-  // the status it had. Only the stream that carried the latest heartbeat owns
-  // the instance: a client that reconnected on a new stream (or went unary, or
-  // registered again) must not be marked when its old stream breaks later.
 
   /**
    * The keep-alive stream `owner` broke without an Unregister: if it still owns
    * the instance, the instance turns unhealthy now (health-changed) and keeps
-   * its lease. A draining, missing, already marked or otherwise kept instance is
-   * left as it is. Returns the instance if marked.
+   * its lease; its next heartbeat (or Register) restores the status it had. A
+   * draining, missing, already marked or otherwise kept instance is left as it
+   * is. Resolves with the instance if marked.
    */
-  markKeepAliveLost(serviceName: string, instanceId: string, owner: KeepAliveOwner): InstanceView | undefined {
-    const instance = this.index.get(serviceName, instanceId);
-    if (instance === undefined || this.keepAliveOwners.get(instance) !== owner) return undefined;
-    this.keepAliveOwners.delete(instance);
-    if (instance.status === "draining" || instance.keepAliveLost !== undefined) return undefined;
+  async markKeepAliveLost(serviceName: string, instanceId: string, owner: KeepAliveOwner): Promise<InstanceView | undefined> {
+    const key = keyOf(serviceName, instanceId);
+    // Only the stream that carried the latest heartbeat owns the instance: a client
+    // that reconnected (or went unary, or registered again) is not marked by its old stream.
+    if (this.keepAliveOwners.get(key) !== owner) return undefined;
+    this.keepAliveOwners.delete(key);
+    return this.settle(async () => {
+      const current = this.store.entry(serviceName, instanceId);
+      if (current === undefined || current.instance.status === "draining" || current.instance.keepAliveLost !== undefined) return undefined;
+      const now = this.clock.now();
+      const draft = new InstanceDraft(current.instance);
+      draft.set({ keepAliveLost: { restore: current.instance.status, since: now } });
+      draft.status("unhealthy");
+      return this.commit(current, draft, undefined, now);
+    });
+  }
+
+  /** Removes the instances whose lease ran out here, at most `budget` of them; resolves with how many. */
+  async expireDue(budget = Number.POSITIVE_INFINITY): Promise<number> {
     const now = this.clock.now();
-    const restore = instance.status;
-    this.index.update(instance, () => (instance.keepAliveLost = { restore, since: now }));
-    this.changeStatus(instance, "unhealthy", now);
-    return instance;
-  }
-
-  private startDrain(instance: InstanceState, until: number, now: number): void {
-    if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
-    this.leases.set(instance, until);
-    this.changeStatus(instance, "draining", now);
-  }
-
-  /** Restores the status a lost keep-alive overrode (or the reported one); true if it did. */
-  private liftKeepAliveLost(instance: InstanceState, reported: HealthStatus | undefined, now: number): boolean {
-    const lost = instance.keepAliveLost;
-    if (lost === undefined) return false;
-    this.index.update(instance, () => (instance.keepAliveLost = undefined));
-    this.changeStatus(instance, reported ?? lost.restore, now);
-    return true;
-  }
-
-  // -------------------------------------------------------------------------
-
-  /** Removes the instances whose lease has run out, at most `budget` of them; returns how many. */
-  expireDue(budget = Number.POSITIVE_INFINITY): number {
-    const now = this.clock.now();
+    const due = this.store.takeExpired(now, budget);
+    // A drain that ran its course is the Unregister it was asked to be.
+    const outcomes = await Promise.allSettled(due.map((stored) => this.remove(stored, stored.instance.status === "draining" ? "unregistered" : "expired", now)));
     let expired = 0;
-    while (expired < budget) {
-      const instance = this.leases.popDue(now);
-      if (instance === undefined) break;
-      this.remove(instance);
-      // A drain that ran its course is the Unregister it was asked to be.
-      this.emit(instance.status === "draining" ? "unregistered" : "expired", instance, now);
-      expired++;
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") expired++;
+      // A conflict: the instance was written since its lease was taken (renewed through another node); it stays.
+      else if (!(outcome.reason instanceof StoreConflictError)) throw outcome.reason;
     }
     return expired;
-  }
-
-  /** When the next lease runs out, or undefined when there is none. */
-  nextDeadline(): number | undefined {
-    return this.leases.peek();
-  }
-
-  get(serviceName: string, instanceId: string): InstanceView | undefined {
-    return this.index.get(serviceName, instanceId);
-  }
-
-  /** A service's live instances (do not hold on to them: they change in place). */
-  instancesOf(serviceName: string): Iterable<InstanceView> {
-    return this.index.instancesOf(serviceName);
-  }
-
-  /**
-   * A number that changes whenever anything in the service changes, heartbeats
-   * included: the key under which a rendered answer for it may be cached.
-   */
-  serviceStamp(serviceName: string): number {
-    return this.index.stamp(serviceName);
-  }
-
-  /** The revision of the last event that touched the service (or the current one if none is retained). */
-  serviceRevision(serviceName: string): number {
-    return this.index.lastRevision(serviceName) ?? this.currentRevision;
-  }
-
-  hasService(serviceName: string): boolean {
-    return this.index.has(serviceName);
-  }
-
-  serviceNames(): Iterable<string> {
-    return this.index.names();
-  }
-
-  summaries(): ServiceSummary[] {
-    return this.index.summaries();
-  }
-
-  summaryOf(serviceName: string): ServiceSummary | undefined {
-    return this.index.summaryOf(serviceName);
-  }
-
-  /** Frozen copies of the instances of the given services (all when undefined). */
-  snapshot(services?: ReadonlySet<string>): InstanceView[] {
-    const out: InstanceView[] = [];
-    const names = services ?? this.index.names();
-    for (const name of names) for (const instance of this.index.instancesOf(name)) out.push(freeze(instance));
-    return out;
   }
 
   // --- Active health checks (probes run in src/health; their rules in health-state.ts) ---
@@ -294,66 +216,86 @@ export class Registry {
    * moves its status after enough consecutive results, feeds a reported load to
    * critical-load detection, and renews the lease when the probe passed.
    */
-  recordProbe(serviceName: string, instanceId: string, observation: ProbeObservation): { result: ProbeResult; instance: InstanceView } {
-    const instance = this.require(serviceName, instanceId);
-    const tracker = this.trackers.get(instance);
+  async recordProbe(serviceName: string, instanceId: string, observation: ProbeObservation): Promise<{ result: ProbeResult; instance: InstanceView }> {
+    const key = keyOf(serviceName, instanceId);
+    const tracker = this.trackerOf(key, this.require(serviceName, instanceId).instance);
     if (tracker === undefined) throw new DiscoveryError("failed-precondition", `instance ${instanceId} of service ${serviceName} has no health check`);
     const now = this.clock.now();
     const result = judgeProbe(observation, tracker.spec, now);
     tracker.record(result);
-    this.index.update(instance, () => {
-      instance.lastHealthCheck = now;
-      instance.latencyMs = tracker.latencyAverageMs;
-      instance.uptime = tracker.uptime;
+    return this.settle(async () => {
+      const current = this.require(serviceName, instanceId);
+      const draft = new InstanceDraft(current.instance);
+      draft.setSoft({ lastHealthCheck: now, latencyMs: tracker.latencyAverageMs, uptime: tracker.uptime });
+      let leaseDeadline: number | undefined;
+      // A draining instance keeps its status and its drain deadline; probes are only recorded.
+      if (current.instance.status !== "draining") {
+        // Answering probes keeps an instance registered even if it never heartbeats.
+        if (result.outcome !== "fail") leaseDeadline = now + current.instance.ttlMs;
+        // A probe is a fresher verdict than a lost keep-alive stream (as setStatus).
+        if (current.instance.keepAliveLost !== undefined) draft.set({ keepAliveLost: undefined });
+        draft.status(tracker.status);
+      }
+      this.judgeLoad(draft, result.load);
+      return { result, instance: await this.commit(current, draft, leaseDeadline, now) };
     });
-    // A draining instance keeps its status and its drain deadline; probes are only recorded.
-    if (instance.status !== "draining") {
-      // Answering probes keeps an instance registered even if it never heartbeats.
-      if (result.outcome !== "fail") this.leases.set(instance, now + instance.ttlMs);
-      // A probe is a fresher verdict than a lost keep-alive stream (as setStatus).
-      if (instance.keepAliveLost !== undefined) this.index.update(instance, () => (instance.keepAliveLost = undefined));
-      this.changeStatus(instance, tracker.status, now);
-    }
-    this.reportLoad(instance, result.load, now);
-    return { result, instance };
   }
 
   /** The instance's retained probe results (oldest first), latency average and uptime. */
   healthHistory(serviceName: string, instanceId: string): { results: ProbeResult[]; latencyAverageMs: number | undefined; uptime: number } {
-    const instance = this.require(validateServiceName(serviceName), validateInstanceId(instanceId, true));
-    const tracker = this.trackers.get(instance);
+    validateServiceName(serviceName);
+    validateInstanceId(instanceId, true);
+    this.require(serviceName, instanceId);
+    const tracker = this.trackers.get(keyOf(serviceName, instanceId));
     if (tracker === undefined) return { results: [], latencyAverageMs: undefined, uptime: 0 };
     return { results: tracker.history(), latencyAverageMs: tracker.latencyAverageMs, uptime: tracker.uptime };
   }
 
+  /** The tracker of an instance with a check (made here on first use when another node registered it). */
+  private trackerOf(key: string, instance: InstanceView): HealthTracker | undefined {
+    let tracker = this.trackers.get(key);
+    if (tracker === undefined && instance.healthCheck !== undefined) {
+      tracker = new HealthTracker(instance.healthCheck, this.limits.healthHistorySize, instance.status);
+      this.trackers.set(key, tracker);
+    }
+    return tracker;
+  }
+
   /** A check that changed starts over (counters, history) from the instance's current status. */
-  private resetCheck(instance: InstanceState, spec: ValidRegisterInput["healthCheck"]): void {
-    instance.healthCheck = spec;
-    instance.lastHealthCheck = undefined;
-    instance.latencyMs = undefined;
-    instance.uptime = 0;
-    if (spec === undefined) this.trackers.delete(instance);
-    else this.trackers.set(instance, new HealthTracker(spec, this.limits.healthHistorySize, instance.status));
+  private resetCheck(draft: InstanceDraft, key: string, spec: ValidRegisterInput["healthCheck"]): void {
+    draft.set({ healthCheck: spec, lastHealthCheck: undefined, latencyMs: undefined, uptime: 0 });
+    if (spec === undefined) this.trackers.delete(key);
+    else this.trackers.set(key, new HealthTracker(spec, this.limits.healthHistorySize, draft.current.status));
   }
 
   /** With a check, a self-reported status combines with the probes' (see HealthTracker); without one it is the status. */
-  private combineReported(instance: InstanceState, status: HealthStatus): HealthStatus {
-    const tracker = this.trackers.get(instance);
+  private combineReported(key: string, instance: InstanceView, status: HealthStatus): HealthStatus {
+    const tracker = this.trackerOf(key, instance);
     if (tracker === undefined || status === "unknown" || status === "draining") return status;
     tracker.report(status);
     return tracker.status;
   }
 
+  /** Node-local state follows the store: removed instances and changed checks are forgotten, wherever they were written. */
+  private forgetStale(event: RegistryEvent): void {
+    const key = keyOf(event.instance.serviceName, event.instance.instanceId);
+    if (event.type === "unregistered" || event.type === "expired") {
+      this.trackers.delete(key);
+      this.keepAliveOwners.delete(key);
+    } else if (event.type === "updated") {
+      const tracker = this.trackers.get(key);
+      if (tracker !== undefined && !sameHealthCheck(tracker.spec, event.instance.healthCheck)) this.trackers.delete(key);
+    }
+  }
+
   // --- end of active health checks ---
 
-  private add(input: ValidRegisterInput, instanceId: string, ttlMs: number, now: number): InstanceView {
-    if (this.leases.size >= this.limits.maxInstances) {
-      throw new DiscoveryError(
-        "resource-exhausted",
-        `registry is full: it holds ${this.limits.maxInstances} instances (DISCOVERY_MAX_INSTANCES)`,
-      );
+  private async add(input: ValidRegisterInput, instanceId: string, ttlMs: number, now: number): Promise<InstanceView> {
+    if (this.store.instanceCount >= this.limits.maxInstances) {
+      throw new DiscoveryError("resource-exhausted", `registry is full: it holds ${this.limits.maxInstances} instances (DISCOVERY_MAX_INSTANCES)`);
     }
-    const instance: InstanceState = {
+    const critical = input.load !== undefined && this.load.isCritical(false, input.load);
+    const fresh: InstanceState = {
       serviceName: input.serviceName,
       instanceId,
       host: input.host,
@@ -364,7 +306,7 @@ export class Registry {
       status: input.healthCheck === undefined ? "healthy" : "unknown",
       load: input.load ?? 0,
       loadReported: input.load !== undefined,
-      critical: input.load !== undefined && this.load.isCritical(false, input.load),
+      critical,
       registeredAt: now,
       lastHeartbeat: now,
       ttlMs,
@@ -373,64 +315,84 @@ export class Registry {
       latencyMs: undefined,
       uptime: 0,
     };
-    if (input.healthCheck !== undefined) this.trackers.set(instance, new HealthTracker(input.healthCheck, this.limits.healthHistorySize));
-    this.index.add(instance);
-    this.leases.set(instance, now + ttlMs);
-    this.emit("registered", instance, now);
+    const key = keyOf(input.serviceName, instanceId);
+    if (input.healthCheck === undefined) this.trackers.delete(key);
+    else this.trackers.set(key, new HealthTracker(input.healthCheck, this.limits.healthHistorySize));
+    const draft = new InstanceDraft(fresh);
+    draft.event("registered");
     // Arriving already saturated is a crossing too: alert watchers that only follow load.
-    if (instance.critical) this.emit("load-critical", instance, now);
-    return instance;
+    if (critical) draft.event("load-critical");
+    return this.commit(undefined, draft, now + ttlMs, now);
   }
 
-  private remove(instance: InstanceState): void {
-    this.leases.delete(instance);
-    this.keepAliveOwners.delete(instance);
-    this.index.remove(instance);
-    this.trackers.delete(instance);
-  }
-
-  private reportLoad(instance: InstanceState, load: number | undefined, now: number): void {
+  private judgeLoad(draft: InstanceDraft, load: number | undefined): void {
+    const instance = draft.current;
     // The same load again changes nothing: the flag follows from it and the last flag.
     if (load === undefined || (instance.loadReported && load === instance.load)) return;
     const wasCritical = instance.critical;
     const critical = this.load.isCritical(wasCritical, load);
-    this.index.update(instance, () => {
-      instance.load = load;
-      instance.loadReported = true;
-      instance.critical = critical;
-    });
-    if (critical !== wasCritical) this.emit(critical ? "load-critical" : "load-normal", instance, now);
+    draft.setSoft({ load, loadReported: true });
+    if (critical === wasCritical) return;
+    draft.set({ critical });
+    draft.event(critical ? "load-critical" : "load-normal");
   }
 
-  private changeStatus(instance: InstanceState, status: HealthStatus, now: number): void {
-    const previous = instance.status;
-    if (previous === status) return;
-    this.index.update(instance, () => {
-      instance.status = status;
-    });
-    this.emit("health-changed", instance, now, previous);
-  }
-
-  private require(serviceName: string, instanceId: string): InstanceState {
-    const instance = this.index.get(serviceName, instanceId);
-    if (instance === undefined) {
-      throw new DiscoveryError("not-found", `instance ${instanceId} of service ${serviceName} is not registered (or its lease expired)`);
+  /** Writes what the draft changed: a store write if anything replicated changed, else a soft refresh. */
+  private async commit(current: StoredInstance | undefined, draft: InstanceDraft, leaseDeadline: number | undefined, now: number): Promise<InstanceView> {
+    const { serviceName, instanceId } = draft.current;
+    if (!draft.needsWrite) {
+      return this.refreshed(serviceName, instanceId, await this.store.refresh(serviceName, instanceId, { leaseDeadline, soft: draft.soft }));
     }
+    const next = draft.final();
+    await this.store.apply({ serviceName, instanceId, expectRevision: current?.revision ?? 0, next, steps: draft.steps, leaseDeadline, occurredAt: now });
+    return next;
+  }
+
+  private remove(stored: StoredInstance, type: "unregistered" | "expired", now: number): Promise<unknown> {
+    const { serviceName, instanceId } = stored.instance;
+    return this.store.apply({ serviceName, instanceId, expectRevision: stored.revision, next: undefined, steps: [{ type, instance: stored.instance }], occurredAt: now });
+  }
+
+  /** Judges and writes again while another write got there first, a bounded number of times. */
+  private async settle<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let attempts = 1; ; attempts++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof StoreConflictError)) throw error;
+        if (attempts >= MAX_JUDGE_ATTEMPTS) {
+          throw new DiscoveryError("unavailable", `instance ${error.instanceId} of service ${error.serviceName} kept changing under this write; retry`);
+        }
+      }
+    }
+  }
+
+  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined): InstanceView;
+  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined | Promise<InstanceView | undefined>): InstanceView | Promise<InstanceView>;
+  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined | Promise<InstanceView | undefined>): InstanceView | Promise<InstanceView> {
+    if (instance instanceof Promise) return instance.then((settled) => this.refreshed(serviceName, instanceId, settled));
+    if (instance === undefined) throw notFound(serviceName, instanceId);
     return instance;
   }
 
-  private emit(type: ChangeType, instance: InstanceState, now: number, previousStatus?: HealthStatus): void {
-    const revision = ++this.currentRevision;
-    const event: RegistryEvent = { revision, type, instance: freeze(instance), previousStatus, occurredAt: now };
-    this.index.touch(instance.serviceName, revision);
-    this.history.append(event);
-    for (const listener of this.listeners) listener(event);
+  private require(serviceName: string, instanceId: string): StoredInstance {
+    const stored = this.store.entry(serviceName, instanceId);
+    if (stored === undefined) throw notFound(serviceName, instanceId);
+    return stored;
   }
 }
 
-function freeze(instance: InstanceState): InstanceView {
-  // Metadata objects are replaced, never mutated, so the copy may share them.
-  return Object.freeze({ ...instance });
+/** Restores the status a lost keep-alive overrode (or the reported one); true if there was one to lift. */
+function liftKeepAliveLost(draft: InstanceDraft, reported: HealthStatus | undefined): boolean {
+  const lost = draft.current.keepAliveLost;
+  if (lost === undefined) return false;
+  draft.set({ keepAliveLost: undefined });
+  draft.status(reported ?? lost.restore);
+  return true;
+}
+
+function notFound(serviceName: string, instanceId: string): DiscoveryError {
+  return new DiscoveryError("not-found", `instance ${instanceId} of service ${serviceName} is not registered (or its lease expired)`);
 }
 
 function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

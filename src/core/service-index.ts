@@ -1,28 +1,31 @@
 // Instances grouped by service, with each service's counts kept up to date on
 // every change, so reads never scan the registry and summaries cost O(services).
-import { isServing, type HealthStatus, type InstanceState, type ServiceSummary } from "./types";
+// Entries are immutable: a change replaces the entry, so nothing handed out moves.
+import type { StoredInstance } from "./store";
+import { isServing, type HealthStatus, type InstanceView, type ServiceSummary } from "./types";
 
 interface ServiceEntry {
-  readonly instances: Map<string, InstanceState>;
+  readonly instances: Map<string, StoredInstance>;
   healthy: number;
   /** Instances in each status. */
   byStatus: Record<HealthStatus, number>;
   critical: number;
   loadSum: number;
   loadCount: number;
-  /** Unique across the index's life, changed by every mutation of the service. */
+  /** Unique across the index's life, changed by every change of the service. */
   stamp: number;
-  /** The revision of the last event about this service. */
-  lastRevision: number | undefined;
 }
-
-const EMPTY: Iterable<InstanceState> = [];
 
 export class ServiceIndex {
   private readonly services = new Map<string, ServiceEntry>();
   private stamps = 0;
+  private total = 0;
 
-  get(serviceName: string, instanceId: string): InstanceState | undefined {
+  get size(): number {
+    return this.total;
+  }
+
+  get(serviceName: string, instanceId: string): StoredInstance | undefined {
     return this.services.get(serviceName)?.instances.get(instanceId);
   }
 
@@ -34,57 +37,46 @@ export class ServiceIndex {
     return this.services.keys();
   }
 
-  instancesOf(serviceName: string): Iterable<InstanceState> {
-    return this.services.get(serviceName)?.instances.values() ?? EMPTY;
+  *instancesOf(serviceName: string): Iterable<InstanceView> {
+    const entry = this.services.get(serviceName);
+    if (entry === undefined) return;
+    for (const stored of entry.instances.values()) yield stored.instance;
   }
 
   stamp(serviceName: string): number {
     return this.services.get(serviceName)?.stamp ?? 0;
   }
 
-  lastRevision(serviceName: string): number | undefined {
-    return this.services.get(serviceName)?.lastRevision;
-  }
-
-  add(instance: InstanceState): void {
-    let entry = this.services.get(instance.serviceName);
+  /** Adds an entry or replaces the one with its name, keeping the service's counts right. */
+  put(stored: StoredInstance): void {
+    const { serviceName, instanceId } = stored.instance;
+    let entry = this.services.get(serviceName);
     if (entry === undefined) {
-      entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0, lastRevision: undefined };
-      this.services.set(instance.serviceName, entry);
+      entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0 };
+      this.services.set(serviceName, entry);
     }
-    entry.instances.set(instance.instanceId, instance);
-    account(entry, instance, 1);
+    const previous = entry.instances.get(instanceId);
+    if (previous === undefined) this.total++;
+    else account(entry, previous.instance, -1);
+    entry.instances.set(instanceId, stored);
+    account(entry, stored.instance, 1);
     entry.stamp = ++this.stamps;
   }
 
-  remove(instance: InstanceState): void {
-    const entry = this.services.get(instance.serviceName);
-    if (entry === undefined || !entry.instances.delete(instance.instanceId)) return;
-    if (entry.instances.size === 0) {
-      this.services.delete(instance.serviceName);
-      return;
-    }
-    account(entry, instance, -1);
-    entry.stamp = ++this.stamps;
-  }
-
-  /** Applies a change to an indexed instance, keeping the service's counts right. */
-  update(instance: InstanceState, mutate: () => void): void {
-    const entry = this.services.get(instance.serviceName)!;
-    account(entry, instance, -1);
-    mutate();
-    account(entry, instance, 1);
-    entry.stamp = ++this.stamps;
-  }
-
-  /** Records a change that no count depends on (a heartbeat's time): only the stamp moves. */
-  changed(instance: InstanceState): void {
-    this.services.get(instance.serviceName)!.stamp = ++this.stamps;
-  }
-
-  touch(serviceName: string, revision: number): void {
+  /** Removes an instance; returns what was there. */
+  remove(serviceName: string, instanceId: string): StoredInstance | undefined {
     const entry = this.services.get(serviceName);
-    if (entry !== undefined) entry.lastRevision = revision;
+    const previous = entry?.instances.get(instanceId);
+    if (entry === undefined || previous === undefined) return undefined;
+    entry.instances.delete(instanceId);
+    this.total--;
+    if (entry.instances.size === 0) {
+      this.services.delete(serviceName);
+      return previous;
+    }
+    account(entry, previous.instance, -1);
+    entry.stamp = ++this.stamps;
+    return previous;
   }
 
   summaryOf(serviceName: string): ServiceSummary | undefined {
@@ -99,7 +91,7 @@ export class ServiceIndex {
   }
 }
 
-function account(entry: ServiceEntry, instance: InstanceState, sign: 1 | -1): void {
+function account(entry: ServiceEntry, instance: InstanceView, sign: 1 | -1): void {
   if (isServing(instance.status)) entry.healthy += sign;
   entry.byStatus[instance.status] += sign;
   if (instance.critical) entry.critical += sign;

@@ -120,7 +120,7 @@ export function createProber(options: ProberOptions): Prober {
     completed++;
     if (target.stopped.signal.aborted) throw gone(target);
     if (!observation.ok) logger.debug({ service: target.serviceName, instance: target.instanceId, error: observation.error }, "probe failed");
-    const outcome = registry.recordProbe(target.serviceName, target.instanceId, observation);
+    const outcome = await registry.recordProbe(target.serviceName, target.instanceId, observation);
     options.onProbe?.(outcome.result.outcome, outcome.result.latencyMs / 1000);
     return outcome;
   };
@@ -202,9 +202,9 @@ export function createProber(options: ProberOptions): Prober {
     }
   };
 
-  const unsubscribe = registry.onEvent(onEvent);
-  for (const name of registry.serviceNames()) {
-    for (const instance of registry.instancesOf(name)) if (instance.healthCheck !== undefined) start(instance, instance.healthCheck);
+  const unsubscribe = registry.store.onEvent(onEvent);
+  for (const name of registry.store.serviceNames()) {
+    for (const instance of registry.store.instancesOf(name)) if (instance.healthCheck !== undefined) start(instance, instance.healthCheck);
   }
   const shutdown = () => {
     unsubscribe();
@@ -219,7 +219,7 @@ export function createProber(options: ProberOptions): Prober {
     async checkNow(serviceName, instanceId, callOptions = {}) {
       validateServiceName(serviceName);
       validateInstanceId(instanceId, true);
-      const instance = registry.get(serviceName, instanceId);
+      const instance = registry.store.get(serviceName, instanceId);
       if (instance === undefined) throw new DiscoveryError("not-found", `instance ${instanceId} of service ${serviceName} is not registered (or its lease expired)`);
       if (instance.healthCheck === undefined) {
         throw new DiscoveryError("failed-precondition", `instance ${instanceId} of service ${serviceName} has no health check`);

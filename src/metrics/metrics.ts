@@ -3,7 +3,7 @@
 // State (instances, watchers) is read at scrape time; counters are fed by
 // registry events, the RPC wrapper, and hooks with prebound label children.
 import { Counter, Gauge, Histogram, type Registry as PromRegistry } from "prom-client";
-import type { Registry } from "../core/registry";
+import type { RegistryStore } from "../core/store";
 import type { ChangeType } from "../core/types";
 import type { WatchHub } from "../watch/watch-hub";
 import { createRpcCells } from "./rpc-cells";
@@ -34,7 +34,7 @@ export interface Metrics {
 
 export interface MetricsOptions {
   register: PromRegistry;
-  registry: Registry;
+  store: RegistryStore;
   hub: WatchHub;
   /** Prefix of every metric name. */
   prefix?: string;
@@ -46,7 +46,7 @@ export const METRIC_PREFIX = "discovery_";
 const CHANGE_TYPES: readonly ChangeType[] = ["registered", "updated", "health-changed", "load-critical", "load-normal", "unregistered", "expired"];
 
 export function createMetrics(options: MetricsOptions): Metrics {
-  const { register, registry, hub } = options;
+  const { register, store, hub } = options;
   const p = options.prefix ?? METRIC_PREFIX;
   const registers = [register];
 
@@ -57,9 +57,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      for (const service of registry.serviceNames()) {
+      for (const service of store.serviceNames()) {
         const counts = new Map<string, number>();
-        for (const instance of registry.instancesOf(service)) counts.set(instance.status, (counts.get(instance.status) ?? 0) + 1);
+        for (const instance of store.instancesOf(service)) counts.set(instance.status, (counts.get(instance.status) ?? 0) + 1);
         for (const [status, count] of counts) this.set({ service, status }, count);
       }
     },
@@ -71,7 +71,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
     collect() {
       this.reset();
-      for (const summary of registry.summaries()) this.set({ service: summary.serviceName }, summary.criticalLoadCount);
+      for (const summary of store.summaries()) this.set({ service: summary.serviceName }, summary.criticalLoadCount);
     },
   });
   new Gauge({
@@ -99,7 +99,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   // Known label values are exposed from the start (at 0), so rates and alerts work before the first event.
   const byType = new Map(CHANGE_TYPES.map((type) => [type as string, events.labels(type)]));
   for (const child of byType.values()) child.inc(0);
-  registry.onEvent((event) => {
+  store.onEvent((event) => {
     let child = byType.get(event.type);
     if (child === undefined) byType.set(event.type, (child = events.labels(event.type)));
     child.inc();

@@ -12,8 +12,10 @@ import * as reflectionV1 from "../../gen/grpc/reflection/v1/reflection_pb";
 import * as reflectionV1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb";
 import type { Clock } from "../core/clock";
 import { DiscoveryError } from "../core/errors";
-import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
+import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
+import type { RegistryStore } from "../core/store";
+import { openStore, type StoreKind } from "../store/open-store";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
 import { createProber, type Prober } from "../health/prober";
@@ -51,6 +53,8 @@ export interface ServerOptions {
   /** When set, Register, Heartbeat and Unregister require `authorization: Bearer <secret>`. */
   secret?: string;
   clock?: Clock;
+  /** Where the registry lives (DISCOVERY_STORE, default memory). */
+  store?: StoreKind;
   limits?: Partial<RegistryLimits>;
   watchQueueLimit?: number;
   maxWatchers?: number;
@@ -88,7 +92,10 @@ export interface XdsOptions {
 export interface DiscoveryServer {
   readonly host: string;
   readonly port: number;
+  /** The rules: every change goes through them. */
   readonly registry: Registry;
+  /** The state: every read comes from it. */
+  readonly store: RegistryStore;
   readonly hub: WatchHub;
   readonly metrics: Metrics;
   /** The health prober (undefined when probing is off). */
@@ -122,17 +129,21 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const logger = options.logger;
   const lifetime = new AbortController();
 
-  // Revisions start at the start time in microseconds: never reused across restarts.
-  const registry = new Registry({ clock, newInstanceId: randomUUID, baseRevision: clock.now() * 1000, limits: options.limits });
+  // A memory store's revisions start at the start time in microseconds: never reused across restarts.
+  const store = await openStore(options.store ?? "memory", {
+    baseRevision: clock.now() * 1000,
+    historySize: options.limits?.historySize ?? DEFAULT_WATCH_HISTORY_SIZE,
+  });
+  const registry = new Registry({ store, clock, newInstanceId: randomUUID, limits: options.limits });
   const hub = new WatchHub({
-    registry,
+    store,
     queueLimit: options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT,
     maxWatchers: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
   });
-  const board = new HealthBoard(registry, [DiscoveryService.typeName]);
-  logRegistryEvents(registry, logger.child({ module: "registry" }));
+  const board = new HealthBoard(store, [DiscoveryService.typeName]);
+  logRegistryEvents(store, logger.child({ module: "registry" }));
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
-  const metrics = createMetrics({ register: metricsRegistry, registry, hub });
+  const metrics = createMetrics({ register: metricsRegistry, store, hub });
 
   const prober =
     options.probing === false
@@ -222,7 +233,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   });
   await listen(front.server, options.host, options.port);
   const address = front.server.address() as AddressInfo;
-  startExpiryTimer(registry, { signal: lifetime.signal });
+  const expiryLogger = logger.child({ module: "expiry" });
+  startExpiryTimer(registry, { signal: lifetime.signal, onError: (error) => expiryLogger.warn({ err: error }, "expired leases not removed; retrying") });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -239,12 +251,14 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       clearTimeout(timer);
       grpcServer.destroy();
       httpServer.close();
+      registry.close();
+      await store.close();
     })();
     return closing;
   };
 
   logger.info({ host: address.address, port: address.port }, "discovery server listening");
-  return { host: address.address, port: address.port, registry, hub, metrics, prober, shutdownSignal: lifetime.signal, close };
+  return { host: address.address, port: address.port, registry, store, hub, metrics, prober, shutdownSignal: lifetime.signal, close };
 }
 
 function listen(server: import("node:net").Server, host: string, port: number): Promise<void> {

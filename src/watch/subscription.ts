@@ -22,8 +22,11 @@ const COMPACT_AFTER = 1024;
 export interface SubscriptionOptions {
   /** Services followed; undefined follows all. */
   services: ReadonlySet<string> | undefined;
-  /** What to send first: a snapshot or a replay, then SYNCED. */
-  preface: WatchItem[];
+  /**
+   * What to send first: a snapshot or a replay, then SYNCED; undefined while the
+   * store is still answering (see begin): live events queue meanwhile.
+   */
+  preface: WatchItem[] | undefined;
   /** The revision the preface brings the subscriber to: later pushes at or below it are already covered. */
   revision: number;
   /** Pending events before the subscriber is dropped and resynced. */
@@ -42,6 +45,8 @@ export interface WatchSink {
 export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<WatchItem> {
   /** Items to send before queued events: a snapshot or a replay, then SYNCED. */
   private preface: WatchItem[];
+  /** True until the preface is known: nothing is sent, live events queue. */
+  private starting: boolean;
   private prefaceAt = 0;
   private queue: EventItem[] = [];
   private queueAt = 0;
@@ -61,8 +66,9 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
 
   constructor(options: SubscriptionOptions) {
     this.services = options.services;
-    this.preface = options.preface;
-    this.floor = options.revision;
+    this.preface = options.preface ?? [];
+    this.starting = options.preface === undefined;
+    this.floor = options.preface === undefined ? Number.NEGATIVE_INFINITY : options.revision;
     this.queueLimit = options.queueLimit;
     this.resync = options.resync;
     this.onOverflow = options.onOverflow;
@@ -79,17 +85,35 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     return this.queue.length - this.queueAt;
   }
 
+  /**
+   * The preface the store answered, and the revision it brings the subscriber
+   * to: queued events it already covers are dropped, the rest follow it.
+   */
+  begin(preface: WatchItem[], revision: number): void {
+    if (!this.starting || this.ended !== undefined) return;
+    this.starting = false;
+    // A subscriber that overflowed while waiting is resynced instead (resetReason stays).
+    if (this.resetReason !== undefined) return;
+    this.preface = preface;
+    this.prefaceAt = 0;
+    this.floor = revision;
+    const rest = this.queue.slice(this.queueAt).filter((item) => item.event.revision > revision);
+    this.queue = rest;
+    this.queueAt = 0;
+    this.wake();
+  }
+
   /** Called by the hub for each matching event; never blocks. */
   push(item: EventItem): void {
     // A sweep that started before this subscriber's snapshot (or resync) may still
     // hand it older events: they are already in what it was sent.
     if (this.ended !== undefined || this.resetReason !== undefined || item.event.revision <= this.floor) return;
     // Push mode with room and nothing queued: hand the event straight over.
-    if (this.sink !== undefined && !this.sinkFull && this.pending === 0 && this.prefaceAt === this.preface.length) {
+    if (this.sink !== undefined && !this.sinkFull && !this.starting && this.pending === 0 && this.prefaceAt === this.preface.length) {
       if (!this.sink.write(item)) this.sinkFull = true;
       return;
     }
-    if (this.waiter !== undefined) {
+    if (this.waiter !== undefined && !this.starting) {
       const wake = this.waiter;
       this.waiter = this.failWaiter = undefined;
       wake({ done: false, value: item });
@@ -103,6 +127,8 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       this.prefaceAt = 0;
       this.resetReason = "slow-consumer";
       this.onOverflow();
+      // Only a subscriber still waiting for its preface can have a reader waiting here.
+      if (this.starting) this.wake();
       return;
     }
     this.queue.push(item);
@@ -126,12 +152,14 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
   take(): WatchItem | undefined {
     if (this.ended !== undefined) return undefined;
     if (this.resetReason !== undefined) {
+      this.starting = false;
       this.preface = this.resync(this.resetReason);
       this.prefaceAt = 0;
       this.resetReason = undefined;
       const synced = this.preface[this.preface.length - 1];
       if (synced?.t === "synced") this.floor = synced.revision;
     }
+    if (this.starting) return undefined;
     if (this.prefaceAt < this.preface.length) {
       const item = this.preface[this.prefaceAt++]!;
       if (this.prefaceAt === this.preface.length) {
@@ -168,6 +196,20 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
       },
       cancel: (reason) => this.close(reason),
     };
+  }
+
+  /** Hands what is ready to whoever waits: the pending next() or the sink. */
+  private wake(): void {
+    if (this.sink !== undefined) {
+      if (!this.sinkFull) this.flush();
+      return;
+    }
+    if (this.waiter === undefined) return;
+    const item = this.take();
+    if (item === undefined) return;
+    const wake = this.waiter;
+    this.waiter = this.failWaiter = undefined;
+    wake({ done: false, value: item });
   }
 
   private flush(): void {

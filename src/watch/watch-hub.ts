@@ -1,15 +1,17 @@
 // The Watch fan-out: subscribers indexed by the services they follow, fed by the
-// registry's events. Starting a subscription (snapshot or replay) and joining the
-// live feed happen in one synchronous step, so nothing is missed or sent twice.
+// store's events. A subscriber joins the live feed first, then asks the store for
+// "a snapshot (or the events) up to revision R"; what it queued meanwhile at or
+// below R is dropped, so nothing is missed or sent twice, even when the store
+// answers asynchronously (etcd fetching older history).
 // Large fan-outs are swept in slices, in event order, so that one change to a big
 // fleet neither blocks the event loop nor holds every delivery until the last.
 import { DiscoveryError } from "../core/errors";
-import type { Registry } from "../core/registry";
+import type { RegistryStore, ReplayAnswer } from "../core/store";
 import type { RegistryEvent } from "../core/types";
 import { Subscription, type EventItem, type WatchItem } from "./subscription";
 
 export interface WatchHubOptions {
-  registry: Registry;
+  store: RegistryStore;
   /** Pending events per subscriber before it is reset (WATCH_QUEUE_LIMIT). */
   queueLimit: number;
   /** Subscribers at most (DISCOVERY_MAX_WATCHERS). */
@@ -41,8 +43,14 @@ export interface SubscribeOptions {
   internal?: boolean;
 }
 
+/** A new subscriber's preface and the revision it brings the subscriber to. */
+interface Start {
+  preface: WatchItem[];
+  revision: number;
+}
+
 export class WatchHub {
-  private readonly registry: Registry;
+  private readonly store: RegistryStore;
   private readonly queueLimit: number;
   private readonly maxWatchers: number;
   private readonly everything = new Set<Subscription>();
@@ -64,12 +72,12 @@ export class WatchHub {
   slowResets = 0;
 
   constructor(options: WatchHubOptions) {
-    this.registry = options.registry;
+    this.store = options.store;
     this.queueLimit = options.queueLimit;
     this.maxWatchers = options.maxWatchers;
     this.sweepSlice = options.sweepSlice ?? DEFAULT_SWEEP_SLICE;
     this.defer = options.defer ?? ((next) => void setImmediate(next));
-    this.unsubscribe = this.registry.onEvent((event) => this.publish(event));
+    this.unsubscribe = this.store.onEvent((event) => this.publish(event));
   }
 
   get watcherCount(): number {
@@ -85,18 +93,21 @@ export class WatchHub {
       );
     }
     const services = options.services.length === 0 ? undefined : new Set(options.services);
-    const preface = this.preface(services, options.sinceRevision);
     const sub = new Subscription({
       services,
-      preface,
-      revision: this.registry.revision,
+      preface: undefined,
+      revision: this.store.revision,
       queueLimit: this.queueLimit,
       resync: (reason) => this.resync(services, reason),
       onOverflow: () => this.slowResets++,
       onClose: (closed) => this.remove(closed),
     });
     if (options.internal === true) this.internal.add(sub);
+    // Live events first, then the answer: what the answer covers is dropped from the queue.
     this.add(sub);
+    const start = this.start(services, options.sinceRevision);
+    if (start instanceof Promise) start.then((s) => sub.begin(s.preface, s.revision), (error: unknown) => sub.close(error));
+    else sub.begin(start.preface, start.revision);
     return sub;
   }
 
@@ -144,24 +155,31 @@ export class WatchHub {
     if (subs !== undefined) yield* subs;
   }
 
-  private preface(services: ReadonlySet<string> | undefined, since: number): WatchItem[] {
-    if (since === 0) return this.resync(services, undefined);
-    const replay = this.registry.history.since(since, this.registry.revision);
-    if (replay.t === "refused") return this.resync(services, replay.reason);
-    const items: WatchItem[] = [];
-    for (const event of replay.events) {
-      if (services === undefined || services.has(event.instance.serviceName)) items.push({ t: "event", event });
-    }
-    items.push({ t: "synced", revision: this.registry.revision });
-    return items;
+  /** What a new subscriber is sent first and the revision that brings it to: a snapshot, or the events since its revision. */
+  private start(services: ReadonlySet<string> | undefined, since: number): Start | Promise<Start> {
+    if (since === 0) return this.fromSnapshot(services, undefined);
+    const answer = this.store.eventsSince(since, services);
+    return answer instanceof Promise ? answer.then((settled) => this.fromReplay(services, settled)) : this.fromReplay(services, answer);
   }
 
-  /** [RESET], one SNAPSHOT per instance, SYNCED: the whole current state. */
+  private fromReplay(services: ReadonlySet<string> | undefined, answer: ReplayAnswer): Start {
+    if (answer.t === "refused") return this.fromSnapshot(services, answer.reason);
+    const preface: WatchItem[] = answer.events.map((event) => ({ t: "event", event }));
+    preface.push({ t: "synced", revision: answer.revision });
+    return { preface, revision: answer.revision };
+  }
+
+  private fromSnapshot(services: ReadonlySet<string> | undefined, resetReason: string | undefined): Start {
+    const preface = this.resync(services, resetReason);
+    return { preface, revision: (preface[preface.length - 1] as { revision: number }).revision };
+  }
+
+  /** [RESET], one SNAPSHOT per instance, SYNCED: the whole current state, at one revision. */
   private resync(services: ReadonlySet<string> | undefined, resetReason: string | undefined): WatchItem[] {
-    const revision = this.registry.revision;
+    const { revision, instances } = this.store.snapshot(services);
     const items: WatchItem[] = [];
     if (resetReason !== undefined) items.push({ t: "reset", reason: resetReason, revision });
-    for (const instance of this.registry.snapshot(services)) items.push({ t: "snapshot", instance, revision });
+    for (const instance of instances) items.push({ t: "snapshot", instance, revision });
     items.push({ t: "synced", revision });
     return items;
   }

@@ -1,7 +1,5 @@
-import { Registry } from "../../src/core/registry";
-import { BASE_REVISION, describeRegistryContract } from "./registry-contract";
+// The registry contract, once per store.
+import { describeRegistryContract } from "./registry-contract";
+import { STORES_UNDER_TEST } from "./stores-under-test";
 
-describeRegistryContract("in-memory", (clock, limits) => {
-  let next = 0;
-  return new Registry({ clock, newInstanceId: () => `generated-${++next}`, baseRevision: BASE_REVISION, limits });
-});
+for (const subject of STORES_UNDER_TEST) describeRegistryContract(subject);

@@ -29,7 +29,7 @@ describe("bearer-token auth", () => {
     ["another scheme", { metadata: { authorization: `Basic ${SECRET}` } }],
   ])("Register with %s is UNAUTHENTICATED and changes nothing", async (_name, options) => {
     await expect(client.unary(M.register, request, options)).rejects.toMatchObject({ code: GrpcStatus.UNAUTHENTICATED });
-    expect(server.registry.instanceCount).toBe(0);
+    expect(server.store.instanceCount).toBe(0);
   });
 
   test("writes with the secret succeed; heartbeat and unregister need it too; reads stay open", async () => {

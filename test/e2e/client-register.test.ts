@@ -36,7 +36,7 @@ describe("client register()", () => {
   let events: (RegistryEvent & { at: number })[];
   const children: Child[] = [];
 
-  const listen = (s: TestServer) => s.registry.onEvent((e) => events.push({ ...e, at: Date.now() }));
+  const listen = (s: TestServer) => s.store.onEvent((e) => events.push({ ...e, at: Date.now() }));
   const statusEvents = (id: string) =>
     events.filter((e) => e.instance.instanceId === id && e.type !== "load-critical" && e.type !== "load-normal").map((e) => (e.type === "health-changed" ? `->${e.instance.status}` : e.type));
 
@@ -56,14 +56,14 @@ describe("client register()", () => {
     children.push(child);
     expect(await child.waitForLine(/^registered/)).toBe("registered killed-1 keep-alive");
     // Let a heartbeat travel on the stream, so the server knows the stream keeps it alive.
-    await waitFor(() => server.registry.get("users", "killed-1"));
+    await waitFor(() => server.store.get("users", "killed-1"));
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const killedAt = Date.now();
     child.kill("SIGKILL");
     const marked = await waitFor(() => events.find((e) => e.type === "health-changed" && e.instance.status === "unhealthy"), 3000, "UNHEALTHY");
     expect(marked.at - killedAt).toBeLessThan(1000);
-    expect(server.registry.get("users", "killed-1")?.status).toBe("unhealthy");
+    expect(server.store.get("users", "killed-1")?.status).toBe("unhealthy");
     expect(statusEvents("killed-1")).toEqual(["registered", "->unhealthy"]);
   });
 
@@ -75,12 +75,12 @@ describe("client register()", () => {
     });
     try {
       expect(registration.mode).toBe("keep-alive");
-      expect(server.registry.get("users", "u1")?.load).toBe(0.2);
+      expect(server.store.get("users", "u1")?.load).toBe(0.2);
       load = 0.9;
-      await waitFor(() => server.registry.get("users", "u1")?.critical, 3000, "critical load");
+      await waitFor(() => server.store.get("users", "u1")?.critical, 3000, "critical load");
 
-      server.registry.unregister("users", "u1");
-      await waitFor(() => server.registry.get("users", "u1"), 3000, "re-registered");
+      await server.registry.unregister("users", "u1");
+      await waitFor(() => server.store.get("users", "u1"), 3000, "re-registered");
       expect(statusEvents("u1")).toEqual(["registered", "unregistered", "registered"]);
     } finally {
       await registration.close();
@@ -97,7 +97,7 @@ describe("client register()", () => {
       // The application's metadata grew past what the registry accepts (512 bytes a value), so
       // a Register now gets INVALID_ARGUMENT; and the registry forgets the instance, so heartbeats get NOT_FOUND.
       metadata.build = "x".repeat(600);
-      server.registry.unregister("users", "refused");
+      await server.registry.unregister("users", "refused");
       const refused = () => rpcCount(server.baseUrl, "Register", "INVALID_ARGUMENT");
       await waitFor(async () => (await refused()) >= 1, 3000, "a refused re-registration");
       const before = await refused();
@@ -106,7 +106,7 @@ describe("client register()", () => {
       // FAST waits up to 200 ms (100 on average) between tries: about ten a second, never hundreds.
       expect(inOneSecond).toBeGreaterThanOrEqual(2);
       expect(inOneSecond).toBeLessThanOrEqual(30);
-      expect(server.registry.get("users", "refused")).toBeUndefined();
+      expect(server.store.get("users", "refused")).toBeUndefined();
     } finally {
       await registration.close();
     }
@@ -122,8 +122,8 @@ describe("client register()", () => {
       await server.close();
       server = await startTestServer({ port });
       listen(server);
-      await waitFor(() => server.registry.get("users", "survivor"), 5000, "registered on the new registry");
-      expect(server.registry.get("users", "survivor")).toMatchObject({ port: 9002, status: "healthy" });
+      await waitFor(() => server.store.get("users", "survivor"), 5000, "registered on the new registry");
+      expect(server.store.get("users", "survivor")).toMatchObject({ port: 9002, status: "healthy" });
     } finally {
       await registration.close();
     }
@@ -135,11 +135,11 @@ describe("client register()", () => {
     });
     const started = Date.now();
     const closed = registration.close();
-    await waitFor(() => server.registry.get("users", "leaver")?.status === "draining", 1000, "draining");
+    await waitFor(() => server.store.get("users", "leaver")?.status === "draining", 1000, "draining");
     expect(Date.now() - started).toBeLessThan(300);
     await closed;
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    await waitFor(() => server.registry.get("users", "leaver") === undefined, 1000, "removed");
+    await waitFor(() => server.store.get("users", "leaver") === undefined, 1000, "removed");
     expect(statusEvents("leaver")).toEqual(["registered", "->draining", "unregistered"]);
   });
 
@@ -158,10 +158,10 @@ describe("client register()", () => {
         url: server.baseUrl, connection, service: "users", instanceId: "closer", host: "127.0.0.1", port: 9009, ttlMs: 1000, drainMs: 0, backoff: FAST,
       });
       expect(registration.mode).toBe(protocol === "grpc" ? "keep-alive" : "unary");
-      const beat = () => server.registry.get("users", "closer")!;
+      const beat = () => server.store.get("users", "closer")!;
       await waitFor(() => beat().lastHeartbeat > beat().registeredAt, 2000, "a heartbeat");
       await registration.close();
-      expect(server.registry.get("users", "closer")).toBeUndefined();
+      expect(server.store.get("users", "closer")).toBeUndefined();
       expect(statusEvents("closer")).toEqual(["registered", "unregistered"]);
       expect(await rpcCount(server.baseUrl, protocol === "grpc" ? "KeepAlive" : "Heartbeat", "NOT_FOUND")).toBe(0);
     } finally {
@@ -183,7 +183,7 @@ describe("client register()", () => {
           url: server.baseUrl, connection, service: "users", instanceId: "just-in-time", host: "127.0.0.1", port: 9010, drainMs: 0, signal: controller.signal,
         }),
       ).rejects.toMatchObject({ name: "AbortError" });
-      expect(server.registry.get("users", "just-in-time")).toBeUndefined();
+      expect(server.store.get("users", "just-in-time")).toBeUndefined();
       expect(statusEvents("just-in-time")).toEqual(["registered", "unregistered"]);
     } finally {
       connection.close();
@@ -196,7 +196,7 @@ describe("client register()", () => {
       url: server.baseUrl, service: "users", instanceId: "aborted", host: "127.0.0.1", port: 9004, drainMs: 0, signal: controller.signal,
     });
     controller.abort();
-    await waitFor(() => server.registry.get("users", "aborted") === undefined, 2000, "unregistered");
+    await waitFor(() => server.store.get("users", "aborted") === undefined, 2000, "unregistered");
     expect(statusEvents("aborted")).toEqual(["registered", "unregistered"]);
   });
 
@@ -248,7 +248,7 @@ describe("client register()", () => {
     await expect(
       register({ url: server.baseUrl, service: "users", instanceId: "never", host: "127.0.0.1", port: 9007, signal: controller.signal }),
     ).rejects.toMatchObject({ name: "AbortError" });
-    expect(server.registry.get("users", "never")).toBeUndefined();
+    expect(server.store.get("users", "never")).toBeUndefined();
     expect(events).toEqual([]);
   });
 
@@ -259,12 +259,12 @@ describe("client register()", () => {
     });
     try {
       expect(registration.mode).toBe("unary");
-      const first = server.registry.get("users", "h1")!.lastHeartbeat;
-      await waitFor(() => server.registry.get("users", "h1")!.lastHeartbeat > first, 2000, "a unary heartbeat");
+      const first = server.store.get("users", "h1")!.lastHeartbeat;
+      await waitFor(() => server.store.get("users", "h1")!.lastHeartbeat > first, 2000, "a unary heartbeat");
     } finally {
       await registration.close();
     }
-    expect(server.registry.get("users", "h1")).toBeUndefined();
+    expect(server.store.get("users", "h1")).toBeUndefined();
   });
 
   test("refuses bad options with the server's INVALID_ARGUMENT instead of retrying", async () => {
@@ -279,7 +279,7 @@ describe("client register()", () => {
     await child.waitForLine(/^registered/);
     child.kill("SIGTERM");
     expect(await child.exited).toBe("SIGTERM");
-    await waitFor(() => server.registry.get("users", "term-1") === undefined, 2000, "removed");
+    await waitFor(() => server.store.get("users", "term-1") === undefined, 2000, "removed");
     expect(statusEvents("term-1")).toEqual(["registered", "->draining", "unregistered"]);
   });
 });

@@ -15,7 +15,7 @@ function instance(id: string, overrides: Partial<RegisterInput> = {}): RegisterI
 }
 
 const registryState = (server: TestServer) =>
-  server.registry.snapshot(new Set(["users"])).map((i) => `${i.instanceId}@${i.port}:${i.status}`).sort();
+  server.store.snapshot(new Set(["users"])).instances.map((i) => `${i.instanceId}@${i.port}:${i.status}`).sort();
 const clientState = (state: WatchState) =>
   [...state.instances.values()].map((i) => `${i.instanceId}@${i.port}:${HealthStatus[i.status]!.toLowerCase()}`).sort();
 
@@ -52,44 +52,44 @@ describe("client watch()", () => {
   }
 
   test("resumes from the last revision across a forced disconnect, without a gap or a duplicate", async () => {
-    server.registry.register(instance("a"));
-    server.registry.register(instance("b"));
+    await server.registry.register(instance("a"));
+    await server.registry.register(instance("b"));
     const { state, seen, disconnects } = follow();
     await waitFor(() => state.synced, 3000, "synced");
-    server.registry.register(instance("c"));
+    await server.registry.register(instance("c"));
     await waitFor(() => state.instances.size === 3, 3000, "c seen");
 
     proxy.cutAll();
     // Changes while the client is cut off: it must get each of them exactly once.
-    server.registry.setStatus("users", "a", "unhealthy");
-    server.registry.unregister("users", "b");
-    server.registry.register(instance("d", { port: 9100 }));
-    server.registry.register(instance("c", { port: 9200 }));
+    await server.registry.setStatus("users", "a", "unhealthy");
+    await server.registry.unregister("users", "b");
+    await server.registry.register(instance("d", { port: 9100 }));
+    await server.registry.register(instance("c", { port: 9200 }));
     await waitFor(() => clientState(state).join() === registryState(server).join() && disconnects() > 0, 5000, "caught up");
 
     const changes = seen.filter((e) => e.type !== EventType.SNAPSHOT && e.type !== EventType.SYNCED).map((e) => Number(e.revision));
     const expected = [];
-    for (let r = Number(seen.find((e) => e.type === EventType.SYNCED)!.revision) + 1; r <= server.registry.revision; r++) expected.push(r);
+    for (let r = Number(seen.find((e) => e.type === EventType.SYNCED)!.revision) + 1; r <= server.store.revision; r++) expected.push(r);
     expect(changes).toEqual(expected);
     expect(seen.some((e) => e.type === EventType.RESET)).toBe(false);
   });
 
   test("passes the server's RESET through after a registry restart; the state then equals the new registry's", async () => {
-    server.registry.register(instance("old"));
+    await server.registry.register(instance("old"));
     const { state, seen } = follow();
     await waitFor(() => state.synced && state.instances.size === 1, 3000, "synced");
 
     const port = server.port;
     await server.close();
     server = await startTestServer({ port });
-    server.registry.register(instance("new"));
+    await server.registry.register(instance("new"));
     await waitFor(() => seen.some((e) => e.type === EventType.RESET) && state.synced, 5000, "reset and resynced");
     expect(seen.find((e) => e.type === EventType.RESET)!.reason).toBe("revision-unknown");
     expect(clientState(state)).toEqual(registryState(server));
   });
 
   test("a link that breaks in the middle of a snapshot makes watch() send its own RESET before the fresh one", async () => {
-    for (let i = 0; i < 5000; i++) server.registry.register(instance(`i${i}`, { metadata: { pad: "x".repeat(100) } }));
+    for (let i = 0; i < 5000; i++) await server.registry.register(instance(`i${i}`, { metadata: { pad: "x".repeat(100) } }));
     let cut = false;
     const { state, seen } = follow((event) => {
       if (!cut && event.type === EventType.SNAPSHOT) {
@@ -122,7 +122,7 @@ describe("client healthyView()", () => {
   const ids = (instances: readonly Instance[]) => instances.map((i) => i.instanceId);
 
   test("holds the serving instances, tells each change, and keeps the last set while the registry is unreachable", async () => {
-    for (const id of ["a", "b", "c"]) server.registry.register(instance(id));
+    for (const id of ["a", "b", "c"]) await server.registry.register(instance(id));
     const view = healthyView("users", { url: proxy.url, backoff: FAST });
     const changes: string[][] = [];
     view.onChange((instances) => changes.push(ids(instances)));
@@ -130,9 +130,9 @@ describe("client healthyView()", () => {
       await view.ready();
       expect(ids(view.instances)).toEqual(["a", "b", "c"]);
 
-      server.registry.setStatus("users", "b", "unhealthy");
+      await server.registry.setStatus("users", "b", "unhealthy");
       await waitFor(() => ids(view.instances).join() === "a,c", 2000, "b left out");
-      server.registry.unregister("users", "c", 10_000); // draining is not serving
+      await server.registry.unregister("users", "c", 10_000); // draining is not serving
       await waitFor(() => ids(view.instances).join() === "a", 2000, "c left out");
       expect(changes).toEqual([["a", "b", "c"], ["a", "c"], ["a"]]);
 
@@ -160,9 +160,9 @@ describe("client healthyView()", () => {
     view.onChange((instances) => seenByOther.push(ids(instances)));
     try {
       await view.ready();
-      server.registry.register(instance("a"));
+      await server.registry.register(instance("a"));
       await waitFor(() => seenByThrower.length === 1, 2000, "the first change");
-      server.registry.register(instance("b"));
+      await server.registry.register(instance("b"));
       await waitFor(() => ids(view.instances).join() === "a,b", 2000, "b seen after the listener threw");
       expect(seenByThrower).toEqual([["a"], ["a", "b"]]);
       expect(seenByOther).toEqual([["a"], ["a", "b"]]);
@@ -173,15 +173,15 @@ describe("client healthyView()", () => {
   });
 
   test("avoidCriticalLoad leaves critical instances out while others remain, and keeps them all when none does", async () => {
-    for (const id of ["a", "b"]) server.registry.register(instance(id));
+    for (const id of ["a", "b"]) await server.registry.register(instance(id));
     const view = healthyView("users", { url: server.baseUrl, avoidCriticalLoad: true, backoff: FAST });
     try {
       await view.ready();
-      server.registry.heartbeat({ serviceName: "users", instanceId: "a", load: 0.95 });
+      await server.registry.heartbeat({ serviceName: "users", instanceId: "a", load: 0.95 });
       await waitFor(() => ids(view.instances).join() === "b", 2000, "a left out");
-      server.registry.heartbeat({ serviceName: "users", instanceId: "b", load: 0.95 });
+      await server.registry.heartbeat({ serviceName: "users", instanceId: "b", load: 0.95 });
       await waitFor(() => ids(view.instances).join() === "a,b", 2000, "both back");
-      server.registry.heartbeat({ serviceName: "users", instanceId: "a", load: 0.1 });
+      await server.registry.heartbeat({ serviceName: "users", instanceId: "a", load: 0.1 });
       await waitFor(() => ids(view.instances).join() === "a", 2000, "only a");
     } finally {
       view.close();

@@ -73,7 +73,7 @@ describe("HTTP/1.1 clients", () => {
     const listed = await post("ListHealthy", { serviceName: "users" });
     const body = (await listed.json()) as { instances: unknown[]; revision: string };
     expect(body.instances).toHaveLength(1);
-    expect(body.revision).toBe(String(server.registry.revision));
+    expect(body.revision).toBe(String(server.store.revision));
     const bad = await post("Register", { serviceName: "users", host: "h", port: 1, loadPercentage: 2 });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ code: "invalid_argument", message: "load_percentage: must be a finite number from 0 to 1" });

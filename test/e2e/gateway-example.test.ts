@@ -50,7 +50,7 @@ describe("examples/gateway", () => {
     const port = Number((await gateway.waitForLine(/^gateway listening/)).split(" ")[2]);
     expect(await spread(port, 9)).toEqual({ "web-1": 3, "web-2": 3, "web-3": 3 });
 
-    registry.registry.setStatus("web", "web-2", "unhealthy");
+    await registry.registry.setStatus("web", "web-2", "unhealthy");
     // The change travels registry → Watch → gateway; then web-2 gets nothing.
     const started = Date.now();
     for (;;) {

@@ -90,7 +90,7 @@ describe("DiscoveryService over gRPC (grpc-js client)", () => {
     expect(healthy.instances.map((i) => i.instanceId).sort()).toEqual(["hot", "ok", "slow"]);
     const calm = await client.unary(M.listHealthy, { serviceName: "users", excludeCriticalLoad: true });
     expect(calm.instances.map((i) => i.instanceId).sort()).toEqual(["ok", "slow"]);
-    expect(calm.revision).toBe(BigInt(server.registry.revision));
+    expect(calm.revision).toBe(BigInt(server.store.revision));
     const all = await client.unary(M.listInstances, { serviceName: "users" });
     expect(all.instances).toHaveLength(4);
     expect((await client.unary(M.listHealthy, { serviceName: "nobody" })).instances).toHaveLength(0);
@@ -112,7 +112,7 @@ describe("DiscoveryService over gRPC (grpc-js client)", () => {
     await register({ serviceName: "orders", instanceId: "o" });
     await client.unary(M.heartbeat, { serviceName: "orders", instanceId: "o", status: HealthStatus.UNHEALTHY });
     const { services, revision } = await client.unary(M.listServices, {});
-    expect(revision).toBe(BigInt(server.registry.revision));
+    expect(revision).toBe(BigInt(server.store.revision));
     const rounded = services.map((s) => ({ ...s, averageLoad: Math.round(s.averageLoad * 100) }));
     expect(rounded).toEqual([
       expect.objectContaining({ serviceName: "orders", instanceCount: 1, healthyCount: 0, criticalLoadCount: 0, averageLoad: 0 }),
@@ -151,12 +151,12 @@ describe("DiscoveryService over gRPC (grpc-js client)", () => {
       ["load_percentage infinite", { loadPercentage: Number.POSITIVE_INFINITY }, "load_percentage"],
     ];
     test.each(cases)("Register with %s", async (_name, overrides, field) => {
-      const revision = server.registry.revision;
+      const revision = server.store.revision;
       const error = await code(register(overrides));
       expect(error.code).toBe(GrpcStatus.INVALID_ARGUMENT);
       expect(error.details.startsWith(`${field}`)).toBe(true);
-      expect(server.registry.revision).toBe(revision);
-      expect(server.registry.instanceCount).toBe(0);
+      expect(server.store.revision).toBe(revision);
+      expect(server.store.instanceCount).toBe(0);
     });
 
     test("Heartbeat with a bad load or an UNKNOWN status keeps the instance as it was", async () => {
@@ -166,7 +166,7 @@ describe("DiscoveryService over gRPC (grpc-js client)", () => {
       expect(badLoad.details).toMatch(/^load_percentage/);
       const badStatus = await code(client.unary(M.heartbeat, { serviceName: "users", instanceId: "u1", status: HealthStatus.UNKNOWN }));
       expect(badStatus.details).toMatch(/^status/);
-      expect(server.registry.get("users", "u1")).toMatchObject({ load: 0.3, status: "healthy" });
+      expect(server.store.get("users", "u1")).toMatchObject({ load: 0.3, status: "healthy" });
     });
 
     test("missing instance_id on Heartbeat and Unregister, bad names on reads", async () => {

@@ -71,17 +71,17 @@ describe("grpc-js discovery: resolver", () => {
 
   test("stops sending to a backend within a second of it going UNHEALTHY, and resumes when it recovers", async () => {
     await spread(client, 6);
-    server.registry.setStatus("echo", "b2", "unhealthy");
+    await server.registry.setStatus("echo", "b2", "unhealthy");
     expect(await timeUntil(client, "b2", "absent")).toBeLessThan(1000);
-    server.registry.setStatus("echo", "b2", "healthy");
+    await server.registry.setStatus("echo", "b2", "healthy");
     expect(await timeUntil(client, "b2", "present")).toBeLessThan(1000);
   });
 
   test("leaves out a backend at critical load while others remain, and takes it back when its load is normal", async () => {
     await spread(client, 6);
-    server.registry.heartbeat({ serviceName: "echo", instanceId: "b3", load: 0.95 });
+    await server.registry.heartbeat({ serviceName: "echo", instanceId: "b3", load: 0.95 });
     expect(await timeUntil(client, "b3", "absent")).toBeLessThan(1000);
-    server.registry.heartbeat({ serviceName: "echo", instanceId: "b3", load: 0.2 });
+    await server.registry.heartbeat({ serviceName: "echo", instanceId: "b3", load: 0.2 });
     expect(await timeUntil(client, "b3", "present")).toBeLessThan(1000);
   });
 

@@ -19,11 +19,11 @@ test("a silently partitioned KeepAlive peer is dropped after an unanswered ping"
     const answers = new StreamReader<HeartbeatResponse>(stream);
     stream.write(create(HeartbeatRequestSchema, { serviceName: "users", instanceId: "u1" }));
     await answers.next();
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
 
     proxy.freezeAll(); // neither side is told anything
     const started = Date.now();
-    await waitFor(() => server.registry.get("users", "u1")?.status === "unhealthy", 3000, "instance marked unhealthy");
+    await waitFor(() => server.store.get("users", "u1")?.status === "unhealthy", 3000, "instance marked unhealthy");
     // One ping interval plus the ack timeout, with room for the machine.
     expect(Date.now() - started).toBeLessThan(2000);
     const listed = await direct.unary(DiscoveryService.method.listInstances, { serviceName: "users" });
@@ -48,7 +48,7 @@ test("a peer that answers pings keeps its connection", async () => {
     await new Promise((resolve) => setTimeout(resolve, 800)); // several ping rounds
     stream.write(create(HeartbeatRequestSchema, { serviceName: "users", instanceId: "u1" }));
     expect((await answers.next()).instance?.status).toBe(HealthStatus.HEALTHY);
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
     stream.end();
   } finally {
     client.close();

@@ -21,7 +21,7 @@ describe("KeepAlive and draining over the wire", () => {
     server = await startTestServer();
     client = new GrpcTestClient(DiscoveryService, server.target);
     events = [];
-    server.registry.onEvent((e) => events.push(e));
+    server.store.onEvent((e) => events.push(e));
     await client.unary(M.register, { serviceName: "users", instanceId: "u1", host: "10.0.0.1", port: 8080 });
   });
   afterEach(async () => {
@@ -43,7 +43,7 @@ describe("KeepAlive and draining over the wire", () => {
     stream.end();
     expect(await reader.finished()).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
     expect(health()).toEqual([]);
   });
 
@@ -53,12 +53,12 @@ describe("KeepAlive and draining over the wire", () => {
     stream.write(heartbeat());
     await reader.next();
     stream.cancel();
-    await waitFor(() => server.registry.get("users", "u1")?.status === "unhealthy", 2000, "unhealthy");
+    await waitFor(() => server.store.get("users", "u1")?.status === "unhealthy", 2000, "unhealthy");
     const listed = await client.unary(M.listHealthy, { serviceName: "users" });
     expect(listed.instances).toEqual([]);
 
     await client.unary(M.heartbeat, { serviceName: "users", instanceId: "u1" });
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
     expect(health()).toEqual(["healthy->unhealthy", "unhealthy->healthy"]);
   });
 
@@ -75,12 +75,12 @@ describe("KeepAlive and draining over the wire", () => {
     // ...and only then does the registry see the old one break.
     stale.cancel();
     await waitFor(async () => (await keepAliveEnds("CANCELLED")) === 1, 2000, "the stale stream's end seen by the server");
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
     expect(health()).toEqual([]);
 
     // The owner's break still counts.
     fresh.cancel();
-    await waitFor(() => server.registry.get("users", "u1")?.status === "unhealthy", 2000, "unhealthy");
+    await waitFor(() => server.store.get("users", "u1")?.status === "unhealthy", 2000, "unhealthy");
     expect(health()).toEqual(["healthy->unhealthy"]);
   });
 
@@ -97,7 +97,7 @@ describe("KeepAlive and draining over the wire", () => {
       stream.cancel();
       await waitFor(async () => (await keepAliveEnds("CANCELLED")) === i + 1, 2000, "the stream's end seen by the server");
     }
-    expect(server.registry.get("users", "u1")?.status).toBe("healthy");
+    expect(server.store.get("users", "u1")?.status).toBe("healthy");
     expect(health()).toEqual([]);
   });
 
@@ -114,7 +114,7 @@ describe("KeepAlive and draining over the wire", () => {
     const listed = await client.unary(M.listInstances, { serviceName: "users" });
     expect(listed.instances.map((i) => i.status)).toEqual([HealthStatus.DRAINING]);
     expect((await client.unary(M.listHealthy, { serviceName: "users" })).instances).toEqual([]);
-    await waitFor(() => server.registry.get("users", "u1") === undefined, 2000, "removed");
+    await waitFor(() => server.store.get("users", "u1") === undefined, 2000, "removed");
     expect(events.map((e) => e.type)).toEqual(["registered", "health-changed", "unregistered"]);
   });
 
@@ -130,7 +130,7 @@ describe("KeepAlive and draining over the wire", () => {
     expect(await bad.json()).toEqual({ code: "invalid_argument", message: "drain: must be from 0s to 1h" });
     const ok = await post({ serviceName: "users", instanceId: "u1", drain: "30s" });
     expect(ok.status).toBe(200);
-    expect(server.registry.get("users", "u1")?.status).toBe("draining");
+    expect(server.store.get("users", "u1")?.status).toBe("draining");
   });
 
   test("KeepAlive over HTTP/1.1 is refused (a bidirectional stream needs HTTP/2)", async () => {

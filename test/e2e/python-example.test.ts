@@ -17,7 +17,7 @@ describe("examples/python-service", () => {
   beforeEach(async () => {
     server = await startTestServer();
     events = [];
-    server.registry.onEvent((e) => events.push(e));
+    server.store.onEvent((e) => events.push(e));
   });
   afterEach(async () => {
     child.kill("SIGKILL");
@@ -30,18 +30,18 @@ describe("examples/python-service", () => {
     });
     const [, id, port] = (await child.waitForLine(/^registered /, 10_000)).split(" ");
     expect(id).toBe("py-1");
-    expect(server.registry.get("py-users", "py-1")).toMatchObject({ host: "127.0.0.1", port: Number(port), status: "healthy", metadata: { lang: "python" } });
+    expect(server.store.get("py-users", "py-1")).toMatchObject({ host: "127.0.0.1", port: Number(port), status: "healthy", metadata: { lang: "python" } });
 
     // Its HTTP endpoint answers, and the load it is told to report arrives with the next heartbeat (every 1 s).
     const answer = await fetch(`http://127.0.0.1:${port}/set-load?value=0.9`).then((r) => r.json());
     expect(answer).toMatchObject({ instance: "py-1", load: 0.9 });
-    await waitFor(() => server.registry.get("py-users", "py-1")?.critical, 3000, "critical load reported");
-    expect(server.registry.get("py-users", "py-1")?.load).toBe(0.9);
+    await waitFor(() => server.store.get("py-users", "py-1")?.critical, 3000, "critical load reported");
+    expect(server.store.get("py-users", "py-1")?.load).toBe(0.9);
 
     child.kill("SIGTERM");
-    await waitFor(() => server.registry.get("py-users", "py-1")?.status === "draining", 3000, "draining");
+    await waitFor(() => server.store.get("py-users", "py-1")?.status === "draining", 3000, "draining");
     expect(await child.exited).toBe(0);
-    await waitFor(() => server.registry.get("py-users", "py-1") === undefined, 2000, "removed");
+    await waitFor(() => server.store.get("py-users", "py-1") === undefined, 2000, "removed");
     expect(events.filter((e) => e.type !== "load-critical").map((e) => (e.type === "health-changed" ? `->${e.instance.status}` : e.type))).toEqual([
       "registered",
       "->draining",

@@ -334,7 +334,7 @@ describe("a strict Python client (grpcio + protobuf's C++ DescriptorPool)", () =
     expect(result.listed).toBe(1);
     expect(result.listed_ids).toEqual([result.instance_id]);
 
-    expect(server.registry.get("py-reflect", result.instance_id)).toMatchObject({
+    expect(server.store.get("py-reflect", result.instance_id)).toMatchObject({
       host: "10.1.2.3",
       port: 9000,
       metadata: { zone: "a" },

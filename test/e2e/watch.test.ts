@@ -39,7 +39,7 @@ describe("Watch over gRPC", () => {
     expect(type(snapshot!)).toBe("SNAPSHOT");
     expect(snapshot!.instance?.instanceId).toBe("a");
     expect(type(synced!)).toBe("SYNCED");
-    expect(synced!.revision).toBe(BigInt(server.registry.revision));
+    expect(synced!.revision).toBe(BigInt(server.store.revision));
 
     await register("b", { ttl: { seconds: 5n } }); // REGISTERED
     await register("b", { ttl: { seconds: 5n }, port: 9090 }); // UPDATED
@@ -105,11 +105,11 @@ describe("Watch over gRPC", () => {
   test("a revision the server cannot replay gets RESET, a fresh snapshot and SYNCED, never an error", async () => {
     await start({ limits: { historySize: 3 } });
     for (const id of ["a", "b", "c", "d", "e"]) await register(id);
-    const tooOld = BigInt(server.registry.revision - 4);
+    const tooOld = BigInt(server.store.revision - 4);
     for (const [since, reason] of [
       [tooOld, "history-compacted"],
       [1n, "revision-unknown"],
-      [BigInt(server.registry.revision + 100), "revision-from-future"],
+      [BigInt(server.store.revision + 100), "revision-from-future"],
     ] as const) {
       const reader = watch({ sinceRevision: since });
       const events = await reader.take(7);
@@ -147,7 +147,7 @@ describe("Watch over gRPC", () => {
     }
     expect(slowState.resets).toBe(1);
     // 16 MB is past a list answer's 4 MB default, so compare with the registry itself.
-    const truth = server.registry.snapshot().map((i) => `${i.serviceName}/${i.instanceId}`);
+    const truth = server.store.snapshot().instances.map((i) => `${i.serviceName}/${i.instanceId}`);
     expect([...slowState.instances.keys()].sort()).toEqual(truth.sort());
     await client.unary(M.unregister, { serviceName: "users", instanceId: "i0" });
     slowState.apply(await slow.next());

@@ -1,10 +1,10 @@
 // Registry changes in the log: every state change at info, one line each.
 // Heartbeats emit no event, so nothing per heartbeat is logged above debug.
 import type { Logger } from "pino";
-import type { Registry } from "../../core/registry";
+import type { RegistryStore } from "../../core/store";
 
-export function logRegistryEvents(registry: Registry, logger: Logger): void {
-  registry.onEvent((event) => {
+export function logRegistryEvents(store: RegistryStore, logger: Logger): void {
+  store.onEvent((event) => {
     const { instance } = event;
     logger.info(
       {

@@ -12,7 +12,7 @@ import {
 } from "../../../gen/discovery/v1/discovery_pb";
 import type { Registry } from "../../core/registry";
 import type { Prober } from "../../health/prober";
-import { isServing } from "../../core/types";
+import { isServing, type InstanceView } from "../../core/types";
 import { validateServiceName } from "../../core/validate";
 import type { Logger } from "pino";
 import type { WatchHub } from "../../watch/watch-hub";
@@ -39,13 +39,14 @@ export interface DiscoveryServiceOptions {
 
 export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handlers<typeof DiscoveryService> {
   const { registry, hub, authorize } = options;
+  const store = registry.store;
   const cache = options.listCache ?? new ListCache();
   const onHeartbeat = options.onHeartbeat ?? (() => {});
 
   return {
-    register(request, context) {
+    async register(request, context) {
       authorize(context);
-      const { instance } = registry.register({
+      const { instance } = await registry.register({
         serviceName: request.serviceName,
         instanceId: request.instanceId,
         host: request.host,
@@ -73,13 +74,13 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
         status: request.status === undefined ? undefined : statusFromProto(request.status),
       });
       onHeartbeat();
-      const answer: HeartbeatResponse = { $typeName: "discovery.v1.HeartbeatResponse", instance: instanceToProto(instance) };
-      return answer;
+      // A heartbeat that changes nothing a watcher sees is answered without a promise (the hot path).
+      return instance instanceof Promise ? instance.then(heartbeatAnswer) : heartbeatAnswer(instance);
     },
 
-    unregister(request, context) {
+    async unregister(request, context) {
       authorize(context);
-      registry.unregister(request.serviceName, request.instanceId, request.drain === undefined ? undefined : durationToMs(request.drain));
+      await registry.unregister(request.serviceName, request.instanceId, request.drain === undefined ? undefined : durationToMs(request.drain));
       return {};
     },
 
@@ -88,29 +89,29 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
     listHealthy(request) {
       const service = validateServiceName(request.serviceName);
       const kind = request.excludeCriticalLoad ? "healthy-normal-load" : "healthy";
-      return cache.get(kind, service, registry.serviceStamp(service), () => {
+      return cache.get(kind, service, store.serviceStamp(service), () => {
         const instances = [];
-        for (const instance of registry.instancesOf(service)) {
+        for (const instance of store.instancesOf(service)) {
           if (!isServing(instance.status)) continue;
           if (request.excludeCriticalLoad && instance.critical) continue;
           instances.push(instanceToProto(instance));
         }
-        return create(ListHealthyResponseSchema, { instances, revision: BigInt(registry.revision) });
+        return create(ListHealthyResponseSchema, { instances, revision: BigInt(store.revision) });
       });
     },
 
     listInstances(request) {
       const service = validateServiceName(request.serviceName);
-      return cache.get("all", service, registry.serviceStamp(service), () => {
-        const instances = Array.from(registry.instancesOf(service), instanceToProto);
-        return create(ListInstancesResponseSchema, { instances, revision: BigInt(registry.revision) });
+      return cache.get("all", service, store.serviceStamp(service), () => {
+        const instances = Array.from(store.instancesOf(service), instanceToProto);
+        return create(ListInstancesResponseSchema, { instances, revision: BigInt(store.revision) });
       });
     },
 
     listServices() {
       return create(ListServicesResponseSchema, {
-        services: registry.summaries().map(summaryToProto),
-        revision: BigInt(registry.revision),
+        services: store.summaries().map(summaryToProto),
+        revision: BigInt(store.revision),
       });
     },
 
@@ -133,6 +134,10 @@ export function createDiscoveryHandlers(options: DiscoveryServiceOptions): Handl
       return watchStream(hub, request.serviceNames, request.sinceRevision, context);
     },
   };
+}
+
+function heartbeatAnswer(instance: InstanceView): HeartbeatResponse {
+  return { $typeName: "discovery.v1.HeartbeatResponse", instance: instanceToProto(instance) };
 }
 
 /**

@@ -52,7 +52,7 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
             load: request.loadPercentage,
             status: request.status === undefined ? undefined : statusFromProto(request.status),
           };
-          instance = registry.heartbeat(input, owner);
+          instance = await registry.heartbeat(input, owner);
         } catch (error) {
           orderly = true;
           throw error;
@@ -71,9 +71,13 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
   };
 
   function markLost(serviceName: string, instanceId: string, owner: KeepAliveOwner): void {
-    if (registry.markKeepAliveLost(serviceName, instanceId, owner) !== undefined) {
-      logger?.info({ serviceName, instanceId }, "keep-alive stream broke: instance marked unhealthy");
-    }
+    registry.markKeepAliveLost(serviceName, instanceId, owner).then(
+      (marked) => {
+        if (marked !== undefined) logger?.info({ serviceName, instanceId }, "keep-alive stream broke: instance marked unhealthy");
+      },
+      // Nobody is left to answer: the mark is lost with the stream (the lease still runs out).
+      (error: unknown) => logger?.warn({ err: error, serviceName, instanceId }, "keep-alive stream broke: instance could not be marked"),
+    );
   }
 }
 

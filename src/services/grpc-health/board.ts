@@ -1,7 +1,7 @@
 // Serving status per name for grpc.health.v1: the server itself (""), the APIs it
 // serves, and every registered service (SERVING while it has a healthy instance).
 // Watchers hear only real changes of the name they follow.
-import type { Registry } from "../../core/registry";
+import type { RegistryStore } from "../../core/store";
 import type { RegistryEvent } from "../../core/types";
 
 export type ServingStatus = "serving" | "not-serving";
@@ -18,16 +18,16 @@ export class HealthBoard {
    *   names of the gRPC services it serves.
    */
   constructor(
-    private readonly registry: Registry,
+    private readonly store: RegistryStore,
     private readonly serverNames: readonly string[],
   ) {
-    this.unsubscribe = registry.onEvent((event) => this.onRegistryEvent(event));
+    this.unsubscribe = store.onEvent((event) => this.onRegistryEvent(event));
   }
 
   /** The status of a name, or undefined when the name is unknown. */
   status(name: string): ServingStatus | undefined {
     if (name === "" || this.serverNames.includes(name)) return this.shuttingDown ? "not-serving" : "serving";
-    const summary = this.registry.summaryOf(name);
+    const summary = this.store.summaryOf(name);
     if (summary === undefined) return undefined;
     return summary.healthyCount > 0 ? "serving" : "not-serving";
   }
@@ -35,7 +35,7 @@ export class HealthBoard {
   /** Every known name with its status. */
   all(): Map<string, ServingStatus> {
     const out = new Map<string, ServingStatus>();
-    for (const name of ["", ...this.serverNames, ...this.registry.serviceNames()]) out.set(name, this.status(name)!);
+    for (const name of ["", ...this.serverNames, ...this.store.serviceNames()]) out.set(name, this.status(name)!);
     return out;
   }
 

@@ -1,0 +1,124 @@
+// This node's view of the registry, as every store keeps it: the instances by
+// service (immutable entries), the revision, the recent events for Watch resume,
+// and the listeners. A store feeds it what it wrote (memory) or what its watch
+// delivered (etcd); the reads of the RegistryStore port are answered from here.
+import { EventLog } from "../core/event-log";
+import { ServiceIndex } from "../core/service-index";
+import type { ReplayAnswer, SoftState, StoreListener, StoreSnapshot, StoredInstance } from "../core/store";
+import type { InstanceView, RegistryEvent, ServiceSummary } from "../core/types";
+
+export interface LocalViewOptions {
+  /** The revision before the first this view takes in: resumes from below it are refused as unknown. */
+  baseRevision: number;
+  /** Events retained for Watch resume (WATCH_HISTORY_SIZE). */
+  historySize: number;
+}
+
+export class LocalView {
+  private readonly index = new ServiceIndex();
+  private readonly history: EventLog;
+  private readonly listeners = new Set<StoreListener>();
+  private current: number;
+
+  constructor(options: LocalViewOptions) {
+    this.current = options.baseRevision;
+    this.history = new EventLog(options.historySize, options.baseRevision);
+  }
+
+  get revision(): number {
+    return this.current;
+  }
+
+  get instanceCount(): number {
+    return this.index.size;
+  }
+
+  entry(serviceName: string, instanceId: string): StoredInstance | undefined {
+    return this.index.get(serviceName, instanceId);
+  }
+
+  get(serviceName: string, instanceId: string): InstanceView | undefined {
+    return this.index.get(serviceName, instanceId)?.instance;
+  }
+
+  instancesOf(serviceName: string): Iterable<InstanceView> {
+    return this.index.instancesOf(serviceName);
+  }
+
+  serviceStamp(serviceName: string): number {
+    return this.index.stamp(serviceName);
+  }
+
+  hasService(serviceName: string): boolean {
+    return this.index.has(serviceName);
+  }
+
+  serviceNames(): Iterable<string> {
+    return this.index.names();
+  }
+
+  summaries(): ServiceSummary[] {
+    return this.index.summaries();
+  }
+
+  summaryOf(serviceName: string): ServiceSummary | undefined {
+    return this.index.summaryOf(serviceName);
+  }
+
+  snapshot(services?: ReadonlySet<string>): StoreSnapshot {
+    const instances: InstanceView[] = [];
+    for (const name of services ?? this.index.names()) for (const instance of this.index.instancesOf(name)) instances.push(instance);
+    return { revision: this.current, instances };
+  }
+
+  /**
+   * From the retained events only. Typed as the port's, so that a store that can
+   * reach further back (etcd) may override it with an asynchronous answer.
+   */
+  eventsSince(revision: number, services?: ReadonlySet<string>): ReplayAnswer | Promise<ReplayAnswer> {
+    return this.retainedSince(revision, services);
+  }
+
+  /** The events after `revision` this view still holds, or why it cannot answer. */
+  retainedSince(revision: number, services?: ReadonlySet<string>): ReplayAnswer {
+    const replay = this.history.since(revision, this.current);
+    if (replay.t === "refused") return replay;
+    const events = services === undefined ? replay.events : replay.events.filter((e) => services.has(e.instance.serviceName));
+    return { t: "replay", revision: this.current, events };
+  }
+
+  onEvent(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Takes in one write: its events (each moves the revision, is retained and
+   * heard by the listeners, in order) and then the instance as it ends up
+   * (undefined: removed) at `revision`, the write's last.
+   */
+  takeIn(serviceName: string, instanceId: string, next: InstanceView | undefined, events: readonly RegistryEvent[], revision: number): void {
+    for (const event of events) {
+      if (event.revision <= this.current) throw new Error(`revision ${event.revision} does not follow ${this.current}`);
+      this.current = event.revision;
+      this.history.append(event);
+      // The index follows each event, so a listener reading the view sees the instance as the event has it.
+      if (event.type === "unregistered" || event.type === "expired") this.index.remove(serviceName, instanceId);
+      else this.index.put({ instance: event.instance, revision: event.revision });
+      for (const listener of this.listeners) listener(event);
+    }
+    if (revision < this.current) throw new Error(`revision ${revision} does not follow ${this.current}`);
+    this.current = revision;
+    if (next === undefined) this.index.remove(serviceName, instanceId);
+    else this.index.put({ instance: next, revision });
+  }
+
+  /** Applies soft state (no event, no revision); returns the instance as it now is, or undefined if absent. */
+  soften(serviceName: string, instanceId: string, soft: SoftState): InstanceView | undefined {
+    const stored = this.index.get(serviceName, instanceId);
+    if (stored === undefined) return undefined;
+    const instance: InstanceView = Object.freeze({ ...stored.instance, ...soft });
+    this.index.put({ instance, revision: stored.revision });
+    return instance;
+  }
+}
