@@ -24,6 +24,7 @@ import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
 import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
 import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
 import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
+import { STORE_KINDS, type StoreKind } from "./store/open-store";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -53,6 +54,8 @@ export interface Config {
   xdsMaxStreams: number;
   xdsMaxResourcesPerStream: number;
   xdsDnsRefreshMs: number;
+  /** Where the registry lives (DISCOVERY_STORE). */
+  store: StoreKind;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +81,7 @@ export const SETTINGS = [
   { env: "XDS_MAX_STREAMS", flag: "xds-max-streams", help: `xDS streams past this are refused (default ${DEFAULT_MAX_XDS_STREAMS})` },
   { env: "XDS_MAX_RESOURCES_PER_STREAM", flag: "xds-max-resources-per-stream", help: `resource names one xDS stream may follow per type (default ${DEFAULT_MAX_RESOURCES_PER_STREAM})` },
   { env: "XDS_DNS_REFRESH_SECONDS", flag: "xds-dns-refresh-seconds", help: `re-resolve instance hostnames for xDS this often (default ${DEFAULT_DNS_REFRESH_MS / 1000})` },
+  { env: "DISCOVERY_STORE", flag: "store", help: "where the registry lives: memory, in this process (default memory); etcd (cluster mode) is not in this build yet" },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ] as const;
 
@@ -147,7 +151,18 @@ function readConfig(env: Env): Config {
     xdsMaxStreams: integer(env, "XDS_MAX_STREAMS", DEFAULT_MAX_XDS_STREAMS, 1, 10_000_000),
     xdsMaxResourcesPerStream: integer(env, "XDS_MAX_RESOURCES_PER_STREAM", DEFAULT_MAX_RESOURCES_PER_STREAM, 1, 1_000_000),
     xdsDnsRefreshMs: number(env, "XDS_DNS_REFRESH_SECONDS", DEFAULT_DNS_REFRESH_MS / 1000, 1, 86_400) * 1000,
+    store: storeKind(env),
   };
+}
+
+/** DISCOVERY_STORE: "etcd" is named apart, so that asking for cluster mode too early says why it is refused. */
+function storeKind(env: Env): StoreKind {
+  const raw = env.DISCOVERY_STORE;
+  if (raw === undefined || raw.trim() === "") return "memory";
+  const kind = raw.trim().toLowerCase();
+  if ((STORE_KINDS as readonly string[]).includes(kind)) return kind as StoreKind;
+  if (kind === "etcd") throw new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory");
+  throw new ConfigError(`DISCOVERY_STORE must be one of ${STORE_KINDS.join(", ")} (got ${JSON.stringify(raw)})`);
 }
 
 function number(env: Env, name: string, fallback: number, min: number, max: number): number {

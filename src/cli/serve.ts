@@ -68,6 +68,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     port: config.port,
     logger,
     secret: config.secret,
+    store: config.store,
     limits: {
       defaultTtlMs: config.defaultTtlMs,
       criticalLoadThreshold: config.criticalLoadThreshold,

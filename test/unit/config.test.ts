@@ -23,6 +23,7 @@ describe("loadConfig", () => {
       xdsMaxStreams: 10_000,
       xdsMaxResourcesPerStream: 1_000,
       xdsDnsRefreshMs: 30_000,
+      store: "memory",
     });
   });
 
@@ -107,5 +108,14 @@ describe("loadConfig with flags", () => {
   test("a bad flag is reported by its flag name, a bad variable by its own", () => {
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "5" }, { WATCH_QUEUE_LIMIT: "0" })).toThrow(new ConfigError('--watch-queue-limit must be a number from 1 to 10000000 (got "0")'));
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
+  });
+
+  test("DISCOVERY_STORE takes memory (the default); etcd is refused saying cluster mode is not in this build; anything else is named", () => {
+    expect(loadConfig({ DISCOVERY_STORE: "memory" }).store).toBe("memory");
+    expect(loadConfig({ DISCOVERY_STORE: " Memory " }).store).toBe("memory");
+    expect(() => loadConfig({ DISCOVERY_STORE: "etcd" })).toThrow(
+      new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory"),
+    );
+    expect(() => loadConfig({}, { DISCOVERY_STORE: "redis" })).toThrow(new ConfigError('--store must be one of memory (got "redis")'));
   });
 });
