@@ -6,14 +6,15 @@
 import type { ReplayRefusal } from "./event-log";
 import type { ChangeType, HealthStatus, InstanceState, InstanceView, RegistryEvent, ServiceSummary } from "./types";
 
-/** An instance as the store holds it, with the revision of the write that last changed it (etcd's mod_revision). */
+/** An instance as the last write left it, with that write's revision (etcd's mod_revision). */
 export interface StoredInstance {
+  /** As written (frozen): soft state as of that write; get() has the current soft state. */
   readonly instance: InstanceView;
   /** Compare with StoreWrite.expectRevision to write only over what a rule judged. */
   readonly revision: number;
 }
 
-/** One event a write makes: its type and the instance right after it (a frozen copy). */
+/** One event a write makes: its type and the instance right after it (a frozen copy: events are shared). */
 export interface StoreStep {
   readonly type: ChangeType;
   /** After the step; for "unregistered" and "expired" the instance as it was removed. */
@@ -53,6 +54,7 @@ export interface StoreWrite {
  * last heartbeat or probe, a load that crossed no threshold, probe statistics.
  * A store keeps them without a round trip; etcd replicates the load only when it
  * moved enough (LOAD_REPLICATION_STEP) or often enough (LOAD_REPLICATION_INTERVAL_SECONDS).
+ * A field left undefined keeps its value: soft state only ever fills fields in.
  */
 export type SoftState = Partial<Pick<InstanceState, "lastHeartbeat" | "load" | "loadReported" | "lastHealthCheck" | "latencyMs" | "uptime">>;
 
@@ -65,7 +67,7 @@ export interface Refresh {
 /** A consistent view of the instances of some services at one revision. */
 export interface StoreSnapshot {
   readonly revision: number;
-  /** Frozen copies: they never change after they are handed out. */
+  /** Copies no one else holds: they never change after they are handed out. */
   readonly instances: readonly InstanceView[];
 }
 
@@ -118,10 +120,11 @@ export interface RegistryStore {
   /** The revision of the latest event in this node's view. */
   readonly revision: number;
   readonly instanceCount: number;
-  /** The instance with its revision (for a write judged from it). */
+  /** The instance as last written, with its revision (for a write judged from it); cheap: no copy. */
   entry(serviceName: string, instanceId: string): StoredInstance | undefined;
+  /** The instance as it is now, soft state included: a copy no one else holds. */
   get(serviceName: string, instanceId: string): InstanceView | undefined;
-  /** A service's instances as frozen copies (safe to keep: they never change). */
+  /** A service's instances as copies (safe to keep: the store never changes them). */
   instancesOf(serviceName: string): Iterable<InstanceView>;
   /**
    * A number that changes whenever anything in the service changes, soft state
