@@ -9,6 +9,7 @@ const pino = require("pino");
 const { DiscoveryService, HeartbeatRequestSchema } = require("../dist/gen/discovery/v1/discovery_pb.js");
 const { create } = require("@bufbuild/protobuf");
 const { Registry } = require("../dist/src/core/registry.js");
+const { MemoryStore } = require("../dist/src/store/memory/memory-store.js");
 const { WatchHub } = require("../dist/src/watch/watch-hub.js");
 const { createDiscoveryHandlers } = require("../dist/src/services/discovery/handlers.js");
 const { withErrorMapping, withCallObserver } = require("../dist/src/services/middleware/wrap-handlers.js");
@@ -19,15 +20,16 @@ const INSTANCES = 1000;
 const CALLS = 200_000;
 const ROUNDS = 7;
 
-function setup(observed) {
-  const registry = new Registry({ clock: { now: () => Date.now() }, newInstanceId: () => "x", baseRevision: 1 });
-  const hub = new WatchHub({ registry, queueLimit: 1000, maxWatchers: 10 });
-  const metrics = createMetrics({ register: new PromRegistry(), registry, hub });
+async function setup(observed) {
+  const store = new MemoryStore({ baseRevision: 1, historySize: 10_000 });
+  const registry = new Registry({ store, clock: { now: () => Date.now() }, newInstanceId: () => "x" });
+  const hub = new WatchHub({ store, queueLimit: 1000, maxWatchers: 10 });
+  const metrics = createMetrics({ register: new PromRegistry(), store, hub });
   const logger = pino({ level: "silent" });
   const plain = createDiscoveryHandlers({ registry, hub, authorize: createAuthorizer(undefined), onHeartbeat: observed ? metrics.heartbeat : undefined });
   const mapped = withErrorMapping(DiscoveryService, plain, logger);
   const handlers = observed ? withCallObserver(DiscoveryService, mapped, metrics.rpcObserver) : mapped;
-  for (let i = 0; i < INSTANCES; i++) registry.register({ serviceName: "svc", instanceId: `i${i}`, host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
+  for (let i = 0; i < INSTANCES; i++) await registry.register({ serviceName: "svc", instanceId: `i${i}`, host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const requests = Array.from({ length: INSTANCES }, (_, i) => create(HeartbeatRequestSchema, { serviceName: "svc", instanceId: `i${i}` }));
   return { handlers, requests };
 }
@@ -39,8 +41,8 @@ async function run({ handlers, requests }) {
   return Number(process.hrtime.bigint() - start) / CALLS; // ns per call
 }
 
-const before = setup(false);
-const after = setup(true);
+const before = await setup(false);
+const after = await setup(true);
 await run(before); await run(after); // warm up
 const b = [], a = [];
 for (let r = 0; r < ROUNDS; r++) { b.push(await run(before)); a.push(await run(after)); }

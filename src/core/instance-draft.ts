@@ -1,6 +1,7 @@
 // A change of one instance while the rules judge it: the fields as they will be,
 // the events it makes (each with a frozen copy of the instance right after it),
 // and the soft state a store may keep without a write (see SoftState).
+import { copyInstance } from "./instance-copy";
 import type { SoftState, StoreStep } from "./store";
 import type { ChangeType, HealthStatus, InstanceState, InstanceView } from "./types";
 
@@ -49,9 +50,8 @@ export class InstanceDraft {
     this.event("health-changed", previous);
   }
 
-  /** A frozen copy of the instance as the change stands. */
+  /** A frozen copy of the instance as the change stands: events share it with every subscriber. */
   final(): InstanceView {
-    // Metadata objects are replaced, never mutated, so the copy may share them.
-    return Object.freeze({ ...this.state });
+    return Object.freeze(copyInstance(this.state));
   }
 }

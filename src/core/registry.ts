@@ -5,12 +5,14 @@
 // Pure: time comes from the injected clock, ids from the injected generator.
 import type { Clock } from "./clock";
 import { DiscoveryError } from "./errors";
-import { HealthTracker, judgeProbe, sameHealthCheck, type ProbeObservation, type ProbeResult } from "./health-state";
+import { judgeProbe, sameHealthCheck, type ProbeObservation, type ProbeResult } from "./health-state";
 import { InstanceDraft } from "./instance-draft";
+import { commit, notFound, orNotFound, remove, settle } from "./judged-write";
+import { instanceKey as keyOf, ProbeTrackers } from "./probe-trackers";
 import { DEFAULT_REGISTRY_LIMITS, type RegistryLimits } from "./limits";
 import { createLoadTracker, type LoadTracker } from "./load-tracker";
 import { StoreConflictError, type RegistryStore, type StoredInstance } from "./store";
-import type { HealthStatus, HeartbeatInput, InstanceState, InstanceView, RegisterInput, RegistryEvent, ValidRegisterInput } from "./types";
+import type { HealthStatus, HeartbeatInput, InstanceState, InstanceView, RegisterInput, ValidRegisterInput } from "./types";
 import { validateDrain, validateHeartbeat, validateInstanceId, validateRegister, validateServiceName } from "./validate";
 
 export interface RegistryOptions {
@@ -32,11 +34,6 @@ export interface RegisterResult {
   created: boolean;
 }
 
-/** Judgements of one change that lost a race to another write, at most; then the caller is told to retry. */
-export const MAX_JUDGE_ATTEMPTS = 5;
-
-const keyOf = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
-
 /** The registry's rules over a store: every mutation validates, judges, then writes. */
 export class Registry {
   readonly limits: Readonly<RegistryLimits>;
@@ -45,7 +42,7 @@ export class Registry {
   private readonly newInstanceId: () => string;
   private readonly load: LoadTracker;
   /** Probe state of the instances with a health check that this node probes. */
-  private readonly trackers = new Map<string, HealthTracker>();
+  private readonly trackers: ProbeTrackers;
   /** The stream that carried each instance's latest heartbeat here, while that was a KeepAlive one. */
   private readonly keepAliveOwners = new Map<string, KeepAliveOwner>();
   private readonly unsubscribe: () => void;
@@ -56,7 +53,11 @@ export class Registry {
     this.clock = options.clock;
     this.newInstanceId = options.newInstanceId;
     this.load = createLoadTracker(this.limits.criticalLoadThreshold, this.limits.criticalLoadHysteresis);
-    this.unsubscribe = this.store.onEvent((event) => this.forgetStale(event));
+    this.trackers = new ProbeTrackers(this.limits.healthHistorySize);
+    this.unsubscribe = this.store.onEvent((event) => {
+      this.trackers.follow(event);
+      if (event.type === "unregistered" || event.type === "expired") this.keepAliveOwners.delete(keyOf(event.instance.serviceName, event.instance.instanceId));
+    });
   }
 
   /** Stops following the store (the store itself is closed by its owner). */
@@ -72,9 +73,9 @@ export class Registry {
     const key = keyOf(input.serviceName, instanceId);
     // The instance speaks for itself again: no earlier stream's break may mark it.
     this.keepAliveOwners.delete(key);
-    return this.settle(async () => {
+    return settle(async () => {
       const now = this.clock.now();
-      const current = this.store.entry(input.serviceName, instanceId);
+      const current = this.read(input.serviceName, instanceId);
       if (current === undefined) return { instance: await this.add(input, instanceId, ttlMs, now), created: true };
       const existing = current.instance;
       const checkChanged = !sameHealthCheck(existing.healthCheck, input.healthCheck);
@@ -82,7 +83,11 @@ export class Registry {
       draft.setSoft({ lastHeartbeat: now });
       if (checkChanged || existing.host !== input.host || existing.port !== input.port || existing.healthEndpoint !== input.healthEndpoint || existing.ttlMs !== ttlMs || !sameMetadata(existing.metadata, input.metadata)) {
         draft.set({ host: input.host, port: input.port, healthEndpoint: input.healthEndpoint, metadata: input.metadata, ttlMs });
-        if (checkChanged) this.resetCheck(draft, key, input.healthCheck);
+        // A check that changed starts over (counters, history) from the instance's current status.
+        if (checkChanged) {
+          draft.set({ healthCheck: input.healthCheck, lastHealthCheck: undefined, latencyMs: undefined, uptime: 0 });
+          this.trackers.reset(key, input.healthCheck, draft.current.status);
+        }
         draft.event("updated");
       }
       // Registering again cancels a drain and lifts a lost keep-alive; with a check, the probes' verdict is the status to return to.
@@ -90,7 +95,7 @@ export class Registry {
       if (existing.status === "draining") draft.status(probed ?? "healthy");
       else if (!liftKeepAliveLost(draft, probed) && checkChanged && input.healthCheck === undefined) draft.status("healthy");
       this.judgeLoad(draft, input.load);
-      return { instance: await this.commit(current, draft, now + ttlMs, now), created: false };
+      return { instance: await commit(this.store, current, draft, now + ttlMs, now), created: false };
     });
   }
 
@@ -103,7 +108,9 @@ export class Registry {
    */
   heartbeat(request: HeartbeatInput, keepAliveOwner?: KeepAliveOwner): InstanceView | Promise<InstanceView> {
     const input = validateHeartbeat(request);
-    const current = this.require(input.serviceName, input.instanceId);
+    // The record as last written is enough to judge: status, critical flag, lost keep-alive, ttl (no copy).
+    const current = this.store.entry(input.serviceName, input.instanceId);
+    if (current === undefined) throw notFound(input.serviceName, input.instanceId);
     if (keepAliveOwner !== undefined) this.keepAliveOwners.set(keyOf(input.serviceName, input.instanceId), keepAliveOwner);
     else if (this.keepAliveOwners.size > 0) this.keepAliveOwners.delete(keyOf(input.serviceName, input.instanceId));
     const now = this.clock.now();
@@ -117,20 +124,20 @@ export class Registry {
       (load === undefined || this.load.isCritical(instance.critical, load) === instance.critical);
     if (quiet) {
       const soft = load === undefined ? { lastHeartbeat: now } : { lastHeartbeat: now, load, loadReported: true };
-      return this.refreshed(input.serviceName, input.instanceId, this.store.refresh(input.serviceName, input.instanceId, { leaseDeadline, soft }));
+      return orNotFound(input.serviceName, input.instanceId, this.store.refresh(input.serviceName, input.instanceId, { leaseDeadline, soft }));
     }
-    return this.settle(async () => {
+    return settle(async () => {
       const current = this.require(input.serviceName, input.instanceId);
       const draft = new InstanceDraft(current.instance);
       draft.setSoft({ lastHeartbeat: now });
       if (current.instance.status !== "draining") {
         // With a check, a self-reported status combines with the probes' (see HealthTracker).
         const key = keyOf(input.serviceName, input.instanceId);
-        const reported = input.status === undefined ? this.trackers.get(key)?.status : this.combineReported(key, current.instance, input.status);
+        const reported = input.status === undefined ? this.trackers.get(key)?.status : this.trackers.combineReported(key, current.instance, input.status);
         if (!liftKeepAliveLost(draft, reported) && reported !== undefined && input.status !== undefined) draft.status(reported);
       }
       this.judgeLoad(draft, load);
-      return this.commit(current, draft, current.instance.status === "draining" ? undefined : now + current.instance.ttlMs, now);
+      return commit(this.store, current, draft, current.instance.status === "draining" ? undefined : now + current.instance.ttlMs, now);
     });
   }
 
@@ -142,7 +149,7 @@ export class Registry {
     validateServiceName(serviceName);
     validateInstanceId(instanceId, true);
     const drain = validateDrain(drainMs);
-    return this.settle(async () => {
+    return settle(async () => {
       const current = this.require(serviceName, instanceId);
       const now = this.clock.now();
       if (drain !== undefined && drain > 0) {
@@ -151,22 +158,22 @@ export class Registry {
         const draft = new InstanceDraft(current.instance);
         if (current.instance.keepAliveLost !== undefined) draft.set({ keepAliveLost: undefined });
         draft.status("draining");
-        return this.commit(current, draft, now + drain, now);
+        return commit(this.store, current, draft, now + drain, now);
       }
-      await this.remove(current, "unregistered", now);
+      await remove(this.store, current, "unregistered", now);
       return current.instance;
     });
   }
 
   /** Sets an instance's status (from a probe or an operator); emits health-changed. */
   async setStatus(serviceName: string, instanceId: string, status: HealthStatus): Promise<InstanceView> {
-    return this.settle(async () => {
+    return settle(async () => {
       const current = this.require(serviceName, instanceId);
       const draft = new InstanceDraft(current.instance);
       // A fresher verdict replaces the lost keep-alive's.
       if (current.instance.keepAliveLost !== undefined) draft.set({ keepAliveLost: undefined });
       draft.status(status);
-      return this.commit(current, draft, undefined, this.clock.now());
+      return commit(this.store, current, draft, undefined, this.clock.now());
     });
   }
 
@@ -183,14 +190,14 @@ export class Registry {
     // that reconnected (or went unary, or registered again) is not marked by its old stream.
     if (this.keepAliveOwners.get(key) !== owner) return undefined;
     this.keepAliveOwners.delete(key);
-    return this.settle(async () => {
-      const current = this.store.entry(serviceName, instanceId);
+    return settle(async () => {
+      const current = this.read(serviceName, instanceId);
       if (current === undefined || current.instance.status === "draining" || current.instance.keepAliveLost !== undefined) return undefined;
       const now = this.clock.now();
       const draft = new InstanceDraft(current.instance);
       draft.set({ keepAliveLost: { restore: current.instance.status, since: now } });
       draft.status("unhealthy");
-      return this.commit(current, draft, undefined, now);
+      return commit(this.store, current, draft, undefined, now);
     });
   }
 
@@ -199,7 +206,7 @@ export class Registry {
     const now = this.clock.now();
     const due = this.store.takeExpired(now, budget);
     // A drain that ran its course is the Unregister it was asked to be.
-    const outcomes = await Promise.allSettled(due.map((stored) => this.remove(stored, stored.instance.status === "draining" ? "unregistered" : "expired", now)));
+    const outcomes = await Promise.allSettled(due.map((stored) => remove(this.store, stored, stored.instance.status === "draining" ? "unregistered" : "expired", now)));
     let expired = 0;
     for (const outcome of outcomes) {
       if (outcome.status === "fulfilled") expired++;
@@ -218,12 +225,12 @@ export class Registry {
    */
   async recordProbe(serviceName: string, instanceId: string, observation: ProbeObservation): Promise<{ result: ProbeResult; instance: InstanceView }> {
     const key = keyOf(serviceName, instanceId);
-    const tracker = this.trackerOf(key, this.require(serviceName, instanceId).instance);
+    const tracker = this.trackers.of(key, this.require(serviceName, instanceId).instance);
     if (tracker === undefined) throw new DiscoveryError("failed-precondition", `instance ${instanceId} of service ${serviceName} has no health check`);
     const now = this.clock.now();
     const result = judgeProbe(observation, tracker.spec, now);
     tracker.record(result);
-    return this.settle(async () => {
+    return settle(async () => {
       const current = this.require(serviceName, instanceId);
       const draft = new InstanceDraft(current.instance);
       draft.setSoft({ lastHealthCheck: now, latencyMs: tracker.latencyAverageMs, uptime: tracker.uptime });
@@ -237,7 +244,7 @@ export class Registry {
         draft.status(tracker.status);
       }
       this.judgeLoad(draft, result.load);
-      return { result, instance: await this.commit(current, draft, leaseDeadline, now) };
+      return { result, instance: await commit(this.store, current, draft, leaseDeadline, now) };
     });
   }
 
@@ -249,43 +256,6 @@ export class Registry {
     const tracker = this.trackers.get(keyOf(serviceName, instanceId));
     if (tracker === undefined) return { results: [], latencyAverageMs: undefined, uptime: 0 };
     return { results: tracker.history(), latencyAverageMs: tracker.latencyAverageMs, uptime: tracker.uptime };
-  }
-
-  /** The tracker of an instance with a check (made here on first use when another node registered it). */
-  private trackerOf(key: string, instance: InstanceView): HealthTracker | undefined {
-    let tracker = this.trackers.get(key);
-    if (tracker === undefined && instance.healthCheck !== undefined) {
-      tracker = new HealthTracker(instance.healthCheck, this.limits.healthHistorySize, instance.status);
-      this.trackers.set(key, tracker);
-    }
-    return tracker;
-  }
-
-  /** A check that changed starts over (counters, history) from the instance's current status. */
-  private resetCheck(draft: InstanceDraft, key: string, spec: ValidRegisterInput["healthCheck"]): void {
-    draft.set({ healthCheck: spec, lastHealthCheck: undefined, latencyMs: undefined, uptime: 0 });
-    if (spec === undefined) this.trackers.delete(key);
-    else this.trackers.set(key, new HealthTracker(spec, this.limits.healthHistorySize, draft.current.status));
-  }
-
-  /** With a check, a self-reported status combines with the probes' (see HealthTracker); without one it is the status. */
-  private combineReported(key: string, instance: InstanceView, status: HealthStatus): HealthStatus {
-    const tracker = this.trackerOf(key, instance);
-    if (tracker === undefined || status === "unknown" || status === "draining") return status;
-    tracker.report(status);
-    return tracker.status;
-  }
-
-  /** Node-local state follows the store: removed instances and changed checks are forgotten, wherever they were written. */
-  private forgetStale(event: RegistryEvent): void {
-    const key = keyOf(event.instance.serviceName, event.instance.instanceId);
-    if (event.type === "unregistered" || event.type === "expired") {
-      this.trackers.delete(key);
-      this.keepAliveOwners.delete(key);
-    } else if (event.type === "updated") {
-      const tracker = this.trackers.get(key);
-      if (tracker !== undefined && !sameHealthCheck(tracker.spec, event.instance.healthCheck)) this.trackers.delete(key);
-    }
   }
 
   // --- end of active health checks ---
@@ -315,14 +285,12 @@ export class Registry {
       latencyMs: undefined,
       uptime: 0,
     };
-    const key = keyOf(input.serviceName, instanceId);
-    if (input.healthCheck === undefined) this.trackers.delete(key);
-    else this.trackers.set(key, new HealthTracker(input.healthCheck, this.limits.healthHistorySize));
+    this.trackers.reset(keyOf(input.serviceName, instanceId), input.healthCheck);
     const draft = new InstanceDraft(fresh);
     draft.event("registered");
     // Arriving already saturated is a crossing too: alert watchers that only follow load.
     if (critical) draft.event("load-critical");
-    return this.commit(undefined, draft, now + ttlMs, now);
+    return commit(this.store, undefined, draft, now + ttlMs, now);
   }
 
   private judgeLoad(draft: InstanceDraft, load: number | undefined): void {
@@ -337,46 +305,18 @@ export class Registry {
     draft.event(critical ? "load-critical" : "load-normal");
   }
 
-  /** Writes what the draft changed: a store write if anything replicated changed, else a soft refresh. */
-  private async commit(current: StoredInstance | undefined, draft: InstanceDraft, leaseDeadline: number | undefined, now: number): Promise<InstanceView> {
-    const { serviceName, instanceId } = draft.current;
-    if (!draft.needsWrite) {
-      return this.refreshed(serviceName, instanceId, await this.store.refresh(serviceName, instanceId, { leaseDeadline, soft: draft.soft }));
-    }
-    const next = draft.final();
-    await this.store.apply({ serviceName, instanceId, expectRevision: current?.revision ?? 0, next, steps: draft.steps, leaseDeadline, occurredAt: now });
-    return next;
-  }
-
-  private remove(stored: StoredInstance, type: "unregistered" | "expired", now: number): Promise<unknown> {
-    const { serviceName, instanceId } = stored.instance;
-    return this.store.apply({ serviceName, instanceId, expectRevision: stored.revision, next: undefined, steps: [{ type, instance: stored.instance }], occurredAt: now });
-  }
-
-  /** Judges and writes again while another write got there first, a bounded number of times. */
-  private async settle<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let attempts = 1; ; attempts++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof StoreConflictError)) throw error;
-        if (attempts >= MAX_JUDGE_ATTEMPTS) {
-          throw new DiscoveryError("unavailable", `instance ${error.instanceId} of service ${error.serviceName} kept changing under this write; retry`);
-        }
-      }
-    }
-  }
-
-  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined): InstanceView;
-  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined | Promise<InstanceView | undefined>): InstanceView | Promise<InstanceView>;
-  private refreshed(serviceName: string, instanceId: string, instance: InstanceView | undefined | Promise<InstanceView | undefined>): InstanceView | Promise<InstanceView> {
-    if (instance instanceof Promise) return instance.then((settled) => this.refreshed(serviceName, instanceId, settled));
-    if (instance === undefined) throw notFound(serviceName, instanceId);
-    return instance;
+  /**
+   * The instance as it is now (soft state included: a write carries it on) with
+   * the revision a write judged from it must expect; undefined when not registered.
+   */
+  private read(serviceName: string, instanceId: string): StoredInstance | undefined {
+    const stored = this.store.entry(serviceName, instanceId);
+    if (stored === undefined) return undefined;
+    return { instance: this.store.get(serviceName, instanceId)!, revision: stored.revision };
   }
 
   private require(serviceName: string, instanceId: string): StoredInstance {
-    const stored = this.store.entry(serviceName, instanceId);
+    const stored = this.read(serviceName, instanceId);
     if (stored === undefined) throw notFound(serviceName, instanceId);
     return stored;
   }
@@ -389,10 +329,6 @@ function liftKeepAliveLost(draft: InstanceDraft, reported: HealthStatus | undefi
   draft.set({ keepAliveLost: undefined });
   draft.status(reported ?? lost.restore);
   return true;
-}
-
-function notFound(serviceName: string, instanceId: string): DiscoveryError {
-  return new DiscoveryError("not-found", `instance ${instanceId} of service ${serviceName} is not registered (or its lease expired)`);
 }
 
 function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

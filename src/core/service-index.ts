@@ -1,11 +1,33 @@
 // Instances grouped by service, with each service's counts kept up to date on
 // every change, so reads never scan the registry and summaries cost O(services).
-// Entries are immutable: a change replaces the entry, so nothing handed out moves.
-import type { StoredInstance } from "./store";
-import { isServing, type HealthStatus, type InstanceView, type ServiceSummary } from "./types";
+// The state is held mutable inside and handed out only as copies made on read:
+// a heartbeat changes its fields in place (a copy-on-write entry left long-lived
+// garbage per heartbeat and measured slower), and nothing handed out moves.
+import { copyInstance } from "./instance-copy";
+import type { SoftState, StoredInstance } from "./store";
+import { isServing, type HealthStatus, type InstanceState, type InstanceView, type ServiceSummary } from "./types";
+
+/**
+ * One instance's place in the index, stable while the instance stays: a store
+ * keys its own per-instance state by it (the memory store's leases) without
+ * hashing names again.
+ */
+export interface IndexSlot {
+  /** False once the instance left the index. */
+  readonly present: boolean;
+}
+
+interface Slot extends IndexSlot {
+  present: boolean;
+  /** The instance now, soft state included. Never handed out: reads copy it. */
+  state: InstanceState;
+  /** As the last write left it (frozen) and that write's revision. */
+  written: StoredInstance;
+  readonly entry: ServiceEntry;
+}
 
 interface ServiceEntry {
-  readonly instances: Map<string, StoredInstance>;
+  readonly instances: Map<string, Slot>;
   healthy: number;
   /** Instances in each status. */
   byStatus: Record<HealthStatus, number>;
@@ -26,6 +48,21 @@ export class ServiceIndex {
   }
 
   get(serviceName: string, instanceId: string): StoredInstance | undefined {
+    return this.services.get(serviceName)?.instances.get(instanceId)?.written;
+  }
+
+  /** The entry of a slot as last written, or undefined once the instance left. */
+  stored(slot: IndexSlot): StoredInstance | undefined {
+    const own = slot as Slot;
+    return own.present ? own.written : undefined;
+  }
+
+  view(serviceName: string, instanceId: string): InstanceView | undefined {
+    const slot = this.services.get(serviceName)?.instances.get(instanceId);
+    return slot === undefined ? undefined : copyInstance(slot.state);
+  }
+
+  slot(serviceName: string, instanceId: string): IndexSlot | undefined {
     return this.services.get(serviceName)?.instances.get(instanceId);
   }
 
@@ -40,41 +77,74 @@ export class ServiceIndex {
   *instancesOf(serviceName: string): Iterable<InstanceView> {
     const entry = this.services.get(serviceName);
     if (entry === undefined) return;
-    for (const stored of entry.instances.values()) yield stored.instance;
+    for (const slot of entry.instances.values()) yield copyInstance(slot.state);
   }
 
   stamp(serviceName: string): number {
     return this.services.get(serviceName)?.stamp ?? 0;
   }
 
-  /** Adds an entry or replaces the one with its name, keeping the service's counts right. */
-  put(stored: StoredInstance): void {
-    const { serviceName, instanceId } = stored.instance;
+  /** Adds an instance or replaces the one with its name, as written (frozen) at `revision`, keeping the service's counts right. */
+  put(instance: InstanceView, revision: number): IndexSlot {
+    const { serviceName, instanceId } = instance;
     let entry = this.services.get(serviceName);
     if (entry === undefined) {
       entry = { instances: new Map(), healthy: 0, byStatus: { unknown: 0, healthy: 0, degraded: 0, unhealthy: 0, draining: 0 }, critical: 0, loadSum: 0, loadCount: 0, stamp: 0 };
       this.services.set(serviceName, entry);
     }
-    const previous = entry.instances.get(instanceId);
-    if (previous === undefined) this.total++;
-    else account(entry, previous.instance, -1);
-    entry.instances.set(instanceId, stored);
-    account(entry, stored.instance, 1);
+    const slot = entry.instances.get(instanceId);
+    if (slot !== undefined) {
+      account(entry, slot.state, -1);
+      slot.state = { ...instance };
+      slot.written = { instance, revision };
+      account(entry, slot.state, 1);
+      entry.stamp = ++this.stamps;
+      return slot;
+    }
+    const added: Slot = { present: true, state: { ...instance }, written: { instance, revision }, entry };
+    entry.instances.set(instanceId, added);
+    this.total++;
+    account(entry, added.state, 1);
     entry.stamp = ++this.stamps;
+    return added;
+  }
+
+  /** Changes soft fields of an instance still in the index, in place (no name lookup, no copy: the hot path). */
+  soften(slot: IndexSlot, soft: SoftState): void {
+    const own = slot as Slot;
+    const entry = own.entry;
+    const state = own.state;
+    account(entry, state, -1);
+    // Field by field (undefined leaves a field): Object.assign of varying patch shapes is slow here.
+    if (soft.lastHeartbeat !== undefined) state.lastHeartbeat = soft.lastHeartbeat;
+    if (soft.load !== undefined) state.load = soft.load;
+    if (soft.loadReported !== undefined) state.loadReported = soft.loadReported;
+    if (soft.lastHealthCheck !== undefined) state.lastHealthCheck = soft.lastHealthCheck;
+    if (soft.latencyMs !== undefined) state.latencyMs = soft.latencyMs;
+    if (soft.uptime !== undefined) state.uptime = soft.uptime;
+    account(entry, state, 1);
+    entry.stamp = ++this.stamps;
+  }
+
+  /** A copy of the instance in a slot (present). */
+  viewOf(slot: IndexSlot): InstanceView {
+    return copyInstance((slot as Slot).state);
   }
 
   /** Removes an instance; returns what was there. */
   remove(serviceName: string, instanceId: string): StoredInstance | undefined {
     const entry = this.services.get(serviceName);
-    const previous = entry?.instances.get(instanceId);
-    if (entry === undefined || previous === undefined) return undefined;
+    const slot = entry?.instances.get(instanceId);
+    if (entry === undefined || slot === undefined) return undefined;
+    const previous = slot.written;
+    slot.present = false;
     entry.instances.delete(instanceId);
     this.total--;
     if (entry.instances.size === 0) {
       this.services.delete(serviceName);
       return previous;
     }
-    account(entry, previous.instance, -1);
+    account(entry, slot.state, -1);
     entry.stamp = ++this.stamps;
     return previous;
   }
@@ -91,7 +161,7 @@ export class ServiceIndex {
   }
 }
 
-function account(entry: ServiceEntry, instance: InstanceView, sign: 1 | -1): void {
+function account(entry: ServiceEntry, instance: InstanceState, sign: 1 | -1): void {
   if (isServing(instance.status)) entry.healthy += sign;
   entry.byStatus[instance.status] += sign;
   if (instance.critical) entry.critical += sign;

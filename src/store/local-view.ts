@@ -3,7 +3,7 @@
 // and the listeners. A store feeds it what it wrote (memory) or what its watch
 // delivered (etcd); the reads of the RegistryStore port are answered from here.
 import { EventLog } from "../core/event-log";
-import { ServiceIndex } from "../core/service-index";
+import { ServiceIndex, type IndexSlot } from "../core/service-index";
 import type { ReplayAnswer, SoftState, StoreListener, StoreSnapshot, StoredInstance } from "../core/store";
 import type { InstanceView, RegistryEvent, ServiceSummary } from "../core/types";
 
@@ -38,7 +38,7 @@ export class LocalView {
   }
 
   get(serviceName: string, instanceId: string): InstanceView | undefined {
-    return this.index.get(serviceName, instanceId)?.instance;
+    return this.index.view(serviceName, instanceId);
   }
 
   instancesOf(serviceName: string): Iterable<InstanceView> {
@@ -104,21 +104,28 @@ export class LocalView {
       this.history.append(event);
       // The index follows each event, so a listener reading the view sees the instance as the event has it.
       if (event.type === "unregistered" || event.type === "expired") this.index.remove(serviceName, instanceId);
-      else this.index.put({ instance: event.instance, revision: event.revision });
+      else this.index.put(event.instance, event.revision);
       for (const listener of this.listeners) listener(event);
     }
     if (revision < this.current) throw new Error(`revision ${revision} does not follow ${this.current}`);
     this.current = revision;
     if (next === undefined) this.index.remove(serviceName, instanceId);
-    else this.index.put({ instance: next, revision });
+    else this.index.put(next, revision);
   }
 
-  /** Applies soft state (no event, no revision); returns the instance as it now is, or undefined if absent. */
-  soften(serviceName: string, instanceId: string, soft: SoftState): InstanceView | undefined {
-    const stored = this.index.get(serviceName, instanceId);
-    if (stored === undefined) return undefined;
-    const instance: InstanceView = Object.freeze({ ...stored.instance, ...soft });
-    this.index.put({ instance, revision: stored.revision });
-    return instance;
+  /** The instance's place in the index, stable while it stays (see IndexSlot). */
+  protected slotOf(serviceName: string, instanceId: string): IndexSlot | undefined {
+    return this.index.slot(serviceName, instanceId);
+  }
+
+  /** Applies soft state to an instance in the view (no event, no revision); returns it as it now is. */
+  protected soften(slot: IndexSlot, soft: SoftState): InstanceView {
+    this.index.soften(slot, soft);
+    return this.index.viewOf(slot);
+  }
+
+  /** The entry of a slot, or undefined once its instance left. */
+  protected storedAt(slot: IndexSlot): StoredInstance | undefined {
+    return this.index.stored(slot);
   }
 }

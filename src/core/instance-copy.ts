@@ -1,0 +1,34 @@
+// Copies of an instance, built field by field in one order: every copy has the
+// same shape, so the hot paths that copy (each read, each heartbeat's answer)
+// stay monomorphic. Measured on this machine: a spread of a frozen object plus
+// a patch cost about 6x this copy, and Object.freeze about doubles it.
+import type { InstanceState, InstanceView } from "./types";
+
+/**
+ * A copy of `from` that no one else holds. Reads hand these out unfrozen (the
+ * store's own state never escapes, so there is nothing to protect); what is
+ * shared (events, the instances they carry) is frozen by its maker.
+ */
+export function copyInstance(from: InstanceView | InstanceState): InstanceView {
+  return {
+    serviceName: from.serviceName,
+    instanceId: from.instanceId,
+    host: from.host,
+    port: from.port,
+    healthEndpoint: from.healthEndpoint,
+    // Metadata objects are replaced, never mutated, so the copy may share them.
+    metadata: from.metadata,
+    status: from.status,
+    load: from.load,
+    loadReported: from.loadReported,
+    critical: from.critical,
+    registeredAt: from.registeredAt,
+    lastHeartbeat: from.lastHeartbeat,
+    ttlMs: from.ttlMs,
+    keepAliveLost: from.keepAliveLost,
+    healthCheck: from.healthCheck,
+    lastHealthCheck: from.lastHealthCheck,
+    latencyMs: from.latencyMs,
+    uptime: from.uptime,
+  };
+}
