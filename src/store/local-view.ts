@@ -118,8 +118,14 @@ export class LocalView {
     return this.index.slot(serviceName, instanceId);
   }
 
-  /** Applies soft state to an instance in the view (no event, no revision); returns it as it now is. */
-  protected soften(slot: IndexSlot, soft: SoftState): InstanceView {
+  /** Applies soft state (no event, no revision); returns the instance as it now is, or undefined if absent. */
+  soften(serviceName: string, instanceId: string, soft: SoftState): InstanceView | undefined {
+    const slot = this.index.slot(serviceName, instanceId);
+    return slot === undefined ? undefined : this.softenAt(slot, soft);
+  }
+
+  /** soften() for an instance whose slot the store already holds (the memory store's hot path). */
+  protected softenAt(slot: IndexSlot, soft: SoftState): InstanceView {
     this.index.soften(slot, soft);
     return this.index.viewOf(slot);
   }

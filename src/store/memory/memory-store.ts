@@ -47,7 +47,7 @@ export class MemoryStore extends LocalView implements RegistryStore {
     const slot = this.slotOf(serviceName, instanceId);
     if (slot === undefined) return undefined;
     if (refresh.leaseDeadline !== undefined) this.leases.set(slot, refresh.leaseDeadline);
-    return this.soften(slot, refresh.soft);
+    return this.softenAt(slot, refresh.soft);
   }
 
   nextDeadline(): number | undefined {
