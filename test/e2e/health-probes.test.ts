@@ -240,13 +240,13 @@ describe("active health checks over gRPC", () => {
     for (let i = 0; i < 3; i++) {
       clock.advance(8_000);
       await checkNow();
-      expect(server.registry.expireDue()).toBe(0);
+      expect(await server.registry.expireDue()).toBe(0);
     }
     http.answer = { ...http.answer, status: 503 };
     clock.advance(8_000);
     await checkNow();
     clock.advance(2_001);
-    expect(server.registry.expireDue()).toBe(1);
+    expect(await server.registry.expireDue()).toBe(1);
     expect((await failure(checkNow())).code).toBe(GrpcStatus.NOT_FOUND);
   });
 

@@ -57,7 +57,7 @@ describe("/metrics", () => {
     await client.unary(M.heartbeat, { serviceName: "users", instanceId: "u1", loadPercentage: 0.9 });
     await client.unary(M.unregister, { serviceName: "users", instanceId: "u1" });
     clock.advance(6_000);
-    expect(server.registry.expireDue()).toBe(1);
+    expect(await server.registry.expireDue()).toBe(1);
 
     const s = await scrape();
     expect(valueOf(s, "discovery_registrations_total")).toBe(2);
