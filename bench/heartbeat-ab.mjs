@@ -5,6 +5,7 @@
 // Run: node bench/heartbeat-ab.mjs <dist-a> <dist-b>   (e.g. a copy of main's dist, then dist)
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { median, timeHeartbeats } from "./handler-timing.mjs";
 import path from "node:path";
 
 const [distA, distB] = process.argv.slice(2).map((d) => path.resolve(d));
@@ -52,12 +53,7 @@ async function setup(dist) {
   return { handlers, requests };
 }
 
-const context = { signal: new AbortController().signal, requestHeader: new Headers() };
-async function run({ handlers, requests }) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < CALLS; i++) await handlers.heartbeat(requests[i % INSTANCES], context);
-  return Number(process.hrtime.bigint() - start) / CALLS; // ns per call
-}
+const run = (setup) => timeHeartbeats(setup, CALLS);
 
 const a = await setup(distA);
 const b = await setup(distB);
@@ -69,7 +65,6 @@ for (let r = 0; r < ROUNDS; r++) {
   ta.push(await run(a));
   tb.push(await run(b));
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(`heartbeat handler with metrics, ${CALLS} calls x ${ROUNDS} rounds, median ns/call: A ${median(ta).toFixed(0)}, B ${median(tb).toFixed(0)}, B/A ${(median(tb) / median(ta)).toFixed(3)}`);
 console.log(`A rounds: ${ta.map((x) => x.toFixed(0)).join(" ")}`);
 console.log(`B rounds: ${tb.map((x) => x.toFixed(0)).join(" ")}`);

@@ -3,6 +3,7 @@
 // observer and heartbeat counter too (after), alternating in one run.
 // Run after `npm run build`: node bench/heartbeat-observer.mjs
 import { createRequire } from "node:module";
+import { median, timeHeartbeats } from "./handler-timing.mjs";
 const require = createRequire(import.meta.url);
 const { Registry: PromRegistry } = require("prom-client");
 const pino = require("pino");
@@ -34,17 +35,11 @@ async function setup(observed) {
   return { handlers, requests };
 }
 
-const context = { signal: new AbortController().signal, requestHeader: new Headers() };
-async function run({ handlers, requests }) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < CALLS; i++) await handlers.heartbeat(requests[i % INSTANCES], context);
-  return Number(process.hrtime.bigint() - start) / CALLS; // ns per call
-}
+const run = (setup) => timeHeartbeats(setup, CALLS);
 
 const before = await setup(false);
 const after = await setup(true);
 await run(before); await run(after); // warm up
 const b = [], a = [];
 for (let r = 0; r < ROUNDS; r++) { b.push(await run(before)); a.push(await run(after)); }
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(`heartbeat handler, ${CALLS} calls x ${ROUNDS} rounds, median ns/call: error mapping only ${median(b).toFixed(0)}, with metrics ${median(a).toFixed(0)}, ratio ${(median(a) / median(b)).toFixed(2)}`);
