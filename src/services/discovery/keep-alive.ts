@@ -52,7 +52,9 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
             load: request.loadPercentage,
             status: request.status === undefined ? undefined : statusFromProto(request.status),
           };
-          instance = await registry.heartbeat(input, owner);
+          // A heartbeat that changes nothing a watcher sees answers synchronously: no await, no extra tick.
+          const beat = registry.heartbeat(input, owner);
+          instance = beat instanceof Promise ? await beat : beat;
         } catch (error) {
           orderly = true;
           throw error;
