@@ -4,12 +4,15 @@
 // a patch cost about 6x this copy, and Object.freeze about doubles it.
 import type { InstanceState, InstanceView } from "./types";
 
+/** The fields that change without a write (see SoftState), as a store holds them now. */
+export type SoftFields = Pick<InstanceState, "lastHeartbeat" | "load" | "loadReported" | "lastHealthCheck" | "latencyMs" | "uptime">;
+
 /**
  * A copy of `from` that no one else holds. Reads hand these out unfrozen (the
  * store's own state never escapes, so there is nothing to protect); what is
  * shared (events, the instances they carry) is frozen by its maker.
  */
-export function copyInstance(from: InstanceView | InstanceState): InstanceView {
+export function copyInstance(from: InstanceView | InstanceState, soft: SoftFields = from): InstanceView {
   return {
     serviceName: from.serviceName,
     instanceId: from.instanceId,
@@ -19,16 +22,16 @@ export function copyInstance(from: InstanceView | InstanceState): InstanceView {
     // Metadata objects are replaced, never mutated, so the copy may share them.
     metadata: from.metadata,
     status: from.status,
-    load: from.load,
-    loadReported: from.loadReported,
+    load: soft.load,
+    loadReported: soft.loadReported,
     critical: from.critical,
     registeredAt: from.registeredAt,
-    lastHeartbeat: from.lastHeartbeat,
+    lastHeartbeat: soft.lastHeartbeat,
     ttlMs: from.ttlMs,
     keepAliveLost: from.keepAliveLost,
     healthCheck: from.healthCheck,
-    lastHealthCheck: from.lastHealthCheck,
-    latencyMs: from.latencyMs,
-    uptime: from.uptime,
+    lastHealthCheck: soft.lastHealthCheck,
+    latencyMs: soft.latencyMs,
+    uptime: soft.uptime,
   };
 }

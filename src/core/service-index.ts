@@ -1,8 +1,9 @@
 // Instances grouped by service, with each service's counts kept up to date on
 // every change, so reads never scan the registry and summaries cost O(services).
-// The state is held mutable inside and handed out only as copies made on read:
-// a heartbeat changes its fields in place (a copy-on-write entry left long-lived
-// garbage per heartbeat and measured slower), and nothing handed out moves.
+// Each instance is its record as last written (frozen) plus its soft fields,
+// kept on its slot and changed in place by heartbeats (a copy-on-write entry left
+// long-lived garbage per heartbeat and measured slower); reads hand out copies
+// that join the two, so nothing handed out moves.
 import { copyInstance } from "./instance-copy";
 import type { SoftState, StoredInstance } from "./store";
 import { isServing, type HealthStatus, type InstanceState, type InstanceView, type ServiceSummary } from "./types";
@@ -17,12 +18,13 @@ export interface IndexSlot {
   readonly present: boolean;
 }
 
-interface Slot extends IndexSlot {
+/** The soft fields now live on the slot itself: one object per instance beside its record. */
+interface Slot extends IndexSlot, Required<Pick<InstanceState, "lastHeartbeat" | "load" | "loadReported" | "uptime">> {
   present: boolean;
-  /** The instance now, soft state included. Never handed out: reads copy it. */
-  state: InstanceState;
-  /** As the last write left it (frozen) and that write's revision. */
+  /** As the last write left it (frozen) and that write's revision; its soft fields are as of that write. */
   written: StoredInstance;
+  lastHealthCheck: number | undefined;
+  latencyMs: number | undefined;
   readonly entry: ServiceEntry;
 }
 
@@ -59,7 +61,7 @@ export class ServiceIndex {
 
   view(serviceName: string, instanceId: string): InstanceView | undefined {
     const slot = this.services.get(serviceName)?.instances.get(instanceId);
-    return slot === undefined ? undefined : copyInstance(slot.state);
+    return slot === undefined ? undefined : now(slot);
   }
 
   slot(serviceName: string, instanceId: string): IndexSlot | undefined {
@@ -77,7 +79,7 @@ export class ServiceIndex {
   *instancesOf(serviceName: string): Iterable<InstanceView> {
     const entry = this.services.get(serviceName);
     if (entry === undefined) return;
-    for (const slot of entry.instances.values()) yield copyInstance(slot.state);
+    for (const slot of entry.instances.values()) yield now(slot);
   }
 
   stamp(serviceName: string): number {
@@ -94,26 +96,35 @@ export class ServiceIndex {
     }
     const slot = entry.instances.get(instanceId);
     if (slot !== undefined) {
-      account(entry, slot.state, -1);
-      slot.state = { ...instance };
+      account(entry, slot, -1);
       slot.written = { instance, revision };
-      account(entry, slot.state, 1);
+      takeSoft(slot, instance);
+      account(entry, slot, 1);
       entry.stamp = ++this.stamps;
       return slot;
     }
-    const added: Slot = { present: true, state: { ...instance }, written: { instance, revision }, entry };
+    const added: Slot = {
+      present: true,
+      written: { instance, revision },
+      entry,
+      lastHeartbeat: instance.lastHeartbeat,
+      load: instance.load,
+      loadReported: instance.loadReported,
+      lastHealthCheck: instance.lastHealthCheck,
+      latencyMs: instance.latencyMs,
+      uptime: instance.uptime,
+    };
     entry.instances.set(instanceId, added);
     this.total++;
-    account(entry, added.state, 1);
+    account(entry, added, 1);
     entry.stamp = ++this.stamps;
     return added;
   }
 
   /** Changes soft fields of an instance still in the index, in place (no name lookup, no copy: the hot path). */
   soften(slot: IndexSlot, soft: SoftState): void {
-    const own = slot as Slot;
-    const entry = own.entry;
-    const state = own.state;
+    const state = slot as Slot;
+    const entry = state.entry;
     account(entry, state, -1);
     // Field by field (undefined leaves a field): Object.assign of varying patch shapes is slow here.
     if (soft.lastHeartbeat !== undefined) state.lastHeartbeat = soft.lastHeartbeat;
@@ -128,7 +139,7 @@ export class ServiceIndex {
 
   /** A copy of the instance in a slot (present). */
   viewOf(slot: IndexSlot): InstanceView {
-    return copyInstance((slot as Slot).state);
+    return now(slot as Slot);
   }
 
   /** Removes an instance; returns what was there. */
@@ -144,7 +155,7 @@ export class ServiceIndex {
       this.services.delete(serviceName);
       return previous;
     }
-    account(entry, slot.state, -1);
+    account(entry, slot, -1);
     entry.stamp = ++this.stamps;
     return previous;
   }
@@ -161,12 +172,27 @@ export class ServiceIndex {
   }
 }
 
-function account(entry: ServiceEntry, instance: InstanceState, sign: 1 | -1): void {
-  if (isServing(instance.status)) entry.healthy += sign;
-  entry.byStatus[instance.status] += sign;
-  if (instance.critical) entry.critical += sign;
-  if (instance.loadReported) {
-    entry.loadSum += sign * instance.load;
+/** The instance as it is now: its record with the slot's soft fields. */
+function now(slot: Slot): InstanceView {
+  return copyInstance(slot.written.instance, slot);
+}
+
+function takeSoft(slot: Slot, from: InstanceView): void {
+  slot.lastHeartbeat = from.lastHeartbeat;
+  slot.load = from.load;
+  slot.loadReported = from.loadReported;
+  slot.lastHealthCheck = from.lastHealthCheck;
+  slot.latencyMs = from.latencyMs;
+  slot.uptime = from.uptime;
+}
+
+function account(entry: ServiceEntry, slot: Slot, sign: 1 | -1): void {
+  const record = slot.written.instance;
+  if (isServing(record.status)) entry.healthy += sign;
+  entry.byStatus[record.status] += sign;
+  if (record.critical) entry.critical += sign;
+  if (slot.loadReported) {
+    entry.loadSum += sign * slot.load;
     entry.loadCount += sign;
     if (entry.loadCount === 0) entry.loadSum = 0; // no float drift survives an empty sum
   }
