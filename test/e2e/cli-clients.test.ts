@@ -32,8 +32,8 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     register("u1");
     const result = await runCli(["drain", "users", "u1", "--for", "400ms", ...addr]);
     expect(result).toMatchObject({ code: 0, stderr: "", stdout: "draining users/u1 for 0.4s; the registry removes it after that\n" });
-    expect(server.registry.get("users", "u1")?.status).toBe("draining");
-    await waitFor(() => server.registry.get("users", "u1") === undefined, 3000, "removed after the drain");
+    expect(server.store.get("users", "u1")?.status).toBe("draining");
+    await waitFor(() => server.store.get("users", "u1") === undefined, 3000, "removed after the drain");
     const bad = await runCli(["drain", "users", "u2", "--for", "soon", ...addr]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--for");
@@ -43,7 +43,7 @@ describe("discovery drain, heartbeat, check-now, history", () => {
     register("u1");
     const result = await runCli(["heartbeat", "users", "u1", "--load", "0.4", "--status", "degraded", ...addr]);
     expect(result).toMatchObject({ code: 0, stderr: "", stdout: "heartbeat users/u1: degraded, load 40%, lease 30s\n" });
-    expect(server.registry.get("users", "u1")).toMatchObject({ status: "degraded", load: 0.4 });
+    expect(server.store.get("users", "u1")).toMatchObject({ status: "degraded", load: 0.4 });
     const json = await runCli(["heartbeat", "users", "u1", "--json", ...addr]);
     expect(JSON.parse(json.stdout)).toMatchObject({ instance: { instanceId: "u1", status: "HEALTH_STATUS_DEGRADED" } });
     const bad = await runCli(["heartbeat", "users", "u1", "--status", "draining", ...addr]);

@@ -33,30 +33,30 @@ describe("clients/go", () => {
 
   test("the example registers, heartbeats, re-registers after a lost lease, watches, and drains on SIGTERM", async () => {
     const events: RegistryEvent[] = [];
-    server.registry.onEvent((e) => events.push(e));
+    server.store.onEvent((e) => events.push(e));
     child = spawnChild(example, [], { REGISTRY: server.target, SERVICE: "go-users", INSTANCE_ID: "go-1", PORT: "7101", LOAD: "0.9", TTL: "3s", DRAIN: "300ms" });
     await child.waitForLine(/^registered go-users go-1$/, 10_000);
-    expect(server.registry.get("go-users", "go-1")).toMatchObject({ host: "127.0.0.1", port: 7101, status: "healthy", metadata: { lang: "go" } });
+    expect(server.store.get("go-users", "go-1")).toMatchObject({ host: "127.0.0.1", port: 7101, status: "healthy", metadata: { lang: "go" } });
     // Its own registration arrives through its Watch (the snapshot), then SYNCED.
     await child.waitForLine(/^event EVENT_TYPE_SNAPSHOT go-1 rev \d+$/);
     await child.waitForLine(/^event EVENT_TYPE_SYNCED  rev \d+$/);
 
     // Heartbeats arrive on the stream, carrying the load (critical at 0.9).
-    const firstBeat = server.registry.get("go-users", "go-1")!.lastHeartbeat;
-    await waitFor(() => server.registry.get("go-users", "go-1")!.lastHeartbeat > firstBeat, 5000, "a heartbeat");
-    expect(server.registry.get("go-users", "go-1")).toMatchObject({ load: 0.9, critical: true });
+    const firstBeat = server.store.get("go-users", "go-1")!.lastHeartbeat;
+    await waitFor(() => server.store.get("go-users", "go-1")!.lastHeartbeat > firstBeat, 5000, "a heartbeat");
+    expect(server.store.get("go-users", "go-1")).toMatchObject({ load: 0.9, critical: true });
 
     // The registry loses the lease: the next heartbeat gets NOT_FOUND and the helper registers again.
-    server.registry.unregister("go-users", "go-1");
+    await server.registry.unregister("go-users", "go-1");
     await child.waitForLine(/^log registry lost the lease of go-users\/go-1; registering again$/, 5000);
-    await waitFor(() => server.registry.get("go-users", "go-1") !== undefined, 5000, "registered again");
+    await waitFor(() => server.store.get("go-users", "go-1") !== undefined, 5000, "registered again");
     await child.waitForLine(/^event EVENT_TYPE_UNREGISTERED go-1 rev \d+$/);
 
     child.kill("SIGTERM");
-    await waitFor(() => server.registry.get("go-users", "go-1")?.status === "draining", 3000, "draining");
+    await waitFor(() => server.store.get("go-users", "go-1")?.status === "draining", 3000, "draining");
     expect(await child.exited).toBe(0);
     expect(child.lines.filter((l) => !l.startsWith("log ")).slice(-2)).toEqual(["draining", "unregistered"]);
-    await waitFor(() => server.registry.get("go-users", "go-1") === undefined, 2000, "removed");
+    await waitFor(() => server.store.get("go-users", "go-1") === undefined, 2000, "removed");
     expect(events.filter((e) => e.type === "registered" || e.type === "unregistered").map((e) => e.type)).toEqual(["registered", "unregistered", "registered", "unregistered"]);
   }, 30_000);
 });

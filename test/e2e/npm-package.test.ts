@@ -57,7 +57,7 @@ describe("the npm package, installed outside the repository", () => {
     expect(result.serverExport).toBe("function");
     expect(result.internalsHidden).toBe(true);
     // Both backends unregistered on close().
-    expect([...server.registry.instancesOf("packed-echo")]).toEqual([]);
+    expect([...server.store.instancesOf("packed-echo")]).toEqual([]);
   }, 30_000);
 
   test.each([

@@ -55,21 +55,21 @@ describe("clients/python", () => {
 
   test("register(): keep-alive with load, re-registration on NOT_FOUND, drain then unregister on SIGTERM", async () => {
     const events: RegistryEvent[] = [];
-    server.registry.onEvent((e) => events.push(e));
+    server.store.onEvent((e) => events.push(e));
     const child = python({ MODE: "register", REGISTRY: server.target, SERVICE: "py", INSTANCE_ID: "p1", LOAD: "0.9" });
     await child.waitForLine(/^registered p1 every 1\.0s$/, 10_000);
-    expect(server.registry.get("py", "p1")).toMatchObject({ host: "127.0.0.1", port: 7300, metadata: { lang: "python" }, load: 0.9, critical: true });
-    const first = server.registry.get("py", "p1")!.lastHeartbeat;
-    await waitFor(() => server.registry.get("py", "p1")!.lastHeartbeat > first, 3000, "a keep-alive heartbeat");
+    expect(server.store.get("py", "p1")).toMatchObject({ host: "127.0.0.1", port: 7300, metadata: { lang: "python" }, load: 0.9, critical: true });
+    const first = server.store.get("py", "p1")!.lastHeartbeat;
+    await waitFor(() => server.store.get("py", "p1")!.lastHeartbeat > first, 3000, "a keep-alive heartbeat");
 
-    server.registry.unregister("py", "p1"); // the registry loses the lease
+    await server.registry.unregister("py", "p1"); // the registry loses the lease
     await child.waitForLine(/^re-registered 1$/, 5000);
-    expect(server.registry.get("py", "p1")?.status).toBe("healthy");
+    expect(server.store.get("py", "p1")?.status).toBe("healthy");
 
     child.kill("SIGTERM");
-    await waitFor(() => server.registry.get("py", "p1")?.status === "draining", 3000, "draining");
+    await waitFor(() => server.store.get("py", "p1")?.status === "draining", 3000, "draining");
     expect(await child.exited).toBe(0);
-    expect(server.registry.get("py", "p1")).toBeUndefined();
+    expect(server.store.get("py", "p1")).toBeUndefined();
     expect(events.filter((e) => e.type !== "load-critical" && e.type !== "load-normal").map((e) => (e.type === "health-changed" ? `->${e.instance.status}` : e.type))).toEqual([
       "registered",
       "unregistered",
@@ -91,7 +91,7 @@ describe("clients/python", () => {
     reg("b"); // while it may be away
     await child.waitForLine(/^event REGISTERED b \d+$/, 8000);
     await child.waitForLine(/^view a,b$/, 5000);
-    server.registry.setStatus("py", "a", "unhealthy");
+    await server.registry.setStatus("py", "a", "unhealthy");
     await child.waitForLine(/^view b$/, 5000);
     // One snapshot only: the reconnect resumed after the last revision.
     expect(child.lines.filter((l) => /^event (SNAPSHOT|RESET)/.test(l))).toEqual([expect.stringMatching(/^event SNAPSHOT a \d+$/)]);

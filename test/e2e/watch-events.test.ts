@@ -56,7 +56,7 @@ describe("GET /v1/watch (Server-Sent Events)", () => {
     curl = spawnChild("curl", ["-N", "-s", `${server.baseUrl}/v1/watch?service=users`]);
     await curl.waitForLine(/"EVENT_TYPE_SYNCED"/);
     register("u2");
-    server.registry.unregister("users", "u1");
+    await server.registry.unregister("users", "u1");
     await curl.waitForLine(/"EVENT_TYPE_UNREGISTERED"/);
     const events = parseSse(curl.lines.join("\n"));
     expect(kinds(events)).toEqual(["RESET", "SNAPSHOT u1", "SYNCED", "REGISTERED u2", "UNREGISTERED u1"]);

@@ -1,5 +1,6 @@
 // Puts an instance straight into a test server's registry (no RPC): for tests
-// of what clients see, where how it got there does not matter.
+// of what clients see, where how it got there does not matter. The memory store
+// applies the write before this returns; await the promise for the instance.
 import type { RegisterInput } from "../../src/core/types";
 import type { TestServer } from "./server-fixture";
 
