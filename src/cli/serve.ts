@@ -69,6 +69,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     logger,
     secret: config.secret,
     store: config.store,
+    etcd: config.etcd,
     limits: {
       defaultTtlMs: config.defaultTtlMs,
       criticalLoadThreshold: config.criticalLoadThreshold,
