@@ -33,6 +33,11 @@ export interface ProberOptions {
   signal: AbortSignal;
   /** Told of every recorded probe (metrics); keep it cheap. */
   onProbe?: (outcome: ProbeResult["outcome"], seconds: number) => void;
+  /**
+   * Whether this server probes the instance (cluster mode: exactly one live node
+   * does). Asked at every due time, so a dead node's share moves within an interval.
+   */
+  owns?: (serviceName: string, instanceId: string) => boolean;
 }
 
 export interface CheckOutcome {
@@ -140,7 +145,8 @@ export function createProber(options: ProberOptions): Prober {
       target.task = undefined;
       // The next probe is due an interval after this one was due, so that ticks do not stretch the interval.
       const firedAt = performance.now() - lateMs;
-      run(target, false).then(
+      const owned = options.owns?.(target.serviceName, target.instanceId) ?? true;
+      (owned ? run(target, false) : Promise.resolve()).then(
         () => undefined,
         (error: unknown) => {
           if (!target.stopped.signal.aborted) logger.warn({ err: error, service: target.serviceName, instance: target.instanceId }, "probe not recorded");
