@@ -9,9 +9,10 @@ import { registryScale } from "./scenarios/registry-scale";
 import { versusEtcd } from "./scenarios/vs-etcd";
 import { probing } from "./scenarios/probing";
 import { xdsPush } from "./scenarios/xds-push";
+import { cluster } from "./scenarios/cluster";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, cluster];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
