@@ -85,7 +85,7 @@ describe("the npm package, installed outside the repository", () => {
     try {
       let out = "";
       child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      const port = await waitFor(() => /"port":(\d+),"msg":"discovery server listening"/.exec(out)?.[1], 15_000, "the server listening");
+      const port = await waitFor(() => /"port":(\d+),[^\n]*"msg":"discovery server listening"/.exec(out)?.[1], 15_000, "the server listening");
       expect(await canConnect(Number(port))).toBe(true);
       child.kill("SIGTERM");
       await exited;
