@@ -21,10 +21,7 @@ import {
 import { DEFAULT_PROBE_CONCURRENCY } from "./health/prober";
 import { createAddressPolicy, DEFAULT_PROBE_DENY, parseCidrList } from "./health/address-policy";
 import { DEFAULT_PROBE_TICK_MS } from "./health/scheduler";
-import { DEFAULT_DNS_REFRESH_MS } from "./services/xds/address-book";
-import { DEFAULT_MAX_XDS_STREAMS } from "./services/xds/ads-service";
-import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./services/xds/ads-stream";
-import { LB_POLICIES, type LbPolicyName } from "./services/xds/resources";
+import { DEFAULT_DNS_REFRESH_MS, DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS, LB_POLICIES, type LbPolicyName } from "./services/xds/xds-defaults";
 import { PEER_LIMIT_DEFAULTS } from "./transport/peer-limits";
 import {
   DEFAULT_NATS_BUFFER_LIMIT,

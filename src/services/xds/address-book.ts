@@ -6,8 +6,9 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { Logger } from "pino";
 
-/** Re-resolve every hostname this often (XDS_DNS_REFRESH_SECONDS). */
-export const DEFAULT_DNS_REFRESH_MS = 30_000;
+import { DEFAULT_DNS_REFRESH_MS } from "./xds-defaults";
+
+export { DEFAULT_DNS_REFRESH_MS };
 /** Distinct hostnames kept resolved at most. */
 export const DEFAULT_MAX_HOSTS = 10_000;
 

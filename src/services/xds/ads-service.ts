@@ -9,8 +9,9 @@ import type { CallContext, Handlers } from "../../transport/contract";
 import { AdsStream, DEFAULT_MAX_RESOURCES_PER_STREAM, type AdsStreamObserver, type DiscoveryResponseInit } from "./ads-stream";
 import type { XdsCatalog } from "./catalog";
 
-/** xDS streams served at once at most (XDS_MAX_STREAMS). */
-export const DEFAULT_MAX_XDS_STREAMS = 10_000;
+import { DEFAULT_MAX_XDS_STREAMS } from "./xds-defaults";
+
+export { DEFAULT_MAX_XDS_STREAMS };
 
 export interface XdsObserver extends AdsStreamObserver {
   streamOpened?(): void;

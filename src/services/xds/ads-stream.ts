@@ -8,6 +8,9 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import type { DiscoveryRequest, DiscoveryResponseSchema } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
 import { DiscoveryError } from "../../core/errors";
 import { TYPE, TYPE_URLS, type TypeUrl } from "./resources";
+import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./xds-defaults";
+
+export { DEFAULT_MAX_RESOURCES_PER_STREAM };
 
 /** Where the stream reads resources: the catalog. */
 export interface ResourceSource {
@@ -24,8 +27,6 @@ export interface AdsStreamObserver {
   pushed?(type: TypeUrl, delayMs: number): void;
 }
 
-/** Resource names one stream may subscribe to per type (XDS_MAX_RESOURCES_PER_STREAM). */
-export const DEFAULT_MAX_RESOURCES_PER_STREAM = 1_000;
 
 interface TypeState {
   /** undefined: the wildcard (every service), allowed for Listener and Cluster. */

@@ -26,9 +26,9 @@ export const TYPE = {
 export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
 export const TYPE_URLS: readonly TypeUrl[] = Object.values(TYPE);
 
-/** The cluster load-balancing policies an operator may choose (XDS_LB_POLICY). */
-export const LB_POLICIES = ["ROUND_ROBIN", "RING_HASH", "LEAST_REQUEST", "RANDOM", "MAGLEV"] as const;
-export type LbPolicyName = (typeof LB_POLICIES)[number];
+import type { LbPolicyName } from "./xds-defaults";
+
+export { LB_POLICIES, type LbPolicyName } from "./xds-defaults";
 
 const ROUTER_FILTER = "envoy.filters.http.router";
 /** Fetch from the same ADS stream the client is on. */
