@@ -145,7 +145,10 @@ describe("NATS sink", () => {
     await gate.open();
     await waitFor(() => received.length === 6, 10_000, "the kept events");
     expect(received.slice(1).map((r) => (r.json.instance as { instanceId: string }).instanceId)).toEqual(["away-4", "away-5", "away-6", "away-7", "away-8"]);
-    expect(valueOf(parsePrometheus(await metricsRegistry.metrics()), "discovery_sink_messages_total", { sink: "nats", result: "delivered" })).toBe(6);
+    // "delivered" counts a batch once NATS acknowledges it, which can come after the subscriber saw it.
+    const delivered = async () => valueOf(parsePrometheus(await metricsRegistry.metrics()), "discovery_sink_messages_total", { sink: "nats", result: "delivered" });
+    await waitFor(async () => (await delivered()) === 6, 5_000, "the six acknowledged");
+    expect(await delivered()).toBe(6);
     await gate.close();
   });
 
