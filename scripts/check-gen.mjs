@@ -1,7 +1,8 @@
 // Fails when `buf generate` would change generated code: gen/ (TypeScript, from
 // buf.gen.yaml) and clients/python/gen/ + clients/go/gen/ (from buf.gen.clients.yaml) must be
 // committed in sync with proto/, and test/gen + test/gen-python (the interop
-// suite's stubs, from buf.gen.interop.yaml) with Debian's grpc-proto.
+// suite's stubs, from buf.gen.interop.yaml) with Debian's grpc-proto; gen-etcd/
+// (from buf.gen.etcd.yaml) with proto-etcd/.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ const TEMPLATES = [
   { template: "buf.gen.yaml", dirs: ["gen"] },
   { template: "buf.gen.clients.yaml", dirs: ["clients/python/gen", "clients/go/gen"] },
   { template: "buf.gen.interop.yaml", dirs: ["test/gen", "test/gen-python"] },
+  { template: "buf.gen.etcd.yaml", dirs: ["gen-etcd"] },
 ];
 
 const root = process.cwd();
@@ -19,6 +21,7 @@ let failed = false;
 try {
   for (const f of ["buf.yaml", ...TEMPLATES.map((t) => t.template)]) cpSync(join(root, f), join(scratch, f));
   cpSync(join(root, "proto"), join(scratch, "proto"), { recursive: true });
+  cpSync(join(root, "proto-etcd"), join(scratch, "proto-etcd"), { recursive: true });
   cpSync(join(root, "proto-xds"), join(scratch, "proto-xds"), { recursive: true });
   // proto-xds/ must be what the vendoring script copies from the pinned package.
   execFileSync("node", ["scripts/vendor-xds-protos.mjs", join(scratch, "proto-xds-fresh")], { cwd: root, stdio: "ignore" });

@@ -1,0 +1,30 @@
+// One error type for everything etcd answered badly or not at all; the store turns
+// it into the domain's "unavailable" naming etcd, so no raw cause reaches a client.
+import { status, type ServiceError } from "@grpc/grpc-js";
+
+export class EtcdError extends Error {
+  override readonly name = "EtcdError";
+
+  constructor(
+    message: string,
+    /** The gRPC status etcd (or the channel) gave. */
+    readonly code: status,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Transient: the call may succeed later or on another member. */
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+}
+
+const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED, status.UNKNOWN, status.INTERNAL]);
+
+export function etcdErrorOf(error: unknown, what: string): EtcdError {
+  if (error instanceof EtcdError) return error;
+  const service = error as Partial<ServiceError>;
+  const code = typeof service.code === "number" ? service.code : status.UNKNOWN;
+  return new EtcdError(`etcd ${what}: ${service.details ?? service.message ?? String(error)}`, code, { cause: error });
+}
