@@ -35,6 +35,15 @@ import {
   WEBHOOK_EVENT_TYPES,
 } from "./sinks/sink-defaults";
 import { STORE_KINDS, type StoreKind } from "./store/open-store";
+import { parseEtcdEndpoints } from "./store/etcd/client/endpoints";
+import {
+  DEFAULT_ETCD_ENDPOINTS,
+  DEFAULT_ETCD_PREFIX,
+  DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS,
+  DEFAULT_LOAD_REPLICATION_STEP,
+  DEFAULT_NODE_TTL_SECONDS,
+  type EtcdStoreSettings,
+} from "./store/etcd/settings";
 
 export const DEFAULT_PORT = 3004;
 export const DEFAULT_HTTP2_KEEPALIVE_SECONDS = 30;
@@ -97,6 +106,8 @@ export interface Config {
     | undefined;
   /** Where the registry lives (DISCOVERY_STORE). */
   store: StoreKind;
+  /** Cluster mode (DISCOVERY_STORE=etcd): ETCD_*, DISCOVERY_NODE_*, LOAD_REPLICATION_*. */
+  etcd: EtcdStoreSettings;
 }
 
 export class ConfigError extends Error {
@@ -135,7 +146,13 @@ export const SETTINGS = [
   { env: "HTTP_IDLE_TIMEOUT_SECONDS", flag: "idle-timeout-seconds", help: `a connection with no request or stream open for this long is closed; 0 never (default ${PEER_LIMIT_DEFAULTS.idleTimeoutMs / 1000})` },
   { env: "HTTP2_GOAWAY_GRACE_SECONDS", flag: "goaway-grace-seconds", help: `after a GOAWAY either way, a connection closes when its streams end or after this (default ${PEER_LIMIT_DEFAULTS.goawayGraceMs / 1000})` },
   { env: "DISCOVERY_LIST_CACHE_BYTES", flag: "list-cache-bytes", help: `bytes of rendered List answers kept for repeat callers (default ${PEER_LIMIT_DEFAULTS.listCacheBytes})` },
-  { env: "DISCOVERY_STORE", flag: "store", help: "where the registry lives: memory, in this process (default memory); etcd (cluster mode) is not in this build yet" },
+  { env: "DISCOVERY_STORE", flag: "store", help: "where the registry lives: memory, in this process (default memory); etcd, shared by every node of a cluster" },
+  { env: "ETCD_ENDPOINTS", flag: "etcd-endpoints", help: `cluster mode: the etcd members' client URLs, comma-separated (default ${DEFAULT_ETCD_ENDPOINTS})` },
+  { env: "ETCD_PREFIX", flag: "etcd-prefix", help: `cluster mode: every key the registry writes starts with it (default ${DEFAULT_ETCD_PREFIX})` },
+  { env: "DISCOVERY_NODE_ID", flag: "node-id", help: "cluster mode: this node's name among the nodes (default: a fresh id per process)" },
+  { env: "DISCOVERY_NODE_TTL_SECONDS", flag: "node-ttl-seconds", help: `cluster mode: how long a node that stopped answering keeps its claim before others take its work (default ${DEFAULT_NODE_TTL_SECONDS})` },
+  { env: "LOAD_REPLICATION_STEP", flag: "load-replication-step", help: `cluster mode: a heartbeat's load is written to etcd when it moved at least this much (default ${DEFAULT_LOAD_REPLICATION_STEP})` },
+  { env: "LOAD_REPLICATION_INTERVAL_SECONDS", flag: "load-replication-interval-seconds", help: `cluster mode: ... or when it changed and this long passed since the last write (default ${DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS})` },
   { env: "LOG_LEVEL", flag: "log-level", help: `${LOG_LEVELS.join(", ")} (default info)` },
   { env: "HEALTH_CHECK_STARTUP_DELAY_SECONDS", flag: "health-check-startup-delay-seconds", help: "no probe runs until this long after start (default 0)" },
   { env: "DISCOVERY_EXEC_CHECKS_FILE", flag: "exec-checks-file", help: "JSON file of the exec health checks registrants may name (default: none)" },
@@ -250,6 +267,7 @@ function readConfig(env: Env): Config {
     probeSecretsFile: env.DISCOVERY_PROBE_SECRETS_FILE || undefined,
     nats: readNats(env),
     webhooks: readWebhooks(env),
+    etcd: etcdSettings(env),
   };
 }
 
@@ -326,13 +344,36 @@ function readTls(env: Env): Config["tls"] {
   return clientCaFile === undefined ? { certFile, keyFile } : { certFile, keyFile, clientCaFile };
 }
 
-/** DISCOVERY_STORE: "etcd" is named apart, so that asking for cluster mode too early says why it is refused. */
+/** Cluster mode's settings; read (and checked) whatever the store, so a typo fails before it matters. */
+function etcdSettings(env: Env): EtcdStoreSettings {
+  const endpoints = env.ETCD_ENDPOINTS?.trim() || DEFAULT_ETCD_ENDPOINTS;
+  try {
+    parseEtcdEndpoints(endpoints);
+  } catch (error) {
+    throw new ConfigError(`ETCD_ENDPOINTS ${(error as Error).message.replace(/^ETCD_ENDPOINTS: /, "")}`);
+  }
+  const prefix = env.ETCD_PREFIX ?? DEFAULT_ETCD_PREFIX;
+  if (!prefix.startsWith("/") || !prefix.endsWith("/")) throw new ConfigError(`ETCD_PREFIX must start and end with "/" (got ${JSON.stringify(prefix)})`);
+  const nodeId = env.DISCOVERY_NODE_ID?.trim() || undefined;
+  if (nodeId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(nodeId)) {
+    throw new ConfigError(`DISCOVERY_NODE_ID must be 1 to 63 letters, digits, ".", "_" or "-" (got ${JSON.stringify(env.DISCOVERY_NODE_ID)})`);
+  }
+  return {
+    endpoints,
+    prefix,
+    nodeId,
+    nodeTtlSeconds: integer(env, "DISCOVERY_NODE_TTL_SECONDS", DEFAULT_NODE_TTL_SECONDS, 2, 3600),
+    loadReplicationStep: number(env, "LOAD_REPLICATION_STEP", DEFAULT_LOAD_REPLICATION_STEP, 0, 1),
+    loadReplicationIntervalMs: number(env, "LOAD_REPLICATION_INTERVAL_SECONDS", DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS, 0.1, 86_400) * 1000,
+  };
+}
+
+/** DISCOVERY_STORE: memory (default) or etcd. */
 function storeKind(env: Env): StoreKind {
   const raw = env.DISCOVERY_STORE;
   if (raw === undefined || raw.trim() === "") return "memory";
   const kind = raw.trim().toLowerCase();
   if ((STORE_KINDS as readonly string[]).includes(kind)) return kind as StoreKind;
-  if (kind === "etcd") throw new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory");
   throw new ConfigError(`DISCOVERY_STORE must be one of ${STORE_KINDS.join(", ")} (got ${JSON.stringify(raw)})`);
 }
 

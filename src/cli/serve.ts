@@ -82,6 +82,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     tls: config.tls,
     probeAddressPolicy: createAddressPolicy(config.probeDeny, config.probeAllow),
     store: config.store,
+    etcd: config.etcd,
     limits: {
       defaultTtlMs: config.defaultTtlMs,
       criticalLoadThreshold: config.criticalLoadThreshold,

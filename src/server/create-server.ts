@@ -16,6 +16,7 @@ import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_L
 import { Registry } from "../core/registry";
 import type { RegistryStore } from "../core/store";
 import { openStore, type StoreKind } from "../store/open-store";
+import type { EtcdStoreSettings } from "../store/etcd/settings";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
 import { createProber, type Prober } from "../health/prober";
@@ -78,6 +79,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** Where the registry lives (DISCOVERY_STORE, default memory). */
   store?: StoreKind;
+  /** Cluster mode's settings (DISCOVERY_STORE=etcd). */
+  etcd?: Partial<EtcdStoreSettings>;
   limits?: Partial<RegistryLimits>;
   watchQueueLimit?: number;
   maxWatchers?: number;
@@ -173,6 +176,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const store = await openStore(options.store ?? "memory", {
     baseRevision: clock.now() * 1000,
     historySize: options.limits?.historySize ?? DEFAULT_WATCH_HISTORY_SIZE,
+    etcd: options.etcd,
+    now: () => clock.now(),
+    logger: logger.child({ module: "store" }),
   });
   const registry = new Registry({ store, clock, newInstanceId: randomUUID, limits: options.limits, probeHostRule: (host) => checkLiteralHost(probePolicy, host) });
   // Read before anything listens: a missing or bad tokens file or certificate stops the start.

@@ -118,6 +118,14 @@ export class LocalView {
     return this.index.slot(serviceName, instanceId);
   }
 
+  /**
+   * Takes in an instance as a store loaded it at start (etcd: a Range at the view's
+   * base revision), with the revision of its last write: no event, no listener.
+   */
+  seed(stored: StoredInstance): void {
+    this.index.put(stored);
+  }
+
   /** Applies soft state (no event, no revision); returns the instance as it now is, or undefined if absent. */
   soften(serviceName: string, instanceId: string, soft: SoftState): InstanceView | undefined {
     const slot = this.index.slot(serviceName, instanceId);

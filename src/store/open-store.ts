@@ -1,10 +1,13 @@
 // Opens the store a server keeps its registry in (DISCOVERY_STORE): the one
 // place that knows every implementation of the RegistryStore port.
 import type { RegistryStore } from "../core/store";
+import type { Logger } from "pino";
 import { MemoryStore } from "./memory/memory-store";
+import { EtcdStore } from "./etcd/etcd-store";
+import type { EtcdStoreSettings } from "./etcd/settings";
 
-/** The stores DISCOVERY_STORE may name. "etcd" (cluster mode) is listed once its store lands. */
-export const STORE_KINDS = ["memory"] as const;
+/** The stores DISCOVERY_STORE may name. */
+export const STORE_KINDS = ["memory", "etcd"] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 export interface OpenStoreOptions {
@@ -12,11 +15,18 @@ export interface OpenStoreOptions {
   baseRevision: number;
   /** Events retained for Watch resume (WATCH_HISTORY_SIZE). */
   historySize: number;
+  /** Cluster mode's settings (etcd only). */
+  etcd?: Partial<EtcdStoreSettings>;
+  /** The clock's time, for lease deadlines the etcd store sets itself (adoption). */
+  now?: () => number;
+  logger?: Logger;
 }
 
 export async function openStore(kind: StoreKind, options: OpenStoreOptions): Promise<RegistryStore> {
   switch (kind) {
     case "memory":
       return new MemoryStore(options);
+    case "etcd":
+      return EtcdStore.open({ ...options.etcd, historySize: options.historySize, now: options.now ?? Date.now, logger: options.logger });
   }
 }

@@ -40,6 +40,7 @@ describe("loadConfig", () => {
       nats: undefined,
       webhooks: undefined,
       store: "memory",
+      etcd: { endpoints: "http://127.0.0.1:2379", prefix: "/discovery/", nodeId: undefined, nodeTtlSeconds: 5, loadReplicationStep: 0.05, loadReplicationIntervalMs: 10_000 },
     });
   });
 
@@ -169,13 +170,28 @@ describe("loadConfig with flags", () => {
     expect(() => loadConfig({ WATCH_QUEUE_LIMIT: "0" }, { SERVICE_DISCOVERY_PORT: "1" })).toThrow(new ConfigError('WATCH_QUEUE_LIMIT must be a number from 1 to 10000000 (got "0")'));
   });
 
-  test("DISCOVERY_STORE takes memory (the default); etcd is refused saying cluster mode is not in this build; anything else is named", () => {
+  test("DISCOVERY_STORE takes memory (the default) or etcd; anything else is named", () => {
     expect(loadConfig({ DISCOVERY_STORE: "memory" }).store).toBe("memory");
     expect(loadConfig({ DISCOVERY_STORE: " Memory " }).store).toBe("memory");
-    expect(() => loadConfig({ DISCOVERY_STORE: "etcd" })).toThrow(
-      new ConfigError("DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory"),
-    );
-    expect(() => loadConfig({}, { DISCOVERY_STORE: "redis" })).toThrow(new ConfigError('--store must be one of memory (got "redis")'));
+    expect(loadConfig({ DISCOVERY_STORE: "etcd" }).store).toBe("etcd");
+    expect(() => loadConfig({}, { DISCOVERY_STORE: "redis" })).toThrow(new ConfigError('--store must be one of memory, etcd (got "redis")'));
+  });
+
+  test("cluster mode's settings have their documented defaults and name the variable or flag of a bad value", () => {
+    expect(loadConfig({}).etcd).toEqual({
+      endpoints: "http://127.0.0.1:2379",
+      prefix: "/discovery/",
+      nodeId: undefined,
+      nodeTtlSeconds: 5,
+      loadReplicationStep: 0.05,
+      loadReplicationIntervalMs: 10_000,
+    });
+    const etcd = loadConfig({}, { ETCD_ENDPOINTS: "http://127.0.0.1:1,http://127.0.0.1:2", DISCOVERY_NODE_ID: "node-a", DISCOVERY_NODE_TTL_SECONDS: "3", LOAD_REPLICATION_STEP: "0.1", LOAD_REPLICATION_INTERVAL_SECONDS: "2" }).etcd;
+    expect(etcd).toMatchObject({ endpoints: "http://127.0.0.1:1,http://127.0.0.1:2", nodeId: "node-a", nodeTtlSeconds: 3, loadReplicationStep: 0.1, loadReplicationIntervalMs: 2_000 });
+    expect(() => loadConfig({ ETCD_ENDPOINTS: "https://10.0.0.1:2379" })).toThrow(/^ETCD_ENDPOINTS .*only http:\/\/ is supported/);
+    expect(() => loadConfig({}, { ETCD_PREFIX: "discovery" })).toThrow(new ConfigError('--etcd-prefix must start and end with "/" (got "discovery")'));
+    expect(() => loadConfig({}, { DISCOVERY_NODE_TTL_SECONDS: "1" })).toThrow(new ConfigError('--node-ttl-seconds must be a number from 2 to 3600 (got "1")'));
+    expect(() => loadConfig({ DISCOVERY_NODE_ID: "a/b" })).toThrow(/^DISCOVERY_NODE_ID must be/);
   });
 });
 

@@ -1,0 +1,246 @@
+// One node's link to etcd: the client, the node's two leases (a short membership
+// lease whose key says "this node is alive", a longer one its instance keys hang
+// on), the one watch of ETCD_PREFIX that feeds the view, whether etcd is reachable,
+// and the adoption of a dead node's instances by one elected survivor.
+import type { Logger } from "pino";
+import type { StoredInstance } from "../../core/store";
+import type { InstanceView, RegistryEvent } from "../../core/types";
+import { decodeChange } from "./change-decoder";
+import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
+import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
+import { utf8 } from "./client/keys";
+import { createLeaseKeeper } from "./client/lease-keeper";
+import { watchRange } from "./client/watch-stream";
+import { createIfAbsent, guardedWrite } from "./etcd-writes";
+import { decodeRecord, encodeRecord } from "./instance-record";
+import { keyLayout, type KeyLayout } from "./key-layout";
+import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from "./client/etcd-client";
+import { ETCD_CONNECT_TIMEOUT_MS, INSTANCE_LEASE_TTL_FACTOR, MIN_INSTANCE_LEASE_SECONDS, SNAPSHOT_PAGE_SIZE, type EtcdStoreSettings } from "./settings";
+
+export interface InstanceChange {
+  readonly serviceName: string;
+  readonly instanceId: string;
+  readonly revision: number;
+  readonly next: InstanceView | undefined;
+  readonly holder: string | undefined;
+  readonly event: RegistryEvent | undefined;
+}
+
+export interface ClusterLinkOptions extends EtcdStoreSettings {
+  nodeId: string;
+  historySize: number;
+  now: () => number;
+  logger?: Logger;
+  /** The instances as loaded at start (at startRevision). */
+  onLoad(changes: InstanceChange[]): void;
+  /** Every instance change the watch delivers, in revision order. */
+  onChange(change: InstanceChange): void;
+  /** etcd is back after `outageMs`: held deadlines move by as much. */
+  onOutageEnded(outageMs: number): void;
+  knownInstance(serviceName: string, instanceId: string): InstanceView | undefined;
+  heldBy(nodeId: string): StoredInstance[];
+  /** Every node that holds an instance in the view. */
+  holders(): Iterable<string>;
+}
+
+export class ClusterLink {
+  readonly members = new Set<string>();
+  private readonly lifetime = new AbortController();
+  private readonly availabilityListeners = new Set<(available: boolean) => void>();
+  private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
+  private seen: number;
+  private up = true;
+  private outageStartedAt = 0;
+
+  private constructor(
+    readonly client: EtcdClient,
+    readonly layout: KeyLayout,
+    private readonly options: ClusterLinkOptions,
+    readonly startRevision: number,
+    private membershipLease: bigint,
+    readonly instanceLease: bigint,
+  ) {
+    this.seen = startRevision;
+  }
+
+  get historySize(): number {
+    return this.options.historySize;
+  }
+
+  get available(): boolean {
+    return this.up;
+  }
+
+  onAvailability(listener: (available: boolean) => void): () => void {
+    this.availabilityListeners.add(listener);
+    return () => this.availabilityListeners.delete(listener);
+  }
+
+  /** Connects and loads; `construct` builds the store on the link before anything is delivered to it. */
+  static async connect(options: ClusterLinkOptions, construct: (link: ClusterLink) => void): Promise<ClusterLink> {
+    const client = createEtcdClient({ target: await grpcTargetOf(parseEtcdEndpoints(options.endpoints)) });
+    const layout = keyLayout(options.prefix);
+    try {
+      await client.range({ key: utf8(options.prefix), limit: 1n, countOnly: true }, { timeoutMs: ETCD_CONNECT_TIMEOUT_MS });
+    } catch (error) {
+      client.close();
+      throw new Error(`ETCD_ENDPOINTS: no etcd member answered at ${options.endpoints} within ${ETCD_CONNECT_TIMEOUT_MS} ms (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const membership = await client.leaseGrant({ ttl: BigInt(options.nodeTtlSeconds) });
+    const instances = await client.leaseGrant({ ttl: BigInt(Math.max(MIN_INSTANCE_LEASE_SECONDS, options.nodeTtlSeconds * INSTANCE_LEASE_TTL_FACTOR)) });
+    const { revision, changes, members } = await load(client, layout);
+    const link = new ClusterLink(client, layout, options, revision, membership.id, instances.id);
+    for (const m of members) link.members.add(m);
+    construct(link);
+    options.onLoad(changes);
+    await link.join();
+    link.startLeaseKeeper(Number(membership.ttl), Number(instances.ttl));
+    void link.watchLoop();
+    void link.adoptOrphans(true);
+    return link;
+  }
+
+  /** Resolves once this node's view has taken in `revision` (or after the request timeout: a slow watch must not hang a write). */
+  caughtUp(revision: number): Promise<void> {
+    if (this.seen >= revision) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { revision, resolve: () => (clearTimeout(timer), this.waiters.delete(waiter), resolve()) };
+      const timer = setTimeout(waiter.resolve, DEFAULT_ETCD_REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.lifetime.abort();
+    for (const waiter of [...this.waiters]) waiter.resolve();
+    // Leaving at once lets the survivors adopt this node's instances now, not a membership TTL later.
+    await this.client.leaseRevoke({ id: this.membershipLease }, { timeoutMs: 1_000 }).catch(() => undefined);
+    this.client.close();
+  }
+
+  private async join(): Promise<void> {
+    await this.client.put({ key: this.layout.nodeKey(this.options.nodeId), value: utf8(JSON.stringify({ nodeId: this.options.nodeId })), lease: this.membershipLease });
+    this.members.add(this.options.nodeId);
+  }
+
+  private startLeaseKeeper(membershipTtl: number, instanceTtl: number): void {
+    const keeper = createLeaseKeeper(this.client, {
+      signal: this.lifetime.signal,
+      onLost: (id) => {
+        if (id !== this.membershipLease) return;
+        // Declared dead while alive (a long pause): rejoin; survivors may have adopted our instances.
+        this.options.logger?.warn({ nodeId: this.options.nodeId }, "membership lease lost; rejoining");
+        void this.client.leaseGrant({ ttl: BigInt(membershipTtl) }).then(async ({ id: fresh }) => {
+          this.membershipLease = fresh;
+          keeper.keep(fresh, membershipTtl);
+          await this.join();
+        });
+      },
+    });
+    keeper.keep(this.membershipLease, membershipTtl);
+    keeper.keep(this.instanceLease, instanceTtl);
+  }
+
+  private setAvailable(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    if (!up) this.outageStartedAt = this.options.now();
+    else this.options.onOutageEnded(this.options.now() - this.outageStartedAt);
+    this.options.logger?.[up ? "info" : "warn"]({ nodeId: this.options.nodeId }, up ? "etcd reachable again" : "etcd unreachable: serving the last known state");
+    for (const listener of this.availabilityListeners) listener(up);
+  }
+
+  private advance(revision: number): void {
+    if (revision <= this.seen) return;
+    this.seen = revision;
+    for (const waiter of [...this.waiters]) if (waiter.revision <= revision) waiter.resolve();
+  }
+
+  private async watchLoop(): Promise<void> {
+    const watch = watchRange(this.client, { ...this.layout.all, startRevision: this.startRevision + 1, signal: this.lifetime.signal, prevKv: true, progressNotify: true });
+    for await (const item of watch) {
+      switch (item.t) {
+        case "connected":
+          this.setAvailable(true);
+          break;
+        case "disconnected":
+          this.setAvailable(false);
+          break;
+        case "progress":
+          this.advance(item.revision);
+          break;
+        case "compacted":
+          // Only after an outage longer than etcd's compaction window; the view stays at its last state.
+          this.options.logger?.error({ compactRevision: item.compactRevision }, "etcd compacted past this node's watch; restart the node to reload");
+          this.setAvailable(false);
+          return;
+        case "events": {
+          let nodesLeft = false;
+          for (const event of item.events) {
+            const change = decodeChange(this.layout, event, this.options.knownInstance, this.options.now());
+            if (change.t === "instance") this.options.onChange(change);
+            else if (change.t === "node-up") this.members.add(change.nodeId);
+            else if (change.t === "node-down") {
+              this.members.delete(change.nodeId);
+              nodesLeft = true;
+            }
+          }
+          this.advance(item.revision);
+          if (nodesLeft) void this.adoptOrphans(false);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Instances whose holder is not a live node get one adopter: the survivor that
+   * creates the dead node's adoption key first. Each instance moves with a txn on
+   * its mod revision, so a client's heartbeat that moved it first wins.
+   * At start, this node also takes back what it held under the same DISCOVERY_NODE_ID.
+   */
+  private async adoptOrphans(atStart: boolean): Promise<void> {
+    const me = this.options.nodeId;
+    const holders = new Set<string>();
+    for (const holder of this.options.holders()) if (!this.members.has(holder) || (atStart && holder === me)) holders.add(holder);
+    for (const dead of holders) {
+      try {
+        const won = dead === me || (await createIfAbsent(this.client, this.layout.adoptionKey(dead), utf8(me), this.membershipLease));
+        if (!won) continue;
+        let adopted = 0;
+        for (const stored of this.options.heldBy(dead)) {
+          const { serviceName, instanceId } = stored.instance;
+          const value = encodeRecord({ holder: me, instance: stored.instance });
+          const result = await guardedWrite(this.client, this.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease: this.instanceLease });
+          if (result.ok) adopted++;
+        }
+        if (dead !== me) await this.client.deleteRange({ key: this.layout.adoptionKey(dead) });
+        this.options.logger?.info({ nodeId: me, from: dead, adopted }, "adopted the instances of a node that left");
+      } catch (error) {
+        this.options.logger?.warn({ err: error, from: dead }, "adoption failed; retried when membership changes");
+      }
+    }
+  }
+}
+
+/** The instances and members at one revision, paged so no response grows past ETCD_MAX_RECEIVE_BYTES. */
+async function load(client: EtcdClient, layout: KeyLayout): Promise<{ revision: number; changes: InstanceChange[]; members: string[] }> {
+  const first = await client.range({ key: layout.nodes.key, rangeEnd: layout.nodes.rangeEnd });
+  const revision = Number(first.header!.revision);
+  const members = first.kvs.map((kv) => layout.parse(kv.key)).flatMap((k) => (k.t === "node" ? [k.nodeId] : []));
+  const changes: InstanceChange[] = [];
+  let from = layout.instances.key;
+  for (;;) {
+    const page = await client.range({ key: from, rangeEnd: layout.instances.rangeEnd, revision: BigInt(revision), limit: BigInt(SNAPSHOT_PAGE_SIZE) });
+    for (const kv of page.kvs) {
+      const key = layout.parse(kv.key);
+      const record = decodeRecord(kv.value);
+      if (key.t !== "instance" || record === undefined || record.removed) continue;
+      changes.push({ serviceName: key.serviceName, instanceId: key.instanceId, revision: Number(kv.modRevision), next: record.instance, holder: record.holder, event: undefined });
+    }
+    if (!page.more || page.kvs.length === 0) break;
+    from = new Uint8Array([...page.kvs[page.kvs.length - 1]!.key, 0]);
+  }
+  return { revision, changes, members };
+}
