@@ -15,7 +15,7 @@ import { DiscoveryError } from "../core/errors";
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
 import type { RegistryStore } from "../core/store";
-import { openStore, type StoreKind } from "../store/open-store";
+import { onStoreAvailability, openStore, type StoreKind } from "../store/open-store";
 import type { EtcdStoreSettings } from "../store/etcd/settings";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
@@ -192,6 +192,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     maxWatchers: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
   });
   const board = new HealthBoard(store, [DiscoveryService.typeName]);
+  onStoreAvailability(store, (available) => board.setStoreAvailable(available));
   logRegistryEvents(store, logger.child({ module: "registry" }));
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
   const metrics = createMetrics({ register: metricsRegistry, store, hub });

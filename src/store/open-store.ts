@@ -30,3 +30,8 @@ export async function openStore(kind: StoreKind, options: OpenStoreOptions): Pro
       return EtcdStore.open({ ...options.etcd, historySize: options.historySize, now: options.now ?? Date.now, logger: options.logger });
   }
 }
+
+/** Stores whose backend can become unreachable (etcd) say so; the memory store never does. */
+export function onStoreAvailability(store: RegistryStore, listener: (available: boolean) => void): (() => void) | undefined {
+  return store instanceof EtcdStore ? store.onAvailability(listener) : undefined;
+}

@@ -10,6 +10,8 @@ type Listener = (status: ServingStatus | undefined) => void;
 
 export class HealthBoard {
   private shuttingDown = false;
+  /** False while the store cannot write (cluster mode: etcd unreachable). */
+  private storeAvailable = true;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly unsubscribe: () => void;
 
@@ -26,7 +28,7 @@ export class HealthBoard {
 
   /** The status of a name, or undefined when the name is unknown. */
   status(name: string): ServingStatus | undefined {
-    if (name === "" || this.serverNames.includes(name)) return this.shuttingDown ? "not-serving" : "serving";
+    if (name === "" || this.serverNames.includes(name)) return this.shuttingDown || !this.storeAvailable ? "not-serving" : "serving";
     const summary = this.store.summaryOf(name);
     if (summary === undefined) return undefined;
     return summary.healthyCount > 0 ? "serving" : "not-serving";
@@ -60,6 +62,13 @@ export class HealthBoard {
     this.shuttingDown = true;
     this.unsubscribe();
     for (const name of [...this.listeners.keys()]) this.notify(name);
+  }
+
+  /** The store lost (false) or regained (true) its backend: the server's own names follow. */
+  setStoreAvailable(available: boolean): void {
+    if (available === this.storeAvailable) return;
+    this.storeAvailable = available;
+    for (const name of ["", ...this.serverNames]) this.notify(name);
   }
 
   private onRegistryEvent(event: RegistryEvent): void {
