@@ -63,6 +63,10 @@ export class ClusterLink {
     this.seen = startRevision;
   }
 
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
   get historySize(): number {
     return this.options.historySize;
   }
@@ -168,7 +172,7 @@ export class ClusterLink {
           this.setAvailable(false);
           break;
         case "progress":
-          this.advance(item.revision);
+          if (item.vouched) this.advance(item.revision);
           break;
         case "compacted":
           // Only after an outage longer than etcd's compaction window; the view stays at its last state.

@@ -15,9 +15,12 @@ export async function replayFromEtcd(link: ClusterLink, from: number, to: number
   const timer = setTimeout(() => controller.abort(), DEFAULT_ETCD_REQUEST_TIMEOUT_MS);
   const events: RegistryEvent[] = [];
   try {
-    for await (const item of watchRange(link.client, { ...link.layout.instances, startRevision: from + 1, signal: controller.signal, prevKv: true })) {
+    // The last instance change at or before `to` may be followed by none: a mark written
+    // now is an event past `to` that tells the catch-up when it has seen everything up to it.
+    const mark = await link.client.put({ key: link.layout.replayMarkKey(link.nodeId), value: new Uint8Array() });
+    const markRevision = Number(mark.header!.revision);
+    for await (const item of watchRange(link.client, { ...link.layout.all, startRevision: from + 1, signal: controller.signal, prevKv: true })) {
       if (item.t === "compacted") return { t: "refused", reason: "history-compacted" };
-      if (item.t === "connected" && item.revision <= from) return { t: "replay", revision: to, events: [] };
       if (item.t !== "events") continue;
       for (const e of item.events) {
         const change = decodeChange(link.layout, e, () => undefined, now);
@@ -26,7 +29,7 @@ export async function replayFromEtcd(link: ClusterLink, from: number, to: number
         events.push(change.event);
         if (events.length > link.historySize) return { t: "refused", reason: "history-compacted" };
       }
-      if (item.revision >= to) return { t: "replay", revision: to, events };
+      if (item.revision >= markRevision) return { t: "replay", revision: to, events };
     }
     // Timed out (etcd unreachable or too slow): the watcher starts over from a snapshot.
     return { t: "refused", reason: "history-compacted" };

@@ -15,6 +15,8 @@ export interface KeyLayout {
   nodeKey(nodeId: string): Uint8Array;
   /** The election key of the survivors that adopt a dead node's instances. */
   adoptionKey(deadNodeId: string): Uint8Array;
+  /** A node's mark that ends a history catch-up (see history-replay.ts). */
+  replayMarkKey(nodeId: string): Uint8Array;
   /** What a key under the prefix names, or undefined for a key cluster mode does not own. */
   parse(key: Uint8Array): { t: "instance"; serviceName: string; instanceId: string } | { t: "node"; nodeId: string } | { t: "other" };
 }
@@ -31,6 +33,7 @@ export function keyLayout(prefix: string): KeyLayout {
     nodes: range(nodesPrefix),
     nodeKey: (nodeId) => utf8(`${nodesPrefix}${nodeId}`),
     adoptionKey: (deadNodeId) => utf8(`${prefix}adoptions/${deadNodeId}`),
+    replayMarkKey: (nodeId) => utf8(`${prefix}replay-marks/${nodeId}`),
     parse(bytes) {
       const key = fromUtf8(bytes);
       if (key.startsWith(instancesPrefix)) {

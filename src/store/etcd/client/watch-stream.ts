@@ -16,8 +16,13 @@ import { etcdErrorOf, type EtcdError } from "./etcd-error";
 export type WatchItem =
   /** Every event of one or more whole revisions; `revision` is the last one's. */
   | { readonly t: "events"; readonly revision: number; readonly events: readonly Event[] }
-  /** etcd vouches that nothing at or below `revision` is still to come. */
-  | { readonly t: "progress"; readonly revision: number }
+  /**
+   * A progress report. `vouched`: a periodic notification, which etcd sends only
+   * to a caught-up watcher, so nothing at or below `revision` is still to come.
+   * An answer to requestProgress() is not vouched on etcd 3.4: it reports the
+   * store's revision at once, even to a watcher still catching up.
+   */
+  | { readonly t: "progress"; readonly revision: number; readonly vouched: boolean }
   /** The stream (re)connected; `revision` is etcd's current revision. */
   | { readonly t: "connected"; readonly revision: number }
   /** The stream broke; it will resume from the revision after the last event. */
@@ -86,9 +91,11 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
             next = revision + 1;
             yield { t: "events", revision, events: response.events };
           } else if (headerRevision > 0) {
-            // A progress notification: etcd sends these only to watchers that are caught up.
-            if (headerRevision >= next) next = headerRevision + 1;
-            yield { t: "progress", revision: headerRevision };
+            // etcd 3.4 answers a progress request on the control stream (watch_id -1) without
+            // checking that the watcher caught up: only a periodic notification moves the resume point.
+            const vouched = response.watchId !== -1n;
+            if (vouched && headerRevision >= next) next = headerRevision + 1;
+            yield { t: "progress", revision: headerRevision, vouched };
           }
         }
       } catch (error) {
