@@ -48,6 +48,11 @@ export interface ProberOptions {
   resources?: ProbeResources;
   /** No scheduled probe starts before this many ms after the prober (HEALTH_CHECK_STARTUP_DELAY_SECONDS). */
   startupDelayMs?: number;
+  /**
+   * Whether this server probes the instance (cluster mode: exactly one live node
+   * does). Asked at every due time, so a dead node's share moves within an interval.
+   */
+  owns?: (serviceName: string, instanceId: string) => boolean;
 }
 
 export interface CheckOutcome {
@@ -176,7 +181,8 @@ export function createProber(options: ProberOptions): Prober {
       target.task = undefined;
       // The next probe is due an interval after this one was due, so that ticks do not stretch the interval.
       const firedAt = performance.now() - lateMs;
-      run(target, false).then(
+      const owned = options.owns?.(target.serviceName, target.instanceId) ?? true;
+      (owned ? run(target, false) : Promise.resolve()).then(
         () => undefined,
         (error: unknown) => {
           if (!target.stopped.signal.aborted) logger.warn({ err: error, service: target.serviceName, instance: target.instanceId }, "probe not recorded");

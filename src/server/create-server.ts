@@ -15,7 +15,7 @@ import { DiscoveryError } from "../core/errors";
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
 import type { RegistryStore } from "../core/store";
-import { onStoreAvailability, openStore, type StoreKind } from "../store/open-store";
+import { onStoreAvailability, openStore, probeOwnership, type StoreKind } from "../store/open-store";
 import type { EtcdStoreSettings } from "../store/etcd/settings";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
@@ -212,6 +212,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
           lookup: options.probeLookup,
           resources: options.probeResources,
           startupDelayMs: options.probeStartupDelayMs,
+          owns: probeOwnership(store),
         });
 
   const rpcLogger = logger.child({ module: "rpc" });

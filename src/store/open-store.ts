@@ -35,3 +35,8 @@ export async function openStore(kind: StoreKind, options: OpenStoreOptions): Pro
 export function onStoreAvailability(store: RegistryStore, listener: (available: boolean) => void): (() => void) | undefined {
   return store instanceof EtcdStore ? store.onAvailability(listener) : undefined;
 }
+
+/** Which instances this server probes: all of them, except in cluster mode (rendezvous over the live nodes). */
+export function probeOwnership(store: RegistryStore): ((serviceName: string, instanceId: string) => boolean) | undefined {
+  return store instanceof EtcdStore ? (serviceName, instanceId) => store.probesHere(serviceName, instanceId) : undefined;
+}

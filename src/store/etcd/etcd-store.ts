@@ -157,6 +157,9 @@ export class EtcdStore extends LocalView implements RegistryStore {
       if (instance !== undefined) this.maybeReplicateLoad(k, instance);
       return instance;
     }
+    // A probe result on the node that probes (rendezvous) but does not hold the lease: kept
+    // here without a write, so probes and heartbeats on different nodes do not bounce the lease.
+    if (refresh.soft.lastHeartbeat === undefined) return this.soften(serviceName, instanceId, refresh.soft);
     return this.takeLease(serviceName, instanceId, refresh);
   }
 
