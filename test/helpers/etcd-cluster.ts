@@ -32,6 +32,8 @@ export interface EtcdCluster {
   kill(index: number): Promise<void>;
   /** Starts a stopped member on its old ports and data; waits until it serves. */
   restart(index: number): Promise<void>;
+  /** Starts every stopped member together (a lone member has no quorum to serve); waits until all serve. */
+  restartStopped(): Promise<void>;
   /** Compacts the history up to `revision` (default: the current revision); returns it. */
   compact(revision?: number): Promise<number>;
   close(): Promise<void>;
@@ -172,6 +174,11 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
       await exitOf(m, "SIGTERM");
       launch(m);
       await waitServing(m);
+    },
+    async restartStopped() {
+      const stopped = members.filter((m) => m.process === undefined);
+      stopped.forEach(launch);
+      await Promise.all(stopped.map((m) => waitServing(m)));
     },
     async compact(revision) {
       const c = await client();

@@ -11,7 +11,7 @@ import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
 import { createLeaseKeeper } from "./client/lease-keeper";
 import { watchRange } from "./client/watch-stream";
-import { createIfAbsent, guardedWrite } from "./etcd-writes";
+import { createIfAbsent, guardedWriteWithRetry } from "./etcd-writes";
 import { decodeRecord, encodeRecord } from "./instance-record";
 import { keyLayout, type KeyLayout } from "./key-layout";
 import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from "./client/etcd-client";
@@ -73,6 +73,11 @@ export class ClusterLink {
 
   get available(): boolean {
     return this.up;
+  }
+
+  /** How long etcd has been unreachable (0 while reachable). */
+  unavailableForMs(): number {
+    return this.up ? 0 : this.options.now() - this.outageStartedAt;
   }
 
   onAvailability(listener: (available: boolean) => void): () => void {
@@ -216,7 +221,7 @@ export class ClusterLink {
         for (const stored of this.options.heldBy(dead)) {
           const { serviceName, instanceId } = stored.instance;
           const value = encodeRecord({ holder: me, instance: stored.instance });
-          const result = await guardedWrite(this.client, this.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease: this.instanceLease });
+          const result = await guardedWriteWithRetry(this.client, this.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease: this.instanceLease });
           if (result.ok) adopted++;
         }
         if (dead !== me) await this.client.deleteRange({ key: this.layout.adoptionKey(dead) });

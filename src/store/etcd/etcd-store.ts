@@ -15,7 +15,7 @@ import { LocalView } from "../local-view";
 import { ClusterLink, type ClusterLinkOptions, type InstanceChange } from "./cluster-link";
 import { EtcdError } from "./client/etcd-error";
 import { encodeRecord, type InstanceRecord } from "./instance-record";
-import { guardedWrite } from "./etcd-writes";
+import { guardedWrite, guardedWriteWithRetry } from "./etcd-writes";
 import { replayFromEtcd } from "./history-replay";
 import { rendezvousOwner } from "./rendezvous";
 import { DEFAULT_ETCD_STORE_SETTINGS, type EtcdStoreSettings } from "./settings";
@@ -25,6 +25,9 @@ export interface EtcdStoreOptions extends Partial<EtcdStoreSettings> {
   now: () => number;
   logger?: Logger;
 }
+
+/** After etcd has been unreachable this long, writes stop retrying and fail at once. */
+export const OUTAGE_FAIL_FAST_AFTER_MS = 2_000;
 
 const keyOf = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
 
@@ -72,6 +75,13 @@ export class EtcdStore extends LocalView implements RegistryStore {
     return store!;
   }
 
+  /**
+   * A failed write is retried (a member down, a leader election, the watch
+   * reconnecting elsewhere) unless etcd has been unreachable for a while: then
+   * it fails at once, UNAVAILABLE, instead of holding every caller for the budget.
+   */
+  private readonly worthRetrying = () => this.link.unavailableForMs() < OUTAGE_FAIL_FAST_AFTER_MS;
+
   get nodeId(): string {
     return this.settings.nodeId;
   }
@@ -107,7 +117,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
     let expect = write.expectRevision;
     try {
       for (const [i, op] of ops.entries()) {
-        const result = await guardedWrite(this.link.client, key, expect, op.record === undefined ? { t: "delete" } : { t: "put", value: encodeRecord(op.record), lease: this.link.instanceLease }, options.signal);
+        const result = await guardedWriteWithRetry(this.link.client, key, expect, op.record === undefined ? { t: "delete" } : { t: "put", value: encodeRecord(op.record), lease: this.link.instanceLease }, { signal: options.signal, worthRetrying: this.worthRetrying });
         if (!result.ok) {
           if (i === 0) throw new StoreConflictError(serviceName, instanceId, write.expectRevision, result.actual);
           break; // someone took over mid-write (a removal's delete after its mark): what was written stands
@@ -172,7 +182,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
       const k = keyOf(serviceName, instanceId);
       let result;
       try {
-        result = await guardedWrite(this.link.client, this.link.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value: encodeRecord({ holder: this.settings.nodeId, instance }), lease: this.link.instanceLease });
+        result = await guardedWriteWithRetry(this.link.client, this.link.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value: encodeRecord({ holder: this.settings.nodeId, instance }), lease: this.link.instanceLease }, { worthRetrying: this.worthRetrying });
       } catch (error) {
         throw unavailable(error);
       }

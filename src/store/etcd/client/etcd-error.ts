@@ -20,11 +20,16 @@ export class EtcdError extends Error {
   }
 }
 
+/** Longest part of an etcd failure's detail that goes into our messages. */
+const MAX_DETAIL_LENGTH = 120;
+
 const RETRYABLE = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED, status.UNKNOWN, status.INTERNAL]);
 
 export function etcdErrorOf(error: unknown, what: string): EtcdError {
   if (error instanceof EtcdError) return error;
   const service = error as Partial<ServiceError>;
   const code = typeof service.code === "number" ? service.code : status.UNKNOWN;
-  return new EtcdError(`etcd ${what}: ${service.details ?? service.message ?? String(error)}`, code, { cause: error });
+  // grpc-js details can run long (resolution notes, addresses): one short line reaches clients.
+  const detail = String(service.details ?? service.message ?? error).split(/[\n.]/)[0]!.slice(0, MAX_DETAIL_LENGTH);
+  return new EtcdError(`etcd ${what}: ${status[code] ?? code}: ${detail}`, code, { cause: error });
 }
