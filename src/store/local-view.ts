@@ -123,7 +123,7 @@ export class LocalView {
    * base revision), with the revision of its last write: no event, no listener.
    */
   seed(stored: StoredInstance): void {
-    this.index.put(stored);
+    this.index.put(stored.instance, stored.revision);
   }
 
   /** Applies soft state (no event, no revision); returns the instance as it now is, or undefined if absent. */

@@ -42,7 +42,7 @@ describe("discovery serve", () => {
     expect(variable).toEqual({ code: 2, stdout: "", stderr: 'configuration error: CRITICAL_LOAD_THRESHOLD must be a number from 0 to 1 (got "2")\n' });
   });
 
-  test("DISCOVERY_STORE / --store: memory serves; etcd and anything else stop it with exit 2 and a message naming the setting", async () => {
+  test("DISCOVERY_STORE / --store: memory serves; a bad cluster-mode setting or an unknown store stops it with exit 2 and a message naming the setting", async () => {
     const server = spawnCli(["serve", "--port", "0", "--host", "127.0.0.1", "--store", "memory"], { LOG_LEVEL: "info" });
     try {
       // Three process starts: seconds each on a loaded 2-core machine.
@@ -52,13 +52,9 @@ describe("discovery serve", () => {
     } finally {
       server.child.kill("SIGKILL");
     }
-    const etcd = await runCli(["serve", "--port", "0"], { DISCOVERY_STORE: "etcd" });
-    expect(etcd).toEqual({
-      code: 2,
-      stdout: "",
-      stderr: "configuration error: DISCOVERY_STORE etcd is not available yet: cluster mode (the etcd store) is not in this build; use memory\n",
-    });
+    const etcd = await runCli(["serve", "--port", "0", "--etcd-prefix", "discovery"], { DISCOVERY_STORE: "etcd" });
+    expect(etcd).toEqual({ code: 2, stdout: "", stderr: 'configuration error: --etcd-prefix must start and end with "/" (got "discovery")\n' });
     const other = await runCli(["serve", "--port", "0", "--store", "redis"]);
-    expect(other).toEqual({ code: 2, stdout: "", stderr: 'configuration error: --store must be one of memory (got "redis")\n' });
+    expect(other).toEqual({ code: 2, stdout: "", stderr: 'configuration error: --store must be one of memory, etcd (got "redis")\n' });
   }, 60_000);
 });

@@ -6,7 +6,9 @@
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { DiscoveryService, EventType, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb";
+import { startServerProcess } from "../helpers/cli-process";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
+import { closedPort } from "../helpers/probe-targets";
 import { startEtcdCluster, type EtcdCluster } from "../helpers/etcd-cluster";
 import { startRegistryNodes, type RegistryNode } from "../helpers/registry-nodes";
 import { waitFor } from "../helpers/wait-for";
@@ -94,8 +96,6 @@ test("with etcd unreachable: last state served, writes UNAVAILABLE naming etcd, 
 });
 
 test("with no etcd member reachable at start, the server exits with an error naming ETCD_ENDPOINTS", async () => {
-  const { closedPort } = await import("../helpers/probe-targets");
-  const { startServerProcess } = await import("../helpers/cli-process");
   const port = await closedPort();
   const started = Date.now();
   const failure = await startServerProcess({ DISCOVERY_STORE: "etcd", ETCD_ENDPOINTS: `http://127.0.0.1:${port}` }).then(

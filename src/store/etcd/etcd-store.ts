@@ -31,6 +31,11 @@ export const OUTAGE_FAIL_FAST_AFTER_MS = 2_000;
 
 const keyOf = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
 
+/** A SoftState field left undefined keeps its value (the port's rule). */
+function definedOnly<T extends object>(soft: T): Partial<T> {
+  return Object.fromEntries(Object.entries(soft).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Domain error for any etcd failure: UNAVAILABLE on the wire, naming etcd. */
 function unavailable(error: unknown): DiscoveryError {
   if (error instanceof DiscoveryError || error instanceof StoreConflictError) return error as DiscoveryError;
@@ -178,7 +183,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = this.entry(serviceName, instanceId);
       if (stored === undefined) return undefined;
-      const instance: InstanceView = Object.freeze({ ...stored.instance, ...refresh.soft });
+      const instance: InstanceView = Object.freeze({ ...this.get(serviceName, instanceId)!, ...definedOnly(refresh.soft) });
       const k = keyOf(serviceName, instanceId);
       let result;
       try {
@@ -211,7 +216,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
     this.replicated.set(k, { load: instance.load, at: now });
     const stored = this.entry(instance.serviceName, instance.instanceId);
     if (stored === undefined || !this.link.available) return;
-    const value = encodeRecord({ holder: this.settings.nodeId, instance: stored.instance });
+    const value = encodeRecord({ holder: this.settings.nodeId, instance });
     void guardedWrite(this.link.client, this.link.layout.instanceKey(instance.serviceName, instance.instanceId), stored.revision, { t: "put", value, lease: this.link.instanceLease }).catch(() => {
       this.replicated.delete(k); // retried on the next heartbeat
     });
