@@ -6,6 +6,8 @@ import { Registry } from "../../src/core/registry";
 import type { RegistryStore } from "../../src/core/store";
 import type { RegistryEvent } from "../../src/core/types";
 import { MemoryStore } from "../../src/store/memory/memory-store";
+import { EtcdStore } from "../../src/store/etcd/etcd-store";
+import { startEtcdCluster, type EtcdCluster } from "../helpers/etcd-cluster";
 import { ManualClock } from "../helpers/manual-clock";
 
 export interface StoreUnderTest {
@@ -28,7 +30,26 @@ export const STORES_UNDER_TEST: readonly StoreUnderTest[] = [
     open: async ({ historySize }) => new MemoryStore({ baseRevision: BASE_REVISION, historySize }),
     skips: {},
   },
+  etcdStoreUnderTest(),
 ];
+
+/** The etcd store on a real three-member etcd cluster; each store opens on a prefix of its own, so every test starts empty. */
+function etcdStoreUnderTest(): StoreUnderTest {
+  let cluster: EtcdCluster | undefined;
+  let stores = 0;
+  return {
+    name: "etcd",
+    start: async () => {
+      cluster = await startEtcdCluster(3);
+    },
+    stop: async () => {
+      await cluster?.close();
+    },
+    open: ({ historySize }) =>
+      EtcdStore.open({ endpoints: cluster!.endpoints, prefix: `/contract-${process.pid}-${++stores}/`, nodeId: `contract-${stores}`, historySize, now: Date.now }),
+    skips: {},
+  };
+}
 
 export interface RegistryFixture {
   clock: ManualClock;
