@@ -12,9 +12,10 @@ import { xdsPush } from "./scenarios/xds-push";
 import { security } from "./scenarios/security";
 import { sinksRest } from "./scenarios/sinks-rest";
 import { transportChoice } from "./scenarios/transport-choice";
+import { cluster } from "./scenarios/cluster";
 import type { Scenario, ScenarioResult } from "./lib/scenario";
 
-const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security, sinksRest, transportChoice];
+const SCENARIOS: Scenario[] = [unaryLadder, watchFanout, registryScale, versusEtcd, probing, xdsPush, security, sinksRest, transportChoice, cluster];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
