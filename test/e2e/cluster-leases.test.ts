@@ -2,7 +2,8 @@
 // heartbeats that change nothing write nothing; any node takes any heartbeat; a
 // node killed with -9 loses nothing; a restarted node replays, a compacted
 // revision RESETs.
-import { DiscoveryService, EventType, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
+import { create } from "@bufbuild/protobuf";
+import { DiscoveryService, EventType, HeartbeatRequestSchema, type HeartbeatResponse, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { fromUtf8, utf8 } from "../../src/store/etcd/client/keys";
 import type { EtcdClient } from "../../src/store/etcd/client/etcd-client";
 import { StreamReader } from "../helpers/grpc-client";
@@ -86,6 +87,24 @@ test("a heartbeat that reaches a node other than the lease holder moves the leas
   expect(await etcdRevision()).toBe(before + 1);
 });
 
+test("a KeepAlive stream opened on a node that does not hold the lease moves it there with its first message", async () => {
+  await register(nodes[0]!, "moving", "k1");
+  await waitFor(async () => (await nodes[2]!.client.unary(M.listInstances, { serviceName: "moving" })).instances.some((i) => i.instanceId === "k1"), 5_000, "k1 on lease-2");
+  const stream = nodes[2]!.client.bidiStream(M.keepAlive);
+  const reader = new StreamReader<HeartbeatResponse>(stream);
+  stream.on("error", () => undefined);
+  stream.write(create(HeartbeatRequestSchema, { serviceName: "moving", instanceId: "k1" }));
+  const first = await reader.next(5_000);
+  expect(first.instance?.instanceId).toBe("k1");
+  expect(await holderOf("moving", "k1")).toBe("lease-2");
+  const before = await etcdRevision();
+  for (let i = 0; i < 10; i++) stream.write(create(HeartbeatRequestSchema, { serviceName: "moving", instanceId: "k1" }));
+  await reader.take(10, 5_000);
+  expect(await etcdRevision()).toBe(before);
+  stream.end();
+  await reader.finished();
+});
+
 test("a restarted node keeps state and revisions: a resume from before the restart is a replay; after a compaction, a RESET and a snapshot", async () => {
   const first = watch(nodes[1]!, ["restart"]);
   await untilSynced(first.reader);
@@ -121,10 +140,14 @@ test("kill -9 of a node loses nothing: instances heartbeating elsewhere stay, si
   await register(victim, "loss", "alive", { ttl: { seconds: 3n } });
   await register(victim, "loss", "silent", { ttl: { seconds: 3n } });
   await register(victim, "loss", "leaving", { ttl: { seconds: 3n } });
-  await victim.client.unary(M.unregister, { serviceName: "loss", instanceId: "leaving" });
+  await waitFor(async () => (await nodes[0]!.client.unary(M.listInstances, { serviceName: "loss" })).instances.length === 3, 5_000, "all three on lease-0");
   const observer = watch(nodes[0]!, ["loss"]);
   const snapshot = await untilSynced(observer.reader);
-  expect(snapshot.map((e) => e.instance?.instanceId).sort()).toEqual(["alive", "silent"]);
+  expect(snapshot.map((e) => e.instance?.instanceId).sort()).toEqual(["alive", "leaving", "silent"]);
+  // Unregistered through the node about to die, told as UNREGISTERED on another.
+  await victim.client.unary(M.unregister, { serviceName: "loss", instanceId: "leaving" });
+  const unregistered = await observer.reader.next(5_000);
+  expect([EventType[unregistered.type], unregistered.instance?.instanceId]).toEqual(["UNREGISTERED", "leaving"]);
 
   await victim.kill();
   const killedAt = Date.now();
