@@ -1,9 +1,10 @@
 // Opens the store a server keeps its registry in (DISCOVERY_STORE): the one
-// place that knows every implementation of the RegistryStore port.
+// place that knows every implementation of the RegistryStore port. The etcd
+// store is loaded only when asked for: it needs @grpc/grpc-js (a peer dependency)
+// and etcd's generated messages, which the memory store never does.
 import type { RegistryStore } from "../core/store";
 import type { Logger } from "pino";
 import { MemoryStore } from "./memory/memory-store";
-import { EtcdStore } from "./etcd/etcd-store";
 import type { EtcdStoreSettings } from "./etcd/settings";
 
 /** The stores DISCOVERY_STORE may name. */
@@ -26,17 +27,30 @@ export async function openStore(kind: StoreKind, options: OpenStoreOptions): Pro
   switch (kind) {
     case "memory":
       return new MemoryStore(options);
-    case "etcd":
+    case "etcd": {
+      const { EtcdStore } = await import("./etcd/etcd-store.js");
       return EtcdStore.open({ ...options.etcd, historySize: options.historySize, now: options.now ?? Date.now, logger: options.logger });
+    }
   }
+}
+
+/** What a store shared by several nodes adds to the port (the etcd store has it). */
+interface ClusterStore {
+  onAvailability(listener: (available: boolean) => void): () => void;
+  probesHere(serviceName: string, instanceId: string): boolean;
+}
+
+function isClusterStore(store: RegistryStore): store is RegistryStore & ClusterStore {
+  const candidate = store as Partial<ClusterStore>;
+  return typeof candidate.onAvailability === "function" && typeof candidate.probesHere === "function";
 }
 
 /** Stores whose backend can become unreachable (etcd) say so; the memory store never does. */
 export function onStoreAvailability(store: RegistryStore, listener: (available: boolean) => void): (() => void) | undefined {
-  return store instanceof EtcdStore ? store.onAvailability(listener) : undefined;
+  return isClusterStore(store) ? store.onAvailability(listener) : undefined;
 }
 
 /** Which instances this server probes: all of them, except in cluster mode (rendezvous over the live nodes). */
 export function probeOwnership(store: RegistryStore): ((serviceName: string, instanceId: string) => boolean) | undefined {
-  return store instanceof EtcdStore ? (serviceName, instanceId) => store.probesHere(serviceName, instanceId) : undefined;
+  return isClusterStore(store) ? (serviceName, instanceId) => store.probesHere(serviceName, instanceId) : undefined;
 }

@@ -101,7 +101,7 @@ describe("the npm package, installed outside the repository", () => {
     expect(help).toMatch(/Usage: discovery/);
     const shipped = readdirSync(path.join(app, "node_modules/grpc-discovery"));
     expect(shipped.sort()).toEqual(["README.md", "dist", "package.json", "proto"]);
-    expect(readdirSync(path.join(app, "node_modules/grpc-discovery/dist")).sort()).toEqual(["dashboard", "gen", "src"]);
+    expect(readdirSync(path.join(app, "node_modules/grpc-discovery/dist")).sort()).toEqual(["dashboard", "gen", "gen-etcd", "src"]);
   });
 });
 
