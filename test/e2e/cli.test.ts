@@ -122,6 +122,20 @@ describe("discovery CLI against a real registry", () => {
     }
   });
 
+  test("watch whose reader goes away (| head -1) ends quietly with exit 0, no EPIPE stack trace", async () => {
+    await reg("users", "u1");
+    const watch = spawnCli(["watch", "users", ...addr]);
+    try {
+      await watch.waitForLine(/SYNCED/);
+      watch.child.stdout!.destroy(); // the reader leaves, as head does after its line
+      await reg("users", "u2"); // the next event line meets a closed pipe
+      expect(await watch.exited).toBe(0);
+      expect(watch.stderr.join("")).toBe("");
+    } finally {
+      watch.child.kill("SIGKILL");
+    }
+  });
+
   test("watch outlives a registry shutdown: it says the connection was lost and keeps reconnecting until stopped", async () => {
     const watch = spawnCli(["watch", ...addr]);
     try {
