@@ -84,7 +84,8 @@ export class Registry {
       const existing = current.instance;
       const checkChanged = !sameHealthCheck(existing.healthCheck, input.healthCheck);
       const draft = new InstanceDraft(existing);
-      draft.setSoft({ lastHeartbeat: now });
+      // The reported load is part of this change: an updated or health-changed event carries it.
+      draft.setSoft(input.load === undefined ? { lastHeartbeat: now } : { lastHeartbeat: now, load: input.load, loadReported: true });
       if (checkChanged || existing.host !== input.host || existing.port !== input.port || existing.healthEndpoint !== input.healthEndpoint || existing.ttlMs !== ttlMs || !sameMetadata(existing.metadata, input.metadata)) {
         draft.set({ host: input.host, port: input.port, healthEndpoint: input.healthEndpoint, metadata: input.metadata, ttlMs });
         // A check that changed starts over (counters, history) from the instance's current status.
@@ -133,7 +134,8 @@ export class Registry {
     return settle(async () => {
       const current = this.require(input.serviceName, input.instanceId);
       const draft = new InstanceDraft(current.instance);
-      draft.setSoft({ lastHeartbeat: now });
+      // The reported load is part of this change: a health-changed event carries it.
+      draft.setSoft(load === undefined ? { lastHeartbeat: now } : { lastHeartbeat: now, load, loadReported: true });
       if (current.instance.status !== "draining") {
         // With a check, a self-reported status combines with the probes' (see HealthTracker).
         const key = keyOf(input.serviceName, input.instanceId);
@@ -238,6 +240,7 @@ export class Registry {
       const current = this.require(serviceName, instanceId);
       const draft = new InstanceDraft(current.instance);
       draft.setSoft({ lastHealthCheck: now, latencyMs: tracker.latencyAverageMs, uptime: tracker.uptime });
+      if (result.load !== undefined) draft.setSoft({ load: result.load, loadReported: true });
       let leaseDeadline: number | undefined;
       // A draining instance keeps its status and its drain deadline; probes are only recorded.
       if (current.instance.status !== "draining") {
@@ -299,8 +302,8 @@ export class Registry {
 
   private judgeLoad(draft: InstanceDraft, load: number | undefined): void {
     const instance = draft.current;
-    // The same load again changes nothing: the flag follows from it and the last flag.
-    if (load === undefined || (instance.loadReported && load === instance.load)) return;
+    if (load === undefined) return;
+    // The flag follows from the load and the last flag (hysteresis): the same load again changes nothing.
     const wasCritical = instance.critical;
     const critical = this.load.isCritical(wasCritical, load);
     draft.setSoft({ load, loadReported: true });

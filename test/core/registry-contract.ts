@@ -189,6 +189,14 @@ export function describeRegistryContract(subject: StoreUnderTest): void {
         expect(fixture().events[1]?.instance.critical).toBe(true);
       });
 
+      test("a heartbeat that reports a status and a load carries the new load in its health-changed event", async () => {
+        await fixture().registry.register(input({ load: 0.2 }));
+        await fixture().registry.heartbeat({ serviceName: "users", instanceId: "u1", status: "unhealthy", load: 0.9 });
+        expect(types()).toEqual(["registered", "health-changed", "load-critical"]);
+        expect(fixture().events[1]?.instance).toMatchObject({ status: "unhealthy", load: 0.9, critical: false });
+        expect(fixture().events[2]?.instance).toMatchObject({ status: "unhealthy", load: 0.9, critical: true });
+      });
+
       test("a heartbeat without load keeps the last load and emits nothing", async () => {
         await fixture().registry.register(input({ load: 0.9 }));
         await beat();
