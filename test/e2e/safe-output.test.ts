@@ -60,6 +60,36 @@ test("metadata key __proto__ is refused over gRPC, not silently dropped", async 
   }
 });
 
+describe("metadata key __proto__ over HTTP/1.1 is refused too, not silently dropped", () => {
+  const base = toBinary(RegisterRequestSchema, create(RegisterRequestSchema, { serviceName: "svc", instanceId: "p", host: "h", port: 1 }));
+  const key = Buffer.from("__proto__");
+  const entry = Buffer.concat([Buffer.from([0x0a, key.length]), key, Buffer.from([0x12, 1]), Buffer.from("v")]);
+  const binary = Buffer.concat([base, Buffer.from([0x32, entry.length]), entry]);
+  const enveloped = Buffer.concat([Buffer.from([0, 0, 0, 0, binary.length]), binary]);
+  const json = Buffer.from('{"serviceName":"svc","instanceId":"p","host":"h","port":1,"metadata":{"__proto__":"v","zone":"a"}}');
+  const rpc = "/discovery.v1.DiscoveryService/Register";
+
+  /** The error message: from the JSON body (Connect, REST) or grpc-message (gRPC-Web, headers or body trailers). */
+  const errorOf = async (response: Response) => {
+    const text = Buffer.from(await response.arrayBuffer()).toString("latin1");
+    if (!(response.headers.get("content-type") ?? "").startsWith("application/grpc-web")) return `${response.status} ${(JSON.parse(text) as { message: string }).message}`;
+    const status = response.headers.get("grpc-status") ?? /grpc-status: *(\d+)/.exec(text)?.[1];
+    const message = response.headers.get("grpc-message") ?? /grpc-message: *([^\r]*)/.exec(text)?.[1] ?? "";
+    return `grpc-status ${status} ${decodeURIComponent(message)}`;
+  };
+
+  test.each([
+    ["Connect JSON", rpc, "application/json", json, "400"],
+    ["Connect binary", rpc, "application/proto", binary, "400"],
+    ["gRPC-Web", rpc, "application/grpc-web+proto", enveloped, `grpc-status ${grpc.status.INVALID_ARGUMENT}`],
+    ["REST", "/v1/discovery/register", "application/json", json, "400"],
+  ])("%s: INVALID_ARGUMENT naming the key, nothing stored", async (_name, path, contentType, body, status) => {
+    const response = await fetch(`${server.baseUrl}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
+    expect(await errorOf(response)).toBe(`${status} metadata["__proto__"]: key is reserved`);
+    expect(server.store.get("svc", "p")).toBeUndefined();
+  });
+});
+
 describe("the CLI", () => {
   const addr = () => ["--addr", server.target];
   beforeAll(async () => {

@@ -76,6 +76,12 @@ export function requestFromJson<D extends DescMessage>(schema: D, json: unknown)
   for (const key of Object.keys(object)) {
     if (!known.has(key)) throw badInput(key, "is not a field of this request");
   }
+  // fromJson would drop a map key "__proto__" silently; refused as over gRPC.
+  for (const field of schema.fields) {
+    if (field.fieldKind !== "map") continue;
+    const map = object[field.name] ?? object[field.jsonName];
+    if (map !== null && typeof map === "object" && Object.hasOwn(map, "__proto__")) throw badInput(`${field.name}["__proto__"]`, "key is reserved");
+  }
   // Accept the REST spelling of a status ("degraded") as well as the enum name.
   if (typeof object.status === "string" && !object.status.startsWith(STATUS_PREFIX)) {
     object.status = STATUS_PREFIX + object.status.toUpperCase();

@@ -6,6 +6,7 @@
 import type * as http from "node:http";
 import { fromBinary, fromJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { mapFieldWithProtoKey } from "../decode-message";
 
 /** How the RPC body is framed and encoded, by its content type. */
 export type BodyKind = { framing: "unary" | "envelopes"; encoding: "proto" | "json" };
@@ -95,10 +96,13 @@ function inspectMessage(kind: BodyKind, input: DescMessage, bytes: Uint8Array, m
   try {
     if (kind.encoding === "proto") fromBinary(input, bytes);
     else fromJsonString(input, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8"));
-    return undefined;
   } catch (error) {
     return new ConnectError(`could not decode the request: ${(error as Error).message}`, Code.InvalidArgument);
   }
+  // The decoder would drop it silently; over gRPC validation refuses it with these words.
+  const field = mapFieldWithProtoKey(input, bytes, kind.encoding);
+  if (field !== undefined) return new ConnectError(`${field}["__proto__"]: key is reserved`, Code.InvalidArgument);
+  return undefined;
 }
 
 /** A well-formed empty request in the same framing: what connect-node parses while the refusal travels beside it. */
