@@ -40,6 +40,11 @@ export class ProbeTrackers {
     return tracker.status;
   }
 
+  /** After the store's view was replaced without events: forgets what `keep` says is gone. */
+  retain(keep: (key: string) => boolean): void {
+    for (const key of [...this.byKey.keys()]) if (!keep(key)) this.byKey.delete(key);
+  }
+
   /** Follows the store, wherever a change was written: removed instances and changed checks are forgotten. */
   follow(event: RegistryEvent): void {
     const key = instanceKey(event.instance.serviceName, event.instance.instanceId);

@@ -58,10 +58,21 @@ export class Registry {
     this.probeHostRule = options.probeHostRule;
     this.load = createLoadTracker(this.limits.criticalLoadThreshold, this.limits.criticalLoadHysteresis);
     this.trackers = new ProbeTrackers(this.limits.healthHistorySize);
-    this.unsubscribe = this.store.onEvent((event) => {
+    const stopEvents = this.store.onEvent((event) => {
       this.trackers.follow(event);
       if (event.type === "unregistered" || event.type === "expired") this.keepAliveOwners.delete(keyOf(event.instance.serviceName, event.instance.instanceId));
     });
+    // The view replaced without events (etcd, after a compaction): forget what left with no event to say so.
+    const stopResyncs = this.store.onResync(() => {
+      const present = new Set<string>();
+      for (const name of this.store.serviceNames()) for (const instance of this.store.instancesOf(name)) present.add(keyOf(name, instance.instanceId));
+      this.trackers.retain((key) => present.has(key));
+      for (const key of [...this.keepAliveOwners.keys()]) if (!present.has(key)) this.keepAliveOwners.delete(key);
+    });
+    this.unsubscribe = () => {
+      stopEvents();
+      stopResyncs();
+    };
   }
 
   /** Stops following the store (the store itself is closed by its owner). */

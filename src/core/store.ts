@@ -155,6 +155,15 @@ export interface RegistryStore {
   /** Hears every event, in revision order; returns the unsubscribe. */
   onEvent(listener: StoreListener): () => void;
 
+  /**
+   * Hears that the view was replaced by a fresh load without events (etcd: this
+   * node's watch fell behind a compaction, so the changes in between are lost to
+   * it): whatever was built from events must be rebuilt from reads, and every
+   * Watch subscriber starts over with a RESET and a snapshot. The memory store
+   * never does this.
+   */
+  onResync(listener: () => void): () => void;
+
   // --- Lessor: the leases this node holds ----------------------------------
 
   /** The earliest lease deadline this node holds, or undefined when none. */

@@ -246,12 +246,26 @@ export function createProber(options: ProberOptions): Prober {
     }
   };
 
+  /** Probes what the store holds now: at start, and when its view was replaced without events (onResync). */
+  const reconcile = () => {
+    for (const [key, target] of [...targets]) {
+      const instance = registry.store.get(target.serviceName, target.instanceId);
+      const same = instance !== undefined && target.host === instance.host && target.port === instance.port && sameHealthCheck(target.spec, instance.healthCheck);
+      if (!same) stop(key);
+    }
+    for (const name of registry.store.serviceNames()) {
+      for (const instance of registry.store.instancesOf(name)) {
+        if (instance.healthCheck !== undefined && !targets.has(keyOf(name, instance.instanceId))) start(instance, instance.healthCheck);
+      }
+    }
+  };
+
   const unsubscribe = registry.store.onEvent(onEvent);
-  for (const name of registry.store.serviceNames()) {
-    for (const instance of registry.store.instancesOf(name)) if (instance.healthCheck !== undefined) start(instance, instance.healthCheck);
-  }
+  const unsubscribeResync = registry.store.onResync(reconcile);
+  reconcile();
   const shutdown = () => {
     unsubscribe();
+    unsubscribeResync();
     for (const key of [...targets.keys()]) stop(key);
     http.close();
     grpc.close();

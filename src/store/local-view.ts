@@ -16,12 +16,15 @@ export interface LocalViewOptions {
 
 export class LocalView {
   private readonly index = new ServiceIndex();
-  private readonly history: EventLog;
+  private history: EventLog;
   private readonly listeners = new Set<StoreListener>();
+  private readonly resyncListeners = new Set<() => void>();
+  private readonly historySize: number;
   private current: number;
 
   constructor(options: LocalViewOptions) {
     this.current = options.baseRevision;
+    this.historySize = options.historySize;
     this.history = new EventLog(options.historySize, options.baseRevision);
   }
 
@@ -90,6 +93,30 @@ export class LocalView {
   onEvent(listener: StoreListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onResync(listener: () => void): () => void {
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
+  }
+
+  /**
+   * Replaces the whole view with a fresh load at `revision`, without events (etcd:
+   * its watch fell behind a compaction, so the changes in between are gone). The
+   * retained history restarts at `revision`: a resume from before it must not be
+   * answered from events with a hole in them. Then the resync listeners hear it.
+   */
+  replaceAll(loaded: readonly StoredInstance[], revision: number): void {
+    const kept = new Set(loaded.map((s) => `${s.instance.serviceName}/${s.instance.instanceId}`));
+    const gone: [string, string][] = [];
+    for (const name of this.index.names()) {
+      for (const instance of this.index.instancesOf(name)) if (!kept.has(`${name}/${instance.instanceId}`)) gone.push([name, instance.instanceId]);
+    }
+    for (const [serviceName, instanceId] of gone) this.index.remove(serviceName, instanceId);
+    for (const stored of loaded) this.index.put(stored.instance, stored.revision);
+    this.current = Math.max(this.current, revision);
+    this.history = new EventLog(this.historySize, this.current);
+    for (const listener of [...this.resyncListeners]) listener();
   }
 
   /**

@@ -125,16 +125,30 @@ export class Subscription implements AsyncIterator<WatchItem>, AsyncIterable<Wat
     }
     if (this.pending >= this.queueLimit) {
       // Too far behind: drop what it holds; it will be resynced when it reads again.
-      this.queue = [];
-      this.queueAt = 0;
-      this.preface = undefined;
-      this.resetReason = "slow-consumer";
+      this.dropForResync("slow-consumer");
       this.onOverflow();
       // Only a subscriber still waiting for its preface can have a reader waiting here.
       if (this.starting) this.wake();
       return;
     }
     this.queue.push(item);
+  }
+
+  /**
+   * Starts over: drops what it holds and sends RESET (with `reason`) and a fresh
+   * snapshot now, or at its next read (the store's view was replaced, see onResync).
+   */
+  restart(reason: string): void {
+    if (this.ended !== undefined) return;
+    this.dropForResync(reason);
+    this.wake();
+  }
+
+  private dropForResync(reason: string): void {
+    this.queue = [];
+    this.queueAt = 0;
+    this.preface = undefined;
+    this.resetReason = reason;
   }
 
   next(): Promise<IteratorResult<WatchItem>> {

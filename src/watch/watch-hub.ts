@@ -31,6 +31,12 @@ export interface WatchHubOptions {
  */
 export const DEFAULT_SWEEP_SLICE = 1_000;
 
+/**
+ * The RESET reason when the store's view was replaced (etcd: the history this
+ * node needed was compacted), as for a resume from a compacted revision.
+ */
+export const RESYNC_REASON = "history-compacted";
+
 export interface SubscribeOptions {
   /** Services to follow; empty follows all. */
   services: readonly string[];
@@ -64,6 +70,8 @@ export class WatchHub {
 
   /** Times a subscriber's backlog was dropped for being slow, over the hub's life. */
   slowResets = 0;
+  /** Times every subscriber was restarted because the store's view was replaced. */
+  restarts = 0;
 
   constructor(options: WatchHubOptions) {
     this.store = options.store;
@@ -71,7 +79,12 @@ export class WatchHub {
     this.maxWatchers = options.maxWatchers;
     this.sweepSlice = options.sweepSlice ?? DEFAULT_SWEEP_SLICE;
     this.defer = options.defer ?? ((next) => void setImmediate(next));
-    this.unsubscribe = this.store.onEvent((event) => this.publish(event));
+    const stopEvents = this.store.onEvent((event) => this.publish(event));
+    const stopResyncs = this.store.onResync(() => this.restartAll());
+    this.unsubscribe = () => {
+      stopEvents();
+      stopResyncs();
+    };
   }
 
   get watcherCount(): number {
@@ -113,6 +126,18 @@ export class WatchHub {
     this.cursor = undefined;
     for (const sub of [...this.everything]) sub.close(error);
     for (const subs of [...this.byService.values()]) for (const sub of [...subs]) sub.close(error);
+  }
+
+  /**
+   * The store's view was replaced without events (etcd: a compaction passed this
+   * node's watch): every subscriber gets RESET and a snapshot of the new view.
+   */
+  private restartAll(): void {
+    this.restarts++;
+    // A subscriber following several services is in several sets: restarted once.
+    const all = new Set(this.everything);
+    for (const subs of this.byService.values()) for (const sub of subs) all.add(sub);
+    for (const sub of all) sub.restart(RESYNC_REASON);
   }
 
   private publish(event: RegistryEvent): void {

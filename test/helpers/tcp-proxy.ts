@@ -14,12 +14,20 @@ export interface TcpProxy {
    * partition (a pulled cable, a NAT that forgot the flow), as neither side sees it.
    */
   freezeAll(): void;
+  /** Cuts every connection and refuses new ones until resume(): the server is unreachable. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
+  let paused = false;
   const server = net.createServer((client) => {
+    if (paused) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -58,6 +66,13 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     },
     cutAll,
     freezeAll,
+    pause: () => {
+      paused = true;
+      cutAll();
+    },
+    resume: () => {
+      paused = false;
+    },
     close: () => {
       cutAll();
       return new Promise((resolve) => server.close(() => resolve()));

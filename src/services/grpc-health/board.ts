@@ -23,7 +23,15 @@ export class HealthBoard {
     private readonly store: RegistryStore,
     private readonly serverNames: readonly string[],
   ) {
-    this.unsubscribe = store.onEvent((event) => this.onRegistryEvent(event));
+    const stopEvents = store.onEvent((event) => this.onRegistryEvent(event));
+    // The view replaced without events (etcd, after a compaction): any name may have changed.
+    const stopResyncs = store.onResync(() => {
+      for (const name of [...this.listeners.keys()]) this.notify(name);
+    });
+    this.unsubscribe = () => {
+      stopEvents();
+      stopResyncs();
+    };
   }
 
   /** The status of a name, or undefined when the name is unknown. */

@@ -10,6 +10,7 @@ import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
 import { createLeaseKeeper } from "./client/lease-keeper";
+import { createBackoff, sleep } from "../../client/backoff";
 import { watchRange } from "./client/watch-stream";
 import { createIfAbsent, guardedWriteWithRetry } from "./etcd-writes";
 import { decodeRecord, encodeRecord } from "./instance-record";
@@ -35,6 +36,11 @@ export interface ClusterLinkOptions extends EtcdStoreSettings {
   onLoad(changes: InstanceChange[]): void;
   /** Every instance change the watch delivers, in revision order. */
   onChange(change: InstanceChange): void;
+  /**
+   * The instances as reloaded at `revision` after etcd compacted past this node's
+   * watch (an outage longer than the compaction window): the view starts over.
+   */
+  onReload(changes: InstanceChange[], revision: number): void;
   /** etcd is back after `outageMs`: held deadlines move by as much. */
   onOutageEnded(outageMs: number): void;
   knownInstance(serviceName: string, instanceId: string): InstanceView | undefined;
@@ -166,8 +172,47 @@ export class ClusterLink {
     for (const waiter of [...this.waiters]) if (waiter.revision <= revision) waiter.resolve();
   }
 
+  /** Follows ETCD_PREFIX from the loaded revision; starts over from a fresh load when etcd compacted past it. */
   private async watchLoop(): Promise<void> {
-    const watch = watchRange(this.client, { ...this.layout.all, startRevision: this.startRevision + 1, signal: this.lifetime.signal, prevKv: true, progressNotify: true });
+    let from = this.startRevision;
+    while (!this.lifetime.signal.aborted) {
+      const compacted = await this.follow(from);
+      if (compacted === undefined) return;
+      this.options.logger?.warn({ nodeId: this.options.nodeId, compactRevision: compacted, seen: this.seen }, "etcd compacted past this node's watch: reloading the registry and resetting its watchers");
+      const reloaded = await this.reload();
+      if (reloaded === undefined) return;
+      from = reloaded;
+    }
+  }
+
+  /**
+   * Loads the registry again, retrying with backoff until etcd answers (or the
+   * link closes): the view, the members and the watch all start over at its revision.
+   */
+  private async reload(): Promise<number | undefined> {
+    const backoff = createBackoff({ initialMs: 100, maxMs: 2_000 });
+    const { signal } = this.lifetime;
+    while (!signal.aborted) {
+      try {
+        const { revision, changes, members } = await load(this.client, this.layout);
+        if (signal.aborted) return undefined;
+        this.members.clear();
+        for (const m of members) this.members.add(m);
+        this.options.onReload(changes, revision);
+        this.advance(revision);
+        void this.adoptOrphans(false);
+        return revision;
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, "reloading the registry from etcd failed; retrying");
+        await sleep(backoff.next(), signal);
+      }
+    }
+    return undefined;
+  }
+
+  /** Delivers the watch from `from` + 1 until the link closes (undefined) or etcd compacted past it (the compact revision). */
+  private async follow(from: number): Promise<number | undefined> {
+    const watch = watchRange(this.client, { ...this.layout.all, startRevision: from + 1, signal: this.lifetime.signal, prevKv: true, progressNotify: true });
     for await (const item of watch) {
       switch (item.t) {
         case "connected":
@@ -180,10 +225,8 @@ export class ClusterLink {
           if (item.vouched) this.advance(item.revision);
           break;
         case "compacted":
-          // Only after an outage longer than etcd's compaction window; the view stays at its last state.
-          this.options.logger?.error({ compactRevision: item.compactRevision }, "etcd compacted past this node's watch; restart the node to reload");
-          this.setAvailable(false);
-          return;
+          // Only after an outage longer than etcd's compaction window: the events in between are gone.
+          return item.compactRevision;
         case "events": {
           let nodesLeft = false;
           for (const event of item.events) {
@@ -201,6 +244,7 @@ export class ClusterLink {
         }
       }
     }
+    return undefined;
   }
 
   /**

@@ -69,6 +69,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
       logger: options.logger,
       onLoad: (changes) => store!.seedAll(changes),
       onChange: (c) => store!.takeChange(c.serviceName, c.instanceId, c.next, c.holder, c.event, c.revision),
+      onReload: (changes, revision) => store!.reload(changes, revision),
       onOutageEnded: (outageMs) => store!.extendDeadlines(outageMs),
       knownInstance: (serviceName, instanceId) => store?.get(serviceName, instanceId),
       heldBy: (nodeId) => store!.heldBy(nodeId),
@@ -285,6 +286,32 @@ export class EtcdStore extends LocalView implements RegistryStore {
       if (c.holder === this.settings.nodeId) this.leases.set(k, this.now() + c.next.ttlMs);
       this.seed({ instance: c.next, revision: c.revision });
     }
+  }
+
+  /**
+   * Starts the view over from a fresh load (etcd compacted past this node's watch).
+   * The instances this node still holds keep their deadlines (a new one of their
+   * TTL if they came to it meanwhile); the rest leave its lease queue. Watchers,
+   * the prober and health watchers hear it through onResync.
+   */
+  private reload(changes: readonly InstanceChange[], revision: number): void {
+    const loaded: StoredInstance[] = [];
+    const heldHere = new Set<string>();
+    const heldBefore = [...this.holders].filter(([, holder]) => holder === this.settings.nodeId).map(([k]) => k);
+    this.holders.clear();
+    for (const c of changes) {
+      if (c.next === undefined || c.holder === undefined) continue;
+      const k = keyOf(c.serviceName, c.instanceId);
+      this.holders.set(k, c.holder);
+      if (c.holder === this.settings.nodeId) {
+        heldHere.add(k);
+        if (this.leases.deadlineOf(k) === undefined) this.leases.set(k, this.now() + c.next.ttlMs);
+      }
+      loaded.push({ instance: c.next, revision: c.revision });
+    }
+    for (const k of [...this.replicated.keys()]) if (!heldHere.has(k)) this.replicated.delete(k);
+    for (const k of heldBefore) if (!heldHere.has(k)) this.leases.delete(k);
+    this.replaceAll(loaded, revision);
   }
 
   private heldBy(nodeId: string): StoredInstance[] {
