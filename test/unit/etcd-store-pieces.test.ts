@@ -4,6 +4,7 @@ import { DiscoveryError } from "../../src/core/errors";
 import type { InstanceView } from "../../src/core/types";
 import { decodeRecord, encodeRecord, MAX_INSTANCE_RECORD_BYTES } from "../../src/store/etcd/instance-record";
 import { rendezvousOwner } from "../../src/store/etcd/rendezvous";
+import { passingProberElsewhere } from "../../src/store/etcd/lease-handover";
 
 const instance = (metadata: Record<string, string> = {}) =>
   ({ serviceName: "s", instanceId: "i", host: "10.0.0.1", port: 1, metadata, status: "healthy", ttlMs: 30_000 }) as unknown as InstanceView;
@@ -36,4 +37,17 @@ test("rendezvous gives every instance one owner among the members, and losing a 
     else expect(survivors).toContain(after);
   }
   expect(rendezvousOwner("x", [])).toBeUndefined();
+});
+
+test("a lease that ran out goes to the instance's prober only when that is another node and the last written status says its probes pass", () => {
+  const check = { probe: { t: "http" } } as unknown as InstanceView["healthCheck"];
+  const probed = (status: string) => ({ ...instance(), healthCheck: check, status }) as unknown as InstanceView;
+  const members = ["a", "b", "c"];
+  const prober = rendezvousOwner("s/i", members)!;
+  const other = members.find((m) => m !== prober)!;
+  expect(passingProberElsewhere(probed("healthy"), members, other)).toBe(prober);
+  expect(passingProberElsewhere(probed("degraded"), members, other)).toBe(prober);
+  expect(passingProberElsewhere(probed("healthy"), members, prober)).toBeUndefined(); // its own probes renew it
+  for (const status of ["unknown", "unhealthy", "draining"]) expect(passingProberElsewhere(probed(status), members, other)).toBeUndefined();
+  expect(passingProberElsewhere(instance(), members, other)).toBeUndefined(); // no health check: it expires
 });

@@ -16,6 +16,8 @@ export type Change =
       readonly next: InstanceView | undefined;
       /** The node that holds its lease after the change. */
       readonly holder: string | undefined;
+      /** The etcd lease the key hangs on (0n: removed); normally the holder's instance lease. */
+      readonly lease: bigint;
       readonly event: RegistryEvent | undefined;
     }
   | { readonly t: "node-up"; readonly nodeId: string }
@@ -39,12 +41,12 @@ export function decodeChange(layout: KeyLayout, event: Event, known: (serviceNam
     // After a removal mark the removal was already told; otherwise the lease ran out.
     const last = known(serviceName, instanceId) ?? (event.prevKv ? decodeRecord(event.prevKv.value)?.instance : undefined);
     const wasMarked = event.prevKv !== undefined && decodeRecord(event.prevKv.value)?.removed === true;
-    if (last === undefined || wasMarked) return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, event: undefined };
-    return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, event: { revision, type: "expired", instance: last, occurredAt: now } };
+    if (last === undefined || wasMarked) return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, lease: 0n, event: undefined };
+    return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, lease: 0n, event: { revision, type: "expired", instance: last, occurredAt: now } };
   }
   const record = decodeRecord(kv.value);
   if (record === undefined) return { t: "ignored", why: `unreadable record at ${serviceName}/${instanceId}` };
   const event_ = record.event === undefined ? undefined : { revision, type: record.event.type, instance: record.instance, previousStatus: record.event.previousStatus, occurredAt: record.event.occurredAt };
-  if (record.removed) return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, event: event_ };
-  return { t: "instance", serviceName, instanceId, revision, next: record.instance, holder: record.holder, event: event_ };
+  if (record.removed) return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, lease: 0n, event: event_ };
+  return { t: "instance", serviceName, instanceId, revision, next: record.instance, holder: record.holder, lease: kv.lease, event: event_ };
 }

@@ -24,6 +24,8 @@ export interface InstanceChange {
   readonly revision: number;
   readonly next: InstanceView | undefined;
   readonly holder: string | undefined;
+  /** The etcd lease its key hangs on (0n: removed). */
+  readonly lease: bigint;
   readonly event: RegistryEvent | undefined;
 }
 
@@ -290,7 +292,7 @@ async function load(client: EtcdClient, layout: KeyLayout): Promise<{ revision: 
       const key = layout.parse(kv.key);
       const record = decodeRecord(kv.value);
       if (key.t !== "instance" || record === undefined || record.removed) continue;
-      changes.push({ serviceName: key.serviceName, instanceId: key.instanceId, revision: Number(kv.modRevision), next: record.instance, holder: record.holder, event: undefined });
+      changes.push({ serviceName: key.serviceName, instanceId: key.instanceId, revision: Number(kv.modRevision), next: record.instance, holder: record.holder, lease: kv.lease, event: undefined });
     }
     if (!page.more || page.kvs.length === 0) break;
     from = new Uint8Array([...page.kvs[page.kvs.length - 1]!.key, 0]);

@@ -18,6 +18,7 @@ import { encodeRecord, type InstanceRecord } from "./instance-record";
 import { guardedWrite, guardedWriteWithRetry } from "./etcd-writes";
 import { replayFromEtcd } from "./history-replay";
 import { rendezvousOwner } from "./rendezvous";
+import { handOverLease, passingProberElsewhere, rehangOnOwnLease } from "./lease-handover";
 import { DEFAULT_ETCD_STORE_SETTINGS, type EtcdStoreSettings } from "./settings";
 
 export interface EtcdStoreOptions extends Partial<EtcdStoreSettings> {
@@ -28,6 +29,8 @@ export interface EtcdStoreOptions extends Partial<EtcdStoreSettings> {
 
 /** After etcd has been unreachable this long, writes stop retrying and fail at once. */
 export const OUTAGE_FAIL_FAST_AFTER_MS = 2_000;
+/** A lease handover that failed (etcd trouble) is judged again this much later. */
+export const HANDOVER_RETRY_MS = 1_000;
 
 const keyOf = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
 
@@ -54,6 +57,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
     private readonly link: ClusterLink,
     private readonly settings: EtcdStoreSettings & { nodeId: string },
     private readonly now: () => number,
+    private readonly logger: Logger | undefined,
   ) {
     super({ baseRevision: link.startRevision, historySize: link.historySize });
   }
@@ -68,7 +72,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
       now: options.now,
       logger: options.logger,
       onLoad: (changes) => store!.seedAll(changes),
-      onChange: (c) => store!.takeChange(c.serviceName, c.instanceId, c.next, c.holder, c.event, c.revision),
+      onChange: (c) => store!.takeChange(c),
       onReload: (changes, revision) => store!.reload(changes, revision),
       onOutageEnded: (outageMs) => store!.extendDeadlines(outageMs),
       knownInstance: (serviceName, instanceId) => store?.get(serviceName, instanceId),
@@ -76,7 +80,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
       holders: () => new Set(store!.holders.values()),
     };
     const link = await ClusterLink.connect(linkOptions, (l) => {
-      store = new EtcdStore(l, settings, options.now);
+      store = new EtcdStore(l, settings, options.now, options.logger);
     });
     return store!;
   }
@@ -247,9 +251,24 @@ export class EtcdStore extends LocalView implements RegistryStore {
       if (k === undefined) break;
       const slash = k.indexOf("/");
       const stored = this.entry(k.slice(0, slash), k.slice(slash + 1));
-      if (stored !== undefined && this.holders.get(k) === this.settings.nodeId) due.push(stored);
+      if (stored === undefined || this.holders.get(k) !== this.settings.nodeId) continue;
+      const prober = passingProberElsewhere(stored.instance, this.link.members, this.settings.nodeId);
+      if (prober === undefined) due.push(stored);
+      else void this.handOver(k, stored, prober);
     }
     return due;
+  }
+
+  /** See lease-handover.ts: the prober's passing probes renew the lease from now on. */
+  private async handOver(k: string, stored: StoredInstance, prober: string): Promise<void> {
+    const { serviceName, instanceId } = stored.instance;
+    try {
+      await handOverLease(this.link, stored, this.get(serviceName, instanceId) ?? stored.instance, prober, this.worthRetrying);
+    } catch (error) {
+      // etcd trouble: keep the lease here a little longer and judge it again.
+      this.logger?.warn({ err: error, service: serviceName, instance: instanceId, prober }, "handing a probed instance's lease to its prober failed");
+      if (this.holders.get(k) === this.settings.nodeId && this.leases.deadlineOf(k) === undefined) this.leases.set(k, this.now() + HANDOVER_RETRY_MS);
+    }
   }
 
   async close(): Promise<void> {
@@ -257,7 +276,8 @@ export class EtcdStore extends LocalView implements RegistryStore {
   }
 
   /** The view follows a change from etcd: the instance, its holder, its event. */
-  private takeChange(serviceName: string, instanceId: string, next: InstanceView | undefined, holder: string | undefined, event: RegistryEvent | undefined, revision: number): void {
+  private takeChange(change: InstanceChange): void {
+    const { serviceName, instanceId, next, holder, event, revision } = change;
     const k = keyOf(serviceName, instanceId);
     if (next === undefined || holder === undefined) {
       this.holders.delete(k);
@@ -270,9 +290,10 @@ export class EtcdStore extends LocalView implements RegistryStore {
         this.leases.delete(k);
         this.replicated.delete(k);
       } else if (this.leases.deadlineOf(k) === undefined) {
-        // Adopted (or ours from before a restart): a fresh deadline of its own TTL.
+        // Adopted, handed over (or ours from before a restart): a fresh deadline of its own TTL.
         this.leases.set(k, this.now() + next.ttlMs);
       }
+      if (holder === this.settings.nodeId && change.lease !== this.link.instanceLease) void rehangOnOwnLease(this.link, next, revision);
     }
     if (revision < this.revision) return; // loaded before the view's base: already in it
     this.takeIn(serviceName, instanceId, next, event === undefined ? [] : [event], revision);
