@@ -85,9 +85,10 @@ export interface ServerOptions {
   watchQueueLimit?: number;
   maxWatchers?: number;
   shutdownGraceMs?: number;
-  /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
-  http2PingIntervalMs?: number;
-  http2PingTimeoutMs?: number;
+  /** HTTP/2 keepalive pings (HTTP2_KEEPALIVE_SECONDS, see GrpcHttp2ServerOptions); 0 turns them off. */
+  http2KeepAliveMs?: number;
+  /** An unanswered keepalive ping drops its connection after this long (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+  http2KeepAliveTimeoutMs?: number;
   /** Which gRPC server runs behind the front: ours (node:http2, the default) or grpc-js's (a bench target). */
   grpcTransport?: "http2" | "grpc-js";
   /** Active health probes (default on); off leaves checks declared but never run. */
@@ -258,8 +259,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   const transportOptions = {
     logger: logger.child({ module: "grpc" }),
-    pingIntervalMs: options.http2PingIntervalMs,
-    pingTimeoutMs: options.http2PingTimeoutMs,
+    keepAliveMs: options.http2KeepAliveMs,
+    keepAliveTimeoutMs: options.http2KeepAliveTimeoutMs,
     onFault: () => metrics.streamFault(),
     maxReceiveMessageBytes: peerLimits.maxMessageBytes,
     maxConcurrentStreams: peerLimits.http2MaxConcurrentStreams,

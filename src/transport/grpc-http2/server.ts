@@ -28,8 +28,9 @@ export interface GrpcHttp2ServerOptions {
    * Pings each connection this often and drops it when a ping goes unanswered
    * (see pings.ts). 0 turns pings off.
    */
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
+  keepAliveMs?: number;
+  /** A ping unanswered this long drops its connection (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+  keepAliveTimeoutMs?: number;
   /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
   onFault?: FaultReporter;
   /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
@@ -66,7 +67,7 @@ export class GrpcHttp2Server implements Transport {
     });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
-      const stopPinging = keepPinging(session, { intervalMs: options.pingIntervalMs, timeoutMs: options.pingTimeoutMs, logger: options.logger });
+      const stopPinging = keepPinging(session, { intervalMs: options.keepAliveMs, timeoutMs: options.keepAliveTimeoutMs, logger: options.logger });
       const stopLimits = limitSession(session, sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);

@@ -10,22 +10,24 @@ import type { ServiceCodecs } from "../codec";
 import type { AnyHandler, Handlers, Transport } from "../contract";
 import { isPushSource, PUSH } from "../push-source";
 import { grpcServiceDefinition } from "../service-definition";
+import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "../grpc-http2/pings";
 import { GrpcJsCallContext } from "./call-context";
 
 export interface GrpcJsTransportOptions {
   logger: Logger;
   maxReceiveMessageBytes?: number;
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
+  /** As GrpcHttp2ServerOptions: HTTP2_KEEPALIVE_SECONDS and HTTP2_KEEPALIVE_TIMEOUT_SECONDS. */
+  keepAliveMs?: number;
+  keepAliveTimeoutMs?: number;
 }
 
 export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transport {
-  const ping = options.pingIntervalMs ?? 30_000;
+  const ping = options.keepAliveMs ?? DEFAULT_HTTP2_KEEPALIVE_MS;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     // As ours: Watch streams keep many small writes queued per session (MB).
     "grpc-node.max_session_memory": 64,
-    ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.pingTimeoutMs ?? 10_000 } : {}),
+    ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.keepAliveTimeoutMs ?? DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } : {}),
   });
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
