@@ -22,9 +22,7 @@ import { probeRedis } from "./redis-probe";
 import { probePostgres } from "./postgres-probe";
 import { probeExec } from "./exec-probe";
 import { NO_PROBE_RESOURCES, type ProbeResources } from "./probe-files";
-
-/** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
-export const DEFAULT_PROBE_CONCURRENCY = 256;
+import { DEFAULT_PROBE_CONCURRENCY } from "./probe-defaults";
 
 export interface ProberOptions {
   registry: Registry;
