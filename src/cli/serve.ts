@@ -97,6 +97,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     watchQueueLimit: config.watchQueueLimit,
     maxWatchers: config.maxWatchers,
     http2KeepAliveMs: config.http2KeepAliveMs,
+    http2KeepAliveTimeoutMs: config.http2KeepAliveTimeoutMs,
     xds: {
       lbPolicy: config.xdsLbPolicy,
       maxStreams: config.xdsMaxStreams,
