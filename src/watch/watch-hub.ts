@@ -20,6 +20,8 @@ export interface WatchHubOptions {
   sweepSlice?: number;
   /** Runs the next slice later (default setImmediate: after pending I/O). */
   defer?: (next: () => void) => void;
+  /** The server's shutdown: when it aborts, every subscription ends with its reason and new ones are refused. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -72,6 +74,9 @@ export class WatchHub {
     this.sweepSlice = options.sweepSlice ?? DEFAULT_SWEEP_SLICE;
     this.defer = options.defer ?? ((next) => void setImmediate(next));
     this.unsubscribe = this.store.onEvent((event) => this.publish(event));
+    const signal = options.signal;
+    if (signal?.aborted === true) this.close(signal.reason);
+    else signal?.addEventListener("abort", () => this.close(signal.reason), { once: true });
   }
 
   get watcherCount(): number {
@@ -106,6 +111,7 @@ export class WatchHub {
 
   /** Ends every subscription with `error` and refuses new ones (shutdown). */
   close(error: unknown): void {
+    if (this.closedWith !== undefined) return;
     this.closedWith = error;
     this.unsubscribe();
     this.backlog = [];

@@ -22,8 +22,12 @@ export class HealthBoard {
   constructor(
     private readonly store: RegistryStore,
     private readonly serverNames: readonly string[],
+    options: { signal?: AbortSignal } = {},
   ) {
     this.unsubscribe = store.onEvent((event) => this.onRegistryEvent(event));
+    // The server's shutdown turns it NOT_SERVING.
+    if (options.signal?.aborted === true) this.setShuttingDown();
+    else options.signal?.addEventListener("abort", () => this.setShuttingDown(), { once: true });
   }
 
   /** The status of a name, or undefined when the name is unknown. */

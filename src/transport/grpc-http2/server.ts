@@ -17,6 +17,7 @@ import { keepPinging } from "./pings";
 import type { FaultReporter } from "./fault-guard";
 import { limitSession } from "./session-limits";
 import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
+import { NO_SHUTDOWN } from "../no-shutdown";
 
 /** Largest request message accepted, compressed or decompressed (grpc's usual default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
@@ -41,6 +42,8 @@ export interface GrpcHttp2ServerOptions {
   idleTimeoutMs?: number;
   /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
   goawayGraceMs?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 interface RouteWithCodecs extends Route {
@@ -52,9 +55,11 @@ export class GrpcHttp2Server implements Transport {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
+  private readonly shutdownSignal: AbortSignal;
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    this.shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
     const sessionLimits = {
       headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
@@ -127,7 +132,7 @@ export class GrpcHttp2Server implements Transport {
     const route = this.routes.get(headers[":path"] ?? "");
     const encoding = requestEncoding(headers["grpc-encoding"]);
     const inEncoding = typeof encoding === "string" ? encoding : "identity";
-    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, inEncoding, this.reportFault);
+    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, this.shutdownSignal, inEncoding, this.reportFault);
     if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     if (typeof encoding !== "string") return call.finish(encoding);

@@ -12,6 +12,7 @@ import { isPushSource, PUSH } from "../push-source";
 import { grpcServiceDefinition } from "../service-definition";
 import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "../grpc-http2/pings";
 import { GrpcJsCallContext } from "./call-context";
+import { NO_SHUTDOWN } from "../no-shutdown";
 
 export interface GrpcJsTransportOptions {
   logger: Logger;
@@ -19,6 +20,8 @@ export interface GrpcJsTransportOptions {
   /** As GrpcHttp2ServerOptions: HTTP2_KEEPALIVE_SECONDS and HTTP2_KEEPALIVE_TIMEOUT_SECONDS. */
   keepAliveMs?: number;
   keepAliveTimeoutMs?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transport {
@@ -29,13 +32,14 @@ export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transpor
     "grpc-node.max_session_memory": 64,
     ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.keepAliveTimeoutMs ?? DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } : {}),
   });
+  const shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
     addService<S extends DescService>(service: S, handlers: Handlers<S>, codecs?: ServiceCodecs<S>) {
       const implementation: grpc.UntypedServiceImplementation = {};
       for (const method of service.methods) {
         const handler = (handlers as Record<string, AnyHandler>)[method.localName];
-        if (handler !== undefined) implementation[method.localName] = adapt(method, handler, options.logger);
+        if (handler !== undefined) implementation[method.localName] = adapt(method, handler, options.logger, shutdownSignal);
       }
       server.addService(grpcServiceDefinition(service, codecs), implementation);
     },
@@ -52,7 +56,7 @@ export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transpor
   };
 }
 
-function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.UntypedHandleCall {
+function adapt(method: DescMethod, handler: AnyHandler, logger: Logger, shutdownSignal: AbortSignal): grpc.UntypedHandleCall {
   const output = method.output as DescMessage;
   const toError = (error: unknown, context: GrpcJsCallContext): Partial<grpc.StatusObject> => {
     const e = error instanceof ConnectError ? error : new ConnectError("internal error", 13);
@@ -63,7 +67,7 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.Un
     case "unary":
     case "client_streaming":
       return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const context = new GrpcJsCallContext(call);
+        const context = new GrpcJsCallContext(call, shutdownSignal);
         const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : requestsOf(call as grpc.ServerReadableStream<unknown, unknown>);
         const respond = (result: unknown) => {
           context.sendHeader();
@@ -85,7 +89,7 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.Un
     case "server_streaming":
     case "bidi_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
-        const context = new GrpcJsCallContext(call);
+        const context = new GrpcJsCallContext(call, shutdownSignal);
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call as grpc.ServerDuplexStream<unknown, unknown>);
         const end = (error?: unknown) => {
           if (context.signal.aborted) return;
