@@ -95,7 +95,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       } catch (error) {
         if (stop.signal.aborted || isPermanent(error)) throw error;
         const delay = backoff.next();
-        logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
+        logger?.warn({ err: error, serviceName: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
         await sleep(delay, stop.signal);
       }
     }
@@ -157,7 +157,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         if (stop.signal.aborted) return;
         const code = codeOf(error);
         if (code === Code.NotFound) {
-          logger?.info({ service: options.service, instanceId }, "registry lost the lease; registering again");
+          logger?.info({ serviceName: options.service, instanceId }, "registry lost the lease; registering again");
           try {
             await registerWithRetry();
           } catch (refused) {
@@ -165,13 +165,13 @@ export async function register(options: RegisterOptions): Promise<Registration> 
             // Refused for good (INVALID_ARGUMENT...): the next heartbeat gets NOT_FOUND again
             // at once, so wait before it, or the two calls would loop as fast as the network allows.
             const delay = backoff.next();
-            logger?.error({ err: refused, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
+            logger?.error({ err: refused, serviceName: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
             await sleep(delay, stop.signal);
           }
           continue;
         }
         if (code === Code.Unimplemented && mode === "keep-alive") {
-          logger?.info({ service: options.service, instanceId }, "registry has no KeepAlive; heartbeating with unary calls");
+          logger?.info({ serviceName: options.service, instanceId }, "registry has no KeepAlive; heartbeating with unary calls");
           mode = "unary";
           continue;
         }
@@ -179,7 +179,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         connection.failover();
         brokenInARow++;
         const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
-        logger?.warn({ err: error, service: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
+        logger?.warn({ err: error, serviceName: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
         await sleep(delay, stop.signal);
       }
     }
@@ -217,7 +217,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
           { timeoutMs: UNREGISTER_TIMEOUT_MS },
         );
       } catch (error) {
-        logger?.warn({ err: error, service: options.service, instanceId }, "unregister failed; the lease will run out");
+        logger?.warn({ err: error, serviceName: options.service, instanceId }, "unregister failed; the lease will run out");
       }
       if (options.connection === undefined) connection.close();
       await sleep(drainMs);
