@@ -9,7 +9,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HeartbeatRequestSchema, type HeartbeatRequest, type Instance } from "../../gen/discovery/v1/discovery_pb";
 import { codeOf, createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
 import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
-import { abortError, durationMs, msDuration, type ClientLogger } from "./util";
+import { abortError, type ClientLogger } from "./util";
+import { durationFromMs, durationToMs } from "../common/duration";
 
 /** How long close() lets in-flight requests finish while the instance is DRAINING. */
 export const DEFAULT_DRAIN_MS = 2_000;
@@ -76,7 +77,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     port: options.port,
     metadata: options.metadata ?? {},
     healthEndpoint: options.healthEndpoint ?? "",
-    ttl: options.ttlMs === undefined ? undefined : msDuration(options.ttlMs),
+    ttl: options.ttlMs === undefined ? undefined : durationFromMs(options.ttlMs),
     loadPercentage: options.load?.(),
   });
   const heartbeatRequest = (): HeartbeatRequest =>
@@ -89,7 +90,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       try {
         const response = await client.register(registerRequest(), { signal: stop.signal });
         instance = response.instance!;
-        intervalMs = Math.max(1, durationMs(response.heartbeatInterval) ?? 1_000);
+        intervalMs = Math.max(1, (response.heartbeatInterval === undefined ? 1_000 : durationToMs(response.heartbeatInterval)));
         backoff.reset();
         return;
       } catch (error) {
@@ -213,7 +214,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       await running;
       try {
         await client.unregister(
-          { serviceName: options.service, instanceId, drain: drainMs > 0 ? msDuration(drainMs) : undefined },
+          { serviceName: options.service, instanceId, drain: drainMs > 0 ? durationFromMs(drainMs) : undefined },
           { timeoutMs: UNREGISTER_TIMEOUT_MS },
         );
       } catch (error) {
