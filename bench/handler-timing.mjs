@@ -1,6 +1,6 @@
 // Timing a handler as the transports call it, shared by the in-process handler
 // benchmarks (heartbeat-observer.mjs, heartbeat-ab.mjs): ns per call, medians.
-const context = { signal: new AbortController().signal, requestHeader: new Headers() };
+const context = { signal: new AbortController().signal, requestHeader: new Headers(), responseHeader: new Headers(), responseTrailer: new Headers(), shutdownSignal: new AbortController().signal };
 
 /** Calls `handlers.heartbeat` `calls` times over `requests` in turn; resolves with ns per call. */
 export async function timeHeartbeats({ handlers, requests }, calls) {

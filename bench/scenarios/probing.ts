@@ -9,6 +9,7 @@ import { frameMessage } from "../lib/grpc-frame";
 import type { Scenario } from "../lib/scenario";
 import { median } from "../lib/stats";
 import { sendUnary } from "../lib/unary-load";
+import { sleep } from "../../src/common/sleep";
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? "10000");
 const INTERVAL_S = 10;
@@ -43,7 +44,6 @@ function ask(child: ChildProcess, t: string): Promise<Record<string, unknown>> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One server: register every instance (with or without a check), optionally measure probing alone, then heartbeats. */
 async function runOnce(probing: boolean, ports: readonly number[]): Promise<{ idle?: Window; heartbeat: Window & { rps: number; failed: number } }> {

@@ -17,6 +17,7 @@ import { ago, eventLine, loadText, statusText } from "./instance-text";
 import { CALL_TIMEOUT_MS, type RegistryClient } from "./registry-client";
 import type { DiscoveryConnection } from "../client/connection";
 import { watch as followWatch } from "../client/watch";
+import { sleep } from "../common/sleep";
 
 export interface CommandContext {
   client: RegistryClient;
@@ -129,7 +130,7 @@ export async function register(ctx: CommandContext, service: string, host: strin
   if (!json) out.line(`heartbeating every ${intervalMs / 1000}s; Ctrl-C unregisters`);
   const key = { serviceName: instance.serviceName, instanceId: instance.instanceId };
   while (!signal.aborted) {
-    await sleep(intervalMs, signal);
+    await sleep(intervalMs, { signal });
     if (signal.aborted) break;
     try {
       await client.heartbeat(key, { timeoutMs: CALL_TIMEOUT_MS });
@@ -147,16 +148,4 @@ export async function register(ctx: CommandContext, service: string, host: strin
 export async function unregister({ client, out, json }: CommandContext, service: string, id: string): Promise<void> {
   await client.unregister({ serviceName: service, instanceId: id }, { timeoutMs: CALL_TIMEOUT_MS });
   out.line(json ? "{}" : `unregistered ${safeText(service)}/${safeText(id)}`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

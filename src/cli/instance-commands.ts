@@ -11,7 +11,7 @@ import {
   ProbeOutcome,
   type HealthCheckResult,
 } from "../../gen/discovery/v1/discovery_pb";
-import { msDuration, durationMs } from "../client/util";
+import { durationFromMs, durationToMs } from "../common/duration";
 import type { CommandContext } from "./commands";
 import { loadText, statusText } from "./instance-text";
 import { safeJson, safeText, table, type Output } from "./output";
@@ -30,7 +30,7 @@ function printJson<S extends DescMessage>(out: Output, schema: S, message: Messa
 
 /** Marks the instance DRAINING for `forMs`, after which the registry removes it (0: at once). */
 export async function drain({ client, out, json }: CommandContext, service: string, id: string, forMs: number): Promise<void> {
-  await client.unregister({ serviceName: service, instanceId: id, drain: forMs > 0 ? msDuration(forMs) : undefined }, { timeoutMs: CALL_TIMEOUT_MS });
+  await client.unregister({ serviceName: service, instanceId: id, drain: forMs > 0 ? durationFromMs(forMs) : undefined }, { timeoutMs: CALL_TIMEOUT_MS });
   if (json) return out.line("{}");
   out.line(forMs > 0 ? `draining ${service}/${id} for ${seconds(forMs)}; the registry removes it after that` : `unregistered ${service}/${id}`);
 }
@@ -45,7 +45,7 @@ export async function heartbeat({ client, out, json }: CommandContext, service: 
   const answer = await client.heartbeat({ serviceName: service, instanceId: id, loadPercentage: options.load, status: options.status }, { timeoutMs: CALL_TIMEOUT_MS });
   if (json) return printJson(out, HeartbeatResponseSchema, answer);
   const instance = answer.instance!;
-  out.line(`heartbeat ${service}/${id}: ${statusText(out, instance.status)}, load ${loadText(out, instance)}, lease ${seconds(durationMs(instance.ttl) ?? 0)}`);
+  out.line(`heartbeat ${service}/${id}: ${statusText(out, instance.status)}, load ${loadText(out, instance)}, lease ${seconds(instance.ttl === undefined ? 0 : durationToMs(instance.ttl))}`);
 }
 
 /** Probes the instance now (it must have a health check) and prints the result. */
@@ -89,8 +89,7 @@ function outcomeText(out: Output, outcome: ProbeOutcome): string {
 }
 
 function latencyText(latency: Duration | undefined): string {
-  const ms = durationMs(latency);
-  return ms === undefined ? "-" : `${Math.round(ms * 10) / 10}ms`;
+  return latency === undefined ? "-" : `${Math.round(durationToMs(latency) * 10) / 10}ms`;
 }
 
 function seconds(ms: number): string {

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SETTINGS, type Flags } from "../config";
 import { HealthStatus } from "../../gen/discovery/v1/discovery_pb";
+import { helpLine } from "../settings/table";
 import * as commands from "./commands";
 import * as instanceCommands from "./instance-commands";
 import { commandLifetime } from "./lifetime";
@@ -28,7 +29,7 @@ export function createProgram(): Command {
   const serveCommand = program
     .command("serve")
     .description("Run the registry: gRPC, Connect, gRPC-Web, the dashboard (/) and /metrics on one port. Each flag overrides its environment variable.");
-  for (const setting of SETTINGS) serveCommand.option(`--${setting.flag} <value>`, `${setting.help} [${setting.env}]`);
+  for (const setting of SETTINGS) serveCommand.option(`--${setting.flag} <value>`, helpLine(setting));
   serveCommand.action(async (options: Record<string, string | undefined>) => {
     // Loaded only here: the client commands start without the whole server.
     const { serve } = await import("./serve.js");

@@ -96,7 +96,8 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
     probeTickMs: config.probeTickMs,
     watchQueueLimit: config.watchQueueLimit,
     maxWatchers: config.maxWatchers,
-    http2PingIntervalMs: config.http2KeepAliveMs,
+    http2KeepAliveMs: config.http2KeepAliveMs,
+    http2KeepAliveTimeoutMs: config.http2KeepAliveTimeoutMs,
     xds: {
       lbPolicy: config.xdsLbPolicy,
       maxStreams: config.xdsMaxStreams,

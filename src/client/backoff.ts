@@ -1,6 +1,7 @@
 // Retry pacing for the SDK's loops: exponential backoff with full jitter (so a
 // fleet that lost the registry together does not come back in lockstep), and
 // an abortable sleep.
+import { sleep as sleepFor } from "../common/sleep";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** First retry delay's upper bound. */
@@ -36,19 +37,9 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
   };
 }
 
-/** Resolves after `ms`, or at once when the signal aborts (unref'd: never keeps a process alive). */
+/** Resolves after `ms`, or at once when the signal aborts (unref'd: the SDK never keeps a process alive). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  return sleepFor(ms, { signal, unref: true });
 }
 
 /** Errors that retrying cannot fix: the request itself is wrong or refused. */

@@ -9,7 +9,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { HeartbeatRequestSchema, type HeartbeatRequest, type Instance } from "../../gen/discovery/v1/discovery_pb";
 import { codeOf, createBackoff, isPermanent, sleep, type BackoffOptions } from "./backoff";
 import { createConnection, type ConnectionOptions, type DiscoveryConnection } from "./connection";
-import { abortError, durationMs, msDuration, type ClientLogger } from "./util";
+import { abortError, type ClientLogger } from "./util";
+import { durationFromMs, durationToMs } from "../common/duration";
 
 /** How long close() lets in-flight requests finish while the instance is DRAINING. */
 export const DEFAULT_DRAIN_MS = 2_000;
@@ -76,7 +77,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     port: options.port,
     metadata: options.metadata ?? {},
     healthEndpoint: options.healthEndpoint ?? "",
-    ttl: options.ttlMs === undefined ? undefined : msDuration(options.ttlMs),
+    ttl: options.ttlMs === undefined ? undefined : durationFromMs(options.ttlMs),
     loadPercentage: options.load?.(),
   });
   const heartbeatRequest = (): HeartbeatRequest =>
@@ -89,13 +90,13 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       try {
         const response = await client.register(registerRequest(), { signal: stop.signal });
         instance = response.instance!;
-        intervalMs = Math.max(1, durationMs(response.heartbeatInterval) ?? 1_000);
+        intervalMs = Math.max(1, (response.heartbeatInterval === undefined ? 1_000 : durationToMs(response.heartbeatInterval)));
         backoff.reset();
         return;
       } catch (error) {
         if (stop.signal.aborted || isPermanent(error)) throw error;
         const delay = backoff.next();
-        logger?.warn({ err: error, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
+        logger?.warn({ err: error, serviceName: options.service, instanceId, retryInMs: Math.round(delay) }, "register failed; retrying");
         await sleep(delay, stop.signal);
       }
     }
@@ -157,7 +158,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         if (stop.signal.aborted) return;
         const code = codeOf(error);
         if (code === Code.NotFound) {
-          logger?.info({ service: options.service, instanceId }, "registry lost the lease; registering again");
+          logger?.info({ serviceName: options.service, instanceId }, "registry lost the lease; registering again");
           try {
             await registerWithRetry();
           } catch (refused) {
@@ -165,13 +166,13 @@ export async function register(options: RegisterOptions): Promise<Registration> 
             // Refused for good (INVALID_ARGUMENT...): the next heartbeat gets NOT_FOUND again
             // at once, so wait before it, or the two calls would loop as fast as the network allows.
             const delay = backoff.next();
-            logger?.error({ err: refused, service: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
+            logger?.error({ err: refused, serviceName: options.service, instanceId, retryInMs: Math.round(delay) }, "register refused; retrying");
             await sleep(delay, stop.signal);
           }
           continue;
         }
         if (code === Code.Unimplemented && mode === "keep-alive") {
-          logger?.info({ service: options.service, instanceId }, "registry has no KeepAlive; heartbeating with unary calls");
+          logger?.info({ serviceName: options.service, instanceId }, "registry has no KeepAlive; heartbeating with unary calls");
           mode = "unary";
           continue;
         }
@@ -179,7 +180,7 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         connection.failover();
         brokenInARow++;
         const delay = brokenInARow < connection.addresses ? 0 : backoff.next();
-        logger?.warn({ err: error, service: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
+        logger?.warn({ err: error, serviceName: options.service, instanceId, next: connection.url, retryInMs: Math.round(delay) }, "heartbeat failed; retrying");
         await sleep(delay, stop.signal);
       }
     }
@@ -213,11 +214,11 @@ export async function register(options: RegisterOptions): Promise<Registration> 
       await running;
       try {
         await client.unregister(
-          { serviceName: options.service, instanceId, drain: drainMs > 0 ? msDuration(drainMs) : undefined },
+          { serviceName: options.service, instanceId, drain: drainMs > 0 ? durationFromMs(drainMs) : undefined },
           { timeoutMs: UNREGISTER_TIMEOUT_MS },
         );
       } catch (error) {
-        logger?.warn({ err: error, service: options.service, instanceId }, "unregister failed; the lease will run out");
+        logger?.warn({ err: error, serviceName: options.service, instanceId }, "unregister failed; the lease will run out");
       }
       if (options.connection === undefined) connection.close();
       await sleep(drainMs);

@@ -1,13 +1,12 @@
 // The pure rules of active health checking: how one probe's observation is
 // judged, how consecutive results move an instance between statuses, the latency
 // moving average, and a bounded history from which uptime is computed.
-import type { HealthCheckSpec, HealthStatus } from "./types";
+import type { HealthCheckSpec, HealthStatus, ReportedStatus } from "./types";
 
 /** What one probe concluded. */
 export type ProbeOutcome = "pass" | "degraded" | "fail";
 
-/** A status an instance may state about itself (in a heartbeat or a probe answer). */
-export type ReportedStatus = "healthy" | "degraded" | "unhealthy";
+export type { ReportedStatus };
 
 /** What a probe saw on the wire, before the check's rules judge it. */
 export type ProbeObservation =

@@ -3,7 +3,7 @@
 // made on first use for an instance another node registered, and forgotten
 // when the store says the instance left or its check changed.
 import { HealthTracker, sameHealthCheck } from "./health-state";
-import type { HealthCheckSpec, HealthStatus, InstanceView, RegistryEvent } from "./types";
+import type { HealthCheckSpec, HealthStatus, InstanceView, RegistryEvent, ReportedStatus } from "./types";
 
 export const instanceKey = (serviceName: string, instanceId: string) => `${serviceName}/${instanceId}`;
 
@@ -33,9 +33,9 @@ export class ProbeTrackers {
   }
 
   /** With a check, a self-reported status combines with the probes' (see HealthTracker); without one it is the status. */
-  combineReported(key: string, instance: InstanceView, status: HealthStatus): HealthStatus {
+  combineReported(key: string, instance: InstanceView, status: ReportedStatus): HealthStatus {
     const tracker = this.of(key, instance);
-    if (tracker === undefined || status === "unknown" || status === "draining") return status;
+    if (tracker === undefined) return status;
     tracker.report(status);
     return tracker.status;
   }

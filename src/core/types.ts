@@ -126,7 +126,10 @@ export interface HealthCheckInput {
 /** Validated Register input: the health check is resolved. */
 export type ValidRegisterInput = Omit<RegisterInput, "healthCheck"> & { healthCheck: HealthCheckSpec | undefined };
 
-/** Validated input of Heartbeat. */
+/** A status an instance may state about itself (in a heartbeat or a probe answer). */
+export type ReportedStatus = "healthy" | "degraded" | "unhealthy";
+
+/** Input of Heartbeat. */
 export interface HeartbeatInput {
   serviceName: string;
   instanceId: string;

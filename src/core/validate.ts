@@ -1,7 +1,7 @@
 // Every input rule of the registry, in one place. Each rejection names the field
 // and the rule it broke, and nothing is changed when a rule fails.
 import { invalidArgument } from "./errors";
-import type { HealthCheckInput, HealthCheckSpec, HealthStatus, HeartbeatInput, ProbeSpec, RegisterInput, ValidRegisterInput } from "./types";
+import type { HealthCheckInput, HealthCheckSpec, HealthStatus, HeartbeatInput, ProbeSpec, RegisterInput, ReportedStatus, ValidRegisterInput } from "./types";
 import {
   DEFAULT_HEALTHY_THRESHOLD,
   DEFAULT_UNHEALTHY_THRESHOLD,
@@ -269,7 +269,10 @@ export function validateRegister(input: RegisterInput, defaults: HealthCheckDefa
   return valid;
 }
 
-export function validateHeartbeat(input: HeartbeatInput): HeartbeatInput {
+/** A heartbeat as the registry applies it: the status, when given, is one an instance may report. */
+export type ValidHeartbeatInput = Omit<HeartbeatInput, "status"> & { status: ReportedStatus | undefined };
+
+export function validateHeartbeat(input: HeartbeatInput): ValidHeartbeatInput {
   return {
     serviceName: validateServiceName(input.serviceName),
     instanceId: validateInstanceId(input.instanceId, true),
@@ -286,7 +289,7 @@ export function validateDrain(value: number | undefined): number | undefined {
 }
 
 /** An instance may say it is healthy, degraded or unhealthy; "unknown" is the registry's to say. */
-function validateReportedStatus(value: HealthStatus | undefined): HealthStatus | undefined {
+function validateReportedStatus(value: HealthStatus | undefined): ReportedStatus | undefined {
   if (value === undefined || value === "healthy" || value === "degraded" || value === "unhealthy") return value;
   throw invalidArgument("status", "must be HEALTHY, DEGRADED or UNHEALTHY when given");
 }

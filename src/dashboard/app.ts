@@ -3,7 +3,7 @@
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { DiscoveryService, ProbeOutcome, type Instance } from "../../gen/discovery/v1/discovery_pb";
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { durationToMs } from "../common/duration";
 import { FleetState, keyOf } from "./fleet-state";
 import { FleetView, type Filter } from "./fleet-view";
 import { shortDuration } from "./format";
@@ -81,7 +81,7 @@ function start(): void {
     try {
       const answer = await client.checkNow({ serviceName: instance.serviceName, instanceId: instance.instanceId });
       const result = answer.result;
-      const latency = result?.latency === undefined ? "" : ` in ${shortDuration(durationMs(result.latency))}`;
+      const latency = result?.latency === undefined ? "" : ` in ${shortDuration(durationToMs(result.latency))}`;
       const outcome = result?.outcome ?? ProbeOutcome.UNSPECIFIED;
       const text = outcome === ProbeOutcome.PASS ? `Passed${latency}` : outcome === ProbeOutcome.DEGRADED ? `Degraded${latency}` : `Failed: ${result?.error || "no answer"}`;
       view.setNotice(key, { text, kind: outcome === ProbeOutcome.FAIL ? "error" : "ok" });

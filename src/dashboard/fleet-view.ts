@@ -5,6 +5,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Instance } from "../../gen/discovery/v1/discovery_pb";
 import { keyOf } from "./fleet-state";
 import { percent, relativeTime, shortDuration, statusLook } from "./format";
+import { durationToMs } from "../common/duration";
 
 export interface Filter {
   /** Matched against service name, instance id and host, case-insensitively. */
@@ -194,7 +195,7 @@ export class FleetView {
     row.cells.id.title = meta.join("\n");
     row.cells.address.textContent = `${instance.host}:${instance.port}`;
     replace(row.cells.load, loadBar(instance));
-    row.cells.latency.textContent = instance.latency === undefined ? "—" : shortDuration(durationMs(instance.latency));
+    row.cells.latency.textContent = instance.latency === undefined ? "—" : shortDuration(durationToMs(instance.latency));
     row.cells.uptime.textContent = instance.healthCheck === undefined && instance.lastHealthCheck === undefined ? "—" : percent(instance.uptime);
     this.fillTimes(row, now);
   }
@@ -240,11 +241,6 @@ function loadBar(instance: Instance): HTMLElement {
 function showNotice(row: Row, notice: Notice | undefined): void {
   row.notice.textContent = notice?.text ?? "";
   row.notice.className = `notice${notice === undefined ? "" : ` notice-${notice.kind}`}`;
-}
-
-/** A Duration's milliseconds. */
-function durationMs(duration: { seconds: bigint; nanos: number }): number {
-  return Number(duration.seconds) * 1000 + duration.nanos / 1e6;
 }
 
 function badge(text: string, className: string): HTMLElement {

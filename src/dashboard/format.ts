@@ -17,8 +17,6 @@ const LOOKS: Record<number, StatusLook> = {
   [HealthStatus.DRAINING]: { name: "draining", label: "Draining" },
 };
 
-export const STATUS_NAMES = ["healthy", "degraded", "unhealthy", "draining", "unknown"] as const;
-
 export function statusLook(status: HealthStatus): StatusLook {
   return LOOKS[status] ?? { name: "unknown", label: `Status ${status}` };
 }

@@ -4,6 +4,7 @@
 import type { Client } from "@connectrpc/connect";
 import type { DiscoveryService, WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import type { FleetState } from "./fleet-state";
+import { sleep } from "../common/sleep";
 
 export type Connection = { t: "connecting" } | { t: "live" } | { t: "disconnected"; retryAt: number; error: string };
 
@@ -40,7 +41,7 @@ export async function runLiveWatch(options: LiveWatchOptions): Promise<void> {
     }
     if (signal.aborted) return;
     options.onConnection({ t: "disconnected", retryAt: Date.now() + delay, error });
-    await sleep(delay, signal);
+    await sleep(delay, { signal });
     delay = Math.min(delay * 2, RECONNECT_MAX_MS);
   }
 }
@@ -52,11 +53,4 @@ function onEvent(options: LiveWatchOptions, event: WatchEvent): void {
     options.onConnection({ t: "live" });
     options.onChange();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }

@@ -22,9 +22,7 @@ import { probeRedis } from "./redis-probe";
 import { probePostgres } from "./postgres-probe";
 import { probeExec } from "./exec-probe";
 import { NO_PROBE_RESOURCES, type ProbeResources } from "./probe-files";
-
-/** Probes in flight at most, over all instances (HEALTH_CHECK_CONCURRENCY). */
-export const DEFAULT_PROBE_CONCURRENCY = 256;
+import { DEFAULT_PROBE_CONCURRENCY } from "./probe-defaults";
 
 export interface ProberOptions {
   registry: Registry;
@@ -159,7 +157,7 @@ export function createProber(options: ProberOptions): Prober {
     const observation = await limiter.run(() => observe(target), { signal: target.stopped.signal, urgent });
     completed++;
     if (target.stopped.signal.aborted) throw gone(target);
-    if (!observation.ok) logger.debug({ service: target.serviceName, instance: target.instanceId, error: observation.error }, "probe failed");
+    if (!observation.ok) logger.debug({ serviceName: target.serviceName, instanceId: target.instanceId, error: observation.error }, "probe failed");
     const record = () => registry.recordProbe(target.serviceName, target.instanceId, observation);
     const outcome = await (actor === undefined ? record() : runAsActor(actor, record));
     options.onProbe?.(outcome.result.outcome, outcome.result.latencyMs / 1000);
@@ -185,7 +183,7 @@ export function createProber(options: ProberOptions): Prober {
       (owned ? run(target, false) : Promise.resolve()).then(
         () => undefined,
         (error: unknown) => {
-          if (!target.stopped.signal.aborted) logger.warn({ err: error, service: target.serviceName, instance: target.instanceId }, "probe not recorded");
+          if (!target.stopped.signal.aborted) logger.warn({ err: error, serviceName: target.serviceName, instanceId: target.instanceId }, "probe not recorded");
         },
       ).finally(() => {
         if (!target.stopped.signal.aborted) schedule(target, Math.max(0, target.spec.intervalMs - (performance.now() - firedAt)));

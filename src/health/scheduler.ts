@@ -1,6 +1,7 @@
 // When probes run: a tiny timer abstraction so that tests can hold probe
 // schedules in their hands (and fire them) instead of waiting real intervals,
 // and so that real probes due close together start together.
+import { DEFAULT_PROBE_TICK_MS } from "./probe-defaults";
 
 /** A pending task; cancel() is idempotent. */
 export interface ScheduledTask {
@@ -14,15 +15,6 @@ export interface Scheduler {
    */
   schedule(delayMs: number, task: (lateMs?: number) => void): ScheduledTask;
 }
-
-/**
- * Probe schedules are rounded up to this tick (PROBE_TICK_MS). Each wake-up of the
- * event loop costs more than the probe it starts (measured: ~270 µs of CPU per
- * HTTP probe at 1000/s with one timer per probe, ~80 µs in batches of 50 ms), so
- * the probes due within one tick go out in one loop turn and their answers come
- * back close together. Intervals are whole seconds, so 50 ms late is nothing.
- */
-export const DEFAULT_PROBE_TICK_MS = 50;
 
 /**
  * One unref'd timer for every task: tasks wait in buckets of `tickMs` and a

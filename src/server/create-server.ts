@@ -40,6 +40,7 @@ import { withCallObserver, withErrorMapping } from "../services/middleware/wrap-
 import { HealthBoard } from "../services/grpc-health/board";
 import { createHealthHandlers } from "../services/grpc-health/handlers";
 import { createHttpHandler } from "../transport/http1/handler";
+import { drainConnections } from "../transport/drain-connections";
 import { trackHttp1Connections } from "../transport/http1/drain";
 import { limitHttp1Connections } from "../transport/http1/connection-timeouts";
 import { PEER_LIMIT_DEFAULTS, type PeerLimits } from "../transport/peer-limits";
@@ -85,9 +86,10 @@ export interface ServerOptions {
   watchQueueLimit?: number;
   maxWatchers?: number;
   shutdownGraceMs?: number;
-  /** HTTP/2 keepalive pings (see GrpcHttp2ServerOptions); 0 turns them off. */
-  http2PingIntervalMs?: number;
-  http2PingTimeoutMs?: number;
+  /** HTTP/2 keepalive pings (HTTP2_KEEPALIVE_SECONDS, see GrpcHttp2ServerOptions); 0 turns them off. */
+  http2KeepAliveMs?: number;
+  /** An unanswered keepalive ping drops its connection after this long (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+  http2KeepAliveTimeoutMs?: number;
   /** Which gRPC server runs behind the front: ours (node:http2, the default) or grpc-js's (a bench target). */
   grpcTransport?: "http2" | "grpc-js";
   /** Active health probes (default on); off leaves checks declared but never run. */
@@ -169,6 +171,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const clock = options.clock ?? systemClock;
   const peerLimits: PeerLimits = { ...PEER_LIMIT_DEFAULTS, ...options.peerLimits };
   const logger = options.logger;
+  // Shutdown is this one signal: the hub, the health board, the prober, the
+  // expiry timer, the sinks, the xDS catalog and every KeepAlive, Watch and ADS
+  // stream (through CallContext.shutdownSignal) subscribe to it.
   const lifetime = new AbortController();
 
   const probePolicy = options.probeAddressPolicy ?? createAddressPolicy();
@@ -190,8 +195,9 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     store,
     queueLimit: options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT,
     maxWatchers: options.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+    signal: lifetime.signal,
   });
-  const board = new HealthBoard(store, [DiscoveryService.typeName]);
+  const board = new HealthBoard(store, [DiscoveryService.typeName], { signal: lifetime.signal });
   onStoreAvailability(store, (available) => board.setStoreAvailable(available));
   logRegistryEvents(store, logger.child({ module: "registry" }));
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
@@ -258,14 +264,15 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   const transportOptions = {
     logger: logger.child({ module: "grpc" }),
-    pingIntervalMs: options.http2PingIntervalMs,
-    pingTimeoutMs: options.http2PingTimeoutMs,
+    keepAliveMs: options.http2KeepAliveMs,
+    keepAliveTimeoutMs: options.http2KeepAliveTimeoutMs,
     onFault: () => metrics.streamFault(),
     maxReceiveMessageBytes: peerLimits.maxMessageBytes,
     maxConcurrentStreams: peerLimits.http2MaxConcurrentStreams,
     headersTimeoutMs: peerLimits.headersTimeoutMs,
     idleTimeoutMs: peerLimits.idleTimeoutMs,
     goawayGraceMs: peerLimits.goawayGraceMs,
+    shutdownSignal: lifetime.signal,
   };
   const grpcServer: Transport = options.grpcTransport === "grpc-js" ? createGrpcJsTransport(transportOptions) : new GrpcHttp2Server(transportOptions);
   grpcServer.addService(DiscoveryService, discovery, createDiscoveryCodecs());
@@ -280,14 +287,15 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   const httpServer = http.createServer(
     createHttpHandler({
-      routes: (router) => {
-        router.service(DiscoveryService, discovery);
-        router.service(Health, health);
+      routes: (mount) => {
+        mount(DiscoveryService, discovery);
+        mount(Health, health);
       },
       // GET /v1/watch (Server-Sent Events) runs the same Watch handler as gRPC and Connect.
       fallback: createWatchEvents({
         watch: discovery.watch!,
         logger: logger.child({ module: "watch-events" }),
+        shutdownSignal: lifetime.signal,
         next: createOperatorPages({
           metrics: metricsRegistry,
           dashboardDir: options.dashboardDir,
@@ -296,6 +304,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
             serving: () => !board.isShuttingDown,
             next: options.httpFallback ?? notFound,
             logger: logger.child({ module: "rest" }),
+            shutdownSignal: lifetime.signal,
           }),
           logger: logger.child({ module: "pages" }),
           authorize,
@@ -303,6 +312,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
       }),
       logger: logger.child({ module: "http" }),
       maxMessageBytes: peerLimits.maxMessageBytes,
+      shutdownSignal: lifetime.signal,
     }),
   );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
@@ -327,17 +337,11 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
 
   let closing: Promise<void> | undefined;
   const close = () => {
+    // The services end their long-lived calls themselves; what is left is the
+    // connections: no new ones, GOAWAY / Connection: close, cut after the grace.
+    lifetime.abort(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
     closing ??= (async () => {
-      lifetime.abort();
-      board.setShuttingDown();
-      const closed = front.close();
-      hub.close(new DiscoveryError("unavailable", "the registry is shutting down; reconnect to another node"));
-      const grace = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
-      void grpcServer.drain(grace);
-      http1.drain();
-      const timer = setTimeout(() => front.destroyAll(), grace);
-      await closed;
-      clearTimeout(timer);
+      await drainConnections({ front, grpc: grpcServer, http1, graceMs: options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS });
       grpcServer.destroy();
       httpServer.close();
       await sinksStopped;

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { EventType, WatchEventSchema, WatchRequestSchema, type WatchEvent, type WatchRequest } from "../../gen/discovery/v1/discovery_pb";
 import type { CallContext } from "../transport/contract";
 import { peerContextValues } from "../transport/peer-identity";
+import { NO_SHUTDOWN } from "../transport/no-shutdown";
 
 /** The route. */
 export const WATCH_EVENTS_PATH = "/v1/watch";
@@ -32,6 +33,8 @@ export interface WatchEventsOptions {
   next: Handler;
   logger: Logger;
   pingIntervalMs?: number;
+  /** The server's shutdown, handed to the Watch handler as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function createWatchEvents(options: WatchEventsOptions): Handler {
@@ -80,6 +83,7 @@ async function stream(options: WatchEventsOptions, request: http.IncomingMessage
     // Server-Sent Events carry no gRPC metadata; the Watch handler sets none.
     responseHeader: new Headers(),
     responseTrailer: new Headers(),
+    shutdownSignal: options.shutdownSignal ?? NO_SHUTDOWN,
   })[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   try {

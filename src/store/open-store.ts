@@ -6,10 +6,9 @@ import type { RegistryStore } from "../core/store";
 import type { Logger } from "pino";
 import { MemoryStore } from "./memory/memory-store";
 import type { EtcdStoreSettings } from "./etcd/settings";
+import type { StoreKind } from "./store-kinds";
 
-/** The stores DISCOVERY_STORE may name. */
-export const STORE_KINDS = ["memory", "etcd"] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
+export { STORE_KINDS, type StoreKind } from "./store-kinds";
 
 export interface OpenStoreOptions {
   /** The revision before the first: must exceed any revision of an earlier run of a memory store. */

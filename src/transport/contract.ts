@@ -7,7 +7,7 @@ import type { ContextValues } from "@connectrpc/connect";
 import type { Duplex } from "node:stream";
 import type { ServiceCodecs } from "./codec";
 
-/** What a handler may use of a call; Connect's HandlerContext satisfies it. */
+/** What a handler may use of a call: Connect's HandlerContext plus the server's shutdownSignal. */
 export interface CallContext {
   /** Aborts when the call ends, is cancelled, or its deadline passes. */
   readonly signal: AbortSignal;
@@ -22,6 +22,12 @@ export interface CallContext {
   readonly responseHeader: Headers;
   /** Sent with the status at the end of the call (`-bin` keys: base64 values). */
   readonly responseTrailer: Headers;
+  /**
+   * Aborts once when the server begins to shut down, with the error long-lived
+   * calls should end with (UNAVAILABLE: reconnect elsewhere). Unlike `signal`, it
+   * does not end the call: unary calls in flight still get their grace period.
+   */
+  readonly shutdownSignal: AbortSignal;
 }
 
 type Unary<I extends DescMessage, O extends DescMessage> = (

@@ -20,6 +20,8 @@ export interface WatchHubOptions {
   sweepSlice?: number;
   /** Runs the next slice later (default setImmediate: after pending I/O). */
   defer?: (next: () => void) => void;
+  /** The server's shutdown: when it aborts, every subscription ends with its reason and new ones are refused. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -85,6 +87,9 @@ export class WatchHub {
       stopEvents();
       stopResyncs();
     };
+    const signal = options.signal;
+    if (signal?.aborted === true) this.close(signal.reason);
+    else signal?.addEventListener("abort", () => this.close(signal.reason), { once: true });
   }
 
   get watcherCount(): number {
@@ -119,6 +124,7 @@ export class WatchHub {
 
   /** Ends every subscription with `error` and refuses new ones (shutdown). */
   close(error: unknown): void {
+    if (this.closedWith !== undefined) return;
     this.closedWith = error;
     this.unsubscribe();
     this.backlog = [];

@@ -277,7 +277,7 @@ test("a method without a rule in its table needs admin (new methods are closed b
   const handlers = withAccessControl(DiscoveryService, { listServices: () => ({}) }, {}, authorize);
   const call = (token?: string) => {
     const requestHeader = new Headers(token === undefined ? {} : { authorization: `Bearer ${token}` });
-    return codeOf(Promise.resolve().then(() => handlers.listServices!({} as never, { requestHeader, signal: new AbortController().signal, responseHeader: new Headers(), responseTrailer: new Headers() })).catch((e: unknown) => Promise.reject(toConnectError(e))));
+    return codeOf(Promise.resolve().then(() => handlers.listServices!({} as never, { requestHeader, signal: new AbortController().signal, responseHeader: new Headers(), responseTrailer: new Headers(), shutdownSignal: new AbortController().signal })).catch((e: unknown) => Promise.reject(toConnectError(e))));
   };
   expect(await call()).toBe("Unauthenticated");
   expect(await call("a-token-that-is-not-the-secret")).toBe("Unauthenticated");

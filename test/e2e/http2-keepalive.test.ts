@@ -9,7 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { HeartbeatRequestSchema } from "../../gen/discovery/v1/discovery_pb";
 
 test("a silently partitioned KeepAlive peer is dropped after an unanswered ping", async () => {
-  const server = await startTestServer({ http2PingIntervalMs: 200, http2PingTimeoutMs: 300 });
+  const server = await startTestServer({ http2KeepAliveMs: 200, http2KeepAliveTimeoutMs: 300 });
   const proxy = await startTcpProxy(server.port);
   const direct = new GrpcTestClient(DiscoveryService, server.target);
   const viaProxy = new GrpcTestClient(DiscoveryService, `127.0.0.1:${proxy.port}`);
@@ -37,7 +37,7 @@ test("a silently partitioned KeepAlive peer is dropped after an unanswered ping"
 });
 
 test("a peer that answers pings keeps its connection", async () => {
-  const server = await startTestServer({ http2PingIntervalMs: 100, http2PingTimeoutMs: 200 });
+  const server = await startTestServer({ http2KeepAliveMs: 100, http2KeepAliveTimeoutMs: 200 });
   const client = new GrpcTestClient(DiscoveryService, server.target);
   try {
     await client.unary(DiscoveryService.method.register, { serviceName: "users", instanceId: "u1", host: "h", port: 1 });

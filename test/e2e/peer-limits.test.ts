@@ -102,7 +102,7 @@ describe("HTTP2_MAX_CONCURRENT_STREAMS", () => {
 
 describe("HTTP2_GOAWAY_GRACE_SECONDS", () => {
   test("a connection whose peer sent GOAWAY with a stream still open is closed after the grace period", async () => {
-    server = await startTestServer({ http2PingIntervalMs: 0, peerLimits: { goawayGraceMs: 500 } });
+    server = await startTestServer({ http2KeepAliveMs: 0, peerLimits: { goawayGraceMs: 500 } });
     const { socket, closed } = await rawConnection(server.port);
     expect((await callRaw(socket)).length).toBeGreaterThan(0);
     // A Watch on stream 3 never ends by itself.

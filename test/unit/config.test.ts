@@ -14,6 +14,7 @@ describe("loadConfig", () => {
       maxInstances: 100_000,
       maxWatchers: 10_000,
       http2KeepAliveMs: 30_000,
+      http2KeepAliveTimeoutMs: 10_000,
       healthCheckIntervalMs: 30_000,
       healthCheckTimeoutMs: 5_000,
       probeConcurrency: 256,

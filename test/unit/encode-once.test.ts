@@ -59,7 +59,7 @@ test("every subscriber gets the same WatchEvent object for one registry event", 
 test("ListHealthy builds one answer per change of the service, heartbeats included", async () => {
   const registry = memoryRegistry();
   const handlers = createDiscoveryHandlers({ registry, hub: new WatchHub({ store: registry.store, queueLimit: 10, maxWatchers: 10 }) });
-  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers(), responseHeader: new Headers(), responseTrailer: new Headers() };
+  const context: CallContext = { signal: new AbortController().signal, requestHeader: new Headers(), responseHeader: new Headers(), responseTrailer: new Headers(), shutdownSignal: new AbortController().signal };
   const list = () => handlers.listHealthy!(create(ListHealthyRequestSchema, { serviceName: "users" }), context);
   await registry.register({ serviceName: "users", instanceId: "u", host: "h", port: 1, healthEndpoint: "", metadata: {}, ttlMs: undefined, load: undefined });
   const first = await list();

@@ -11,8 +11,9 @@ export function logRegistryEvents(store: RegistryStore, logger: Logger): void {
       {
         event: event.type,
         revision: event.revision,
-        service: instance.serviceName,
-        instance: instance.instanceId,
+        // Not "service": the base logger's key for this server ("discovery").
+        serviceName: instance.serviceName,
+        instanceId: instance.instanceId,
         address: `${instance.host}:${instance.port}`,
         status: instance.status,
         previousStatus: event.previousStatus,

@@ -11,7 +11,7 @@ import {
 } from "../../../gen/discovery/v1/discovery_pb";
 import type { ProbeOutcome as DomainOutcome, ProbeResult } from "../../core/health-state";
 import type { HealthCheckInput, HealthCheckSpec } from "../../core/types";
-import { durationFromMs, durationToMs } from "./proto-mapping";
+import { durationFromMs, durationToMs } from "../../common/duration";
 
 const OUTCOME_TO_PROTO: Record<DomainOutcome, ProbeOutcome> = {
   pass: ProbeOutcome.PASS,

@@ -37,7 +37,7 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
     // Set when the stream ends in a way that is not the peer vanishing: the
     // client half-closed (a goodbye), or we refused a heartbeat (NOT_FOUND...).
     let orderly = false;
-    const incoming = untilAborted(requests, context.signal);
+    const incoming = untilAborted(requests, [context.signal, context.shutdownSignal]);
     try {
       for (;;) {
         // Throws when the call is cancelled or its transport fails.
@@ -68,8 +68,15 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
       }
     } catch (error) {
       if (orderly) throw error;
+      // The server is going, not the peer: its instances are not lost; it
+      // hears UNAVAILABLE (the shutdown's reason) and reconnects elsewhere.
+      if (context.shutdownSignal.aborted && !context.signal.aborted) {
+        orderly = true;
+        throw context.shutdownSignal.reason;
+      }
       // The peer is gone: there is nobody to send an error to.
     } finally {
+      incoming.dispose();
       // Also reached through return() when the transport cancels us at a yield.
       if (!orderly) for (const { serviceName, instanceId } of kept.values()) markLost(serviceName, instanceId, owner);
     }
@@ -86,14 +93,24 @@ export function createKeepAliveHandler(options: KeepAliveOptions): KeepAliveHand
   }
 }
 
-/** Iterates `source`, throwing as soon as `signal` aborts rather than waiting for its next message. */
-function untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): { next(): Promise<IteratorResult<T>> } {
+/**
+ * Iterates `source`, throwing as soon as one of `signals` aborts rather than
+ * waiting for its next message. `dispose` removes its listeners: the shutdown
+ * signal outlives every stream.
+ */
+function untilAborted<T>(source: AsyncIterable<T>, signals: readonly AbortSignal[]): { next(): Promise<IteratorResult<T>>; dispose(): void } {
   const inner = source[Symbol.asyncIterator]();
-  const aborted = new Promise<never>((_, reject) => {
-    const abort = () => reject(new Error("keep-alive stream aborted"));
+  let abort = () => {};
+  const aborted = new Promise<never>((_, reject) => (abort = () => reject(new Error("keep-alive stream aborted"))));
+  aborted.catch(() => {});
+  for (const signal of signals) {
     if (signal.aborted) abort();
     else signal.addEventListener("abort", abort, { once: true });
-  });
-  aborted.catch(() => {});
-  return { next: () => Promise.race([inner.next(), aborted]) };
+  }
+  return {
+    next: () => Promise.race([inner.next(), aborted]),
+    dispose: () => {
+      for (const signal of signals) signal.removeEventListener("abort", abort);
+    },
+  };
 }

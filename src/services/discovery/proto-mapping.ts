@@ -13,6 +13,7 @@ import {
 } from "../../../gen/discovery/v1/discovery_pb";
 import type { ChangeType, HealthStatus as DomainStatus, InstanceView, RegistryEvent, ServiceSummary as DomainSummary } from "../../core/types";
 import type { WatchItem } from "../../watch/subscription";
+import { durationFromMs } from "../../common/duration";
 import { healthCheckToProto } from "./health-check-mapping";
 
 const STATUS_TO_PROTO: Record<DomainStatus, HealthStatus> = {
@@ -53,13 +54,6 @@ export function statusFromProto(status: HealthStatus): DomainStatus {
 // are plain objects, the compiler checks every field, and create()'s reflective
 // initialisation (measurable on the heartbeat path) is skipped.
 
-/** A Duration from milliseconds, fractions (probe latencies) kept to the nanosecond. */
-export function durationFromMs(ms: number): Duration {
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1_000_000));
-  return { $typeName: "google.protobuf.Duration", seconds: BigInt(seconds), nanos };
-}
-
 // Leases repeat a handful of lengths: share their (never mutated) Duration messages.
 const durations = new Map<number, Duration>();
 function leaseDuration(ms: number): Duration {
@@ -71,12 +65,6 @@ function leaseDuration(ms: number): Duration {
   return duration;
 }
 
-/** Milliseconds of a Duration; NaN for a malformed one, which validation then rejects. */
-export function durationToMs(duration: Duration): number {
-  const { seconds, nanos } = duration;
-  if (nanos <= -1_000_000_000 || nanos >= 1_000_000_000) return Number.NaN;
-  return Number(seconds) * 1000 + nanos / 1_000_000;
-}
 
 function timestamp(ms: number): Timestamp {
   const seconds = Math.floor(ms / 1000);

@@ -22,6 +22,7 @@ export class HealthBoard {
   constructor(
     private readonly store: RegistryStore,
     private readonly serverNames: readonly string[],
+    options: { signal?: AbortSignal } = {},
   ) {
     const stopEvents = store.onEvent((event) => this.onRegistryEvent(event));
     // The view replaced without events (etcd, after a compaction): any name may have changed.
@@ -32,6 +33,9 @@ export class HealthBoard {
       stopEvents();
       stopResyncs();
     };
+    // The server's shutdown turns it NOT_SERVING.
+    if (options.signal?.aborted === true) this.setShuttingDown();
+    else options.signal?.addEventListener("abort", () => this.setShuttingDown(), { once: true });
   }
 
   /** The status of a name, or undefined when the name is unknown. */

@@ -20,6 +20,7 @@ import { answerToJson, badInput, requestFromJson, restErrorOf } from "./rest-jso
 import { readJsonBody } from "./body";
 import { openApiDocument } from "./openapi";
 import { peerContextValues } from "../../transport/peer-identity";
+import { NO_SHUTDOWN } from "../../transport/no-shutdown";
 
 type Discovery = Handlers<typeof DiscoveryService>;
 type Answer = { status?: number; body: JsonValue };
@@ -46,6 +47,8 @@ export interface RestRoutesOptions {
   /** Where requests that match no route go. */
   next: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   logger: Logger;
+  /** The server's shutdown, handed to the handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 const handlerOf = <K extends keyof Discovery>(discovery: Discovery, name: K): NonNullable<Discovery[K]> => {
@@ -138,6 +141,7 @@ function flag(query: URLSearchParams, name: string): boolean {
 
 /** The HTTP/1.1 handler for the REST routes; anything else goes to `next`. */
 export function createRestRoutes(options: RestRoutesOptions): (request: http.IncomingMessage, response: http.ServerResponse) => void {
+  const shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
   const routes = routesOf(options).map((route) => ({ ...route, segments: route.pattern.split("/").slice(1) }));
   return (request, response) => {
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -151,7 +155,7 @@ export function createRestRoutes(options: RestRoutesOptions): (request: http.Inc
       return send(response, 405, { code: "method_not_allowed", message: `${request.method} is not allowed here; use ${allow}` }, { allow });
     }
     const signal = closedSignal(request, response);
-    const call: RestCall = { params: hit.params!, query: url.searchParams, body: () => readJsonBody(request), context: { signal, requestHeader: headersOf(request), responseHeader: new Headers(), responseTrailer: new Headers(), values: peerContextValues(request.socket) } };
+    const call: RestCall = { params: hit.params!, query: url.searchParams, body: () => readJsonBody(request), context: { signal, requestHeader: headersOf(request), responseHeader: new Headers(), responseTrailer: new Headers(), values: peerContextValues(request.socket), shutdownSignal } };
     Promise.resolve()
       .then(() => hit.route.run(call))
       .then(

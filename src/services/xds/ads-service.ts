@@ -53,12 +53,19 @@ export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof 
         ended = true;
         stream.interrupt();
       };
+      // At shutdown the client hears UNAVAILABLE at once and reconnects elsewhere.
+      const shutdown = () => {
+        failure = context.shutdownSignal.reason;
+        end();
+      };
       context.signal.addEventListener("abort", end, { once: true });
+      if (context.shutdownSignal.aborted) shutdown();
+      else context.shutdownSignal.addEventListener("abort", shutdown, { once: true });
       void (async () => {
         try {
           for await (const request of requests) stream.receive(request);
         } catch (error) {
-          failure = error;
+          failure ??= error;
         } finally {
           end();
         }
@@ -73,6 +80,7 @@ export function createAdsHandlers(options: AdsHandlersOptions): Handlers<typeof 
         }
       } finally {
         context.signal.removeEventListener("abort", end);
+        context.shutdownSignal.removeEventListener("abort", shutdown);
         stopListening();
         stream.close();
         open--;

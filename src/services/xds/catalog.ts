@@ -154,7 +154,7 @@ export class XdsCatalog {
         try {
           listener(name, since);
         } catch (error) {
-          this.logger.error({ err: error, service: name }, "xDS: a stream failed to take a change");
+          this.logger.error({ err: error, serviceName: name }, "xDS: a stream failed to take a change");
         }
       }
     }

@@ -13,6 +13,7 @@ export class Http2CallContext implements CallContext {
 
   constructor(
     private readonly raw: http2.IncomingHttpHeaders,
+    readonly shutdownSignal: AbortSignal,
     private readonly stream?: http2.ServerHttp2Stream,
   ) {}
 

@@ -12,6 +12,8 @@ import { copyMetadata, statusTrailers } from "./status";
 import { guarded, type FaultReporter } from "./fault-guard";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+/** A client still sending after our status (sent after response headers) is reset this long after it. */
+export const STOP_CLIENT_AFTER_STATUS_MS = 1_000;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING };
 
 export class Http2Call {
@@ -28,10 +30,11 @@ export class Http2Call {
     private readonly headers: http2.IncomingHttpHeaders,
     private readonly codecs: MethodCodecs | undefined,
     private readonly maxReceiveBytes: number,
+    shutdownSignal: AbortSignal,
     private readonly inEncoding: Encoding = "identity",
     private readonly reportFault: FaultReporter = () => {},
   ) {
-    this.context = new Http2CallContext(headers, stream);
+    this.context = new Http2CallContext(headers, shutdownSignal, stream);
     stream.once("close", () => {
       if (!this.finished) this.cancel();
     });
@@ -160,16 +163,24 @@ export class Http2Call {
     this.context.abort();
     if (this.stream.closed || this.stream.destroyed) return;
     this.trailers = statusTrailers(error, this.context.setTrailer);
+    // A client still sending (we ended early: a limit, a bad message, a deadline,
+    // shutdown) is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
+    const stopClient = !this.stream.readableEnded;
     if (!this.headersSent) {
       // Trailers-only: nothing was sent, so headers and status go in one frame.
       this.headersSent = true;
       this.stream.respond({ ...copyMetadata(this.context.setHeader, {}), ...RESPONSE_HEADERS, ...this.trailers }, { endStream: true });
+      if (stopClient) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
     } else {
+      // A reset sent right after trailers can overtake them (grpc-js then reports
+      // "Call ended without gRPC status"), so the client gets time to close first.
+      if (stopClient) {
+        const timer = setTimeout(() => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR), STOP_CLIENT_AFTER_STATUS_MS);
+        timer.unref();
+        this.stream.once("close", () => clearTimeout(timer));
+      }
       this.stream.end();
     }
-    // A client still sending (we ended early: a limit, a bad message, a deadline)
-    // is told to stop: RST_STREAM(NO_ERROR) after the status, as gRPC allows.
-    if (!this.stream.readableEnded) this.stream.once("finish", () => this.isOpen && this.stream.close(NGHTTP2_NO_ERROR));
   }
 
   private runEndHooks(): void {

@@ -5,9 +5,9 @@ import type * as http2 from "node:http2";
 import type { Logger } from "pino";
 
 /** How often an HTTP/2 connection is pinged (HTTP2_KEEPALIVE_SECONDS; 0: never). */
-export const DEFAULT_PING_INTERVAL_MS = 30_000;
-/** A ping not acknowledged within this long means the peer is gone. */
-export const DEFAULT_PING_TIMEOUT_MS = 10_000;
+export const DEFAULT_HTTP2_KEEPALIVE_MS = 30_000;
+/** A ping not acknowledged within this long means the peer is gone (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+export const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS = 10_000;
 
 export interface PingOptions {
   intervalMs?: number;
@@ -17,9 +17,9 @@ export interface PingOptions {
 
 /** Pings `session` until it closes; returns a function that stops. */
 export function keepPinging(session: http2.ServerHttp2Session, options: PingOptions): () => void {
-  const interval = options.intervalMs ?? DEFAULT_PING_INTERVAL_MS;
+  const interval = options.intervalMs ?? DEFAULT_HTTP2_KEEPALIVE_MS;
   if (interval <= 0) return () => {};
-  const timeout = options.timeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+  const timeout = options.timeoutMs ?? DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS;
   let deadline: NodeJS.Timeout | undefined;
   const timer = setInterval(() => {
     if (session.destroyed || deadline !== undefined) return;

@@ -17,6 +17,7 @@ import { keepPinging } from "./pings";
 import type { FaultReporter } from "./fault-guard";
 import { limitSession } from "./session-limits";
 import { PEER_LIMIT_DEFAULTS } from "../peer-limits";
+import { NO_SHUTDOWN } from "../no-shutdown";
 
 /** Largest request message accepted, compressed or decompressed (grpc's usual default). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = PEER_LIMIT_DEFAULTS.maxMessageBytes;
@@ -28,8 +29,9 @@ export interface GrpcHttp2ServerOptions {
    * Pings each connection this often and drops it when a ping goes unanswered
    * (see pings.ts). 0 turns pings off.
    */
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
+  keepAliveMs?: number;
+  /** A ping unanswered this long drops its connection (HTTP2_KEEPALIVE_TIMEOUT_SECONDS). */
+  keepAliveTimeoutMs?: number;
   /** Told about each unexpected error a stream raised (the stream is reset, the server goes on). */
   onFault?: FaultReporter;
   /** SETTINGS_MAX_CONCURRENT_STREAMS (HTTP2_MAX_CONCURRENT_STREAMS). */
@@ -40,6 +42,8 @@ export interface GrpcHttp2ServerOptions {
   idleTimeoutMs?: number;
   /** After a GOAWAY, the longest a connection stays for its streams (HTTP2_GOAWAY_GRACE_SECONDS). */
   goawayGraceMs?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 interface RouteWithCodecs extends Route {
@@ -51,9 +55,11 @@ export class GrpcHttp2Server implements Transport {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly maxReceiveBytes: number;
+  private readonly shutdownSignal: AbortSignal;
 
   constructor(private readonly options: GrpcHttp2ServerOptions) {
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
+    this.shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
     const sessionLimits = {
       headersTimeoutMs: options.headersTimeoutMs ?? PEER_LIMIT_DEFAULTS.headersTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? PEER_LIMIT_DEFAULTS.idleTimeoutMs,
@@ -66,7 +72,7 @@ export class GrpcHttp2Server implements Transport {
     });
     this.server.on("session", (session: http2.ServerHttp2Session) => {
       this.sessions.add(session);
-      const stopPinging = keepPinging(session, { intervalMs: options.pingIntervalMs, timeoutMs: options.pingTimeoutMs, logger: options.logger });
+      const stopPinging = keepPinging(session, { intervalMs: options.keepAliveMs, timeoutMs: options.keepAliveTimeoutMs, logger: options.logger });
       const stopLimits = limitSession(session, sessionLimits, options.logger);
       session.once("close", () => {
         this.sessions.delete(session);
@@ -126,7 +132,7 @@ export class GrpcHttp2Server implements Transport {
     const route = this.routes.get(headers[":path"] ?? "");
     const encoding = requestEncoding(headers["grpc-encoding"]);
     const inEncoding = typeof encoding === "string" ? encoding : "identity";
-    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, inEncoding, this.reportFault);
+    const call = new Http2Call(stream, headers, route?.codecs, this.maxReceiveBytes, this.shutdownSignal, inEncoding, this.reportFault);
     if (call.isFinished) return; // its deadline had passed already
     if (route === undefined) return call.finish(new ConnectError(`method ${headers[":path"]} is not implemented`, Code.Unimplemented));
     if (typeof encoding !== "string") return call.finish(encoding);

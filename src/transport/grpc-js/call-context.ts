@@ -13,7 +13,10 @@ export class GrpcJsCallContext implements CallContext {
   private trailer: Headers | undefined;
   private headerSent = false;
 
-  constructor(private readonly call: AnyCall) {
+  constructor(
+    private readonly call: AnyCall,
+    readonly shutdownSignal: AbortSignal,
+  ) {
     this.signal = this.controller.signal;
     (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => this.abort());
   }

@@ -10,30 +10,36 @@ import type { ServiceCodecs } from "../codec";
 import type { AnyHandler, Handlers, Transport } from "../contract";
 import { isPushSource, PUSH } from "../push-source";
 import { grpcServiceDefinition } from "../service-definition";
+import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "../grpc-http2/pings";
 import { GrpcJsCallContext } from "./call-context";
+import { NO_SHUTDOWN } from "../no-shutdown";
 
 export interface GrpcJsTransportOptions {
   logger: Logger;
   maxReceiveMessageBytes?: number;
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
+  /** As GrpcHttp2ServerOptions: HTTP2_KEEPALIVE_SECONDS and HTTP2_KEEPALIVE_TIMEOUT_SECONDS. */
+  keepAliveMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transport {
-  const ping = options.pingIntervalMs ?? 30_000;
+  const ping = options.keepAliveMs ?? DEFAULT_HTTP2_KEEPALIVE_MS;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     // As ours: Watch streams keep many small writes queued per session (MB).
     "grpc-node.max_session_memory": 64,
-    ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.pingTimeoutMs ?? 10_000 } : {}),
+    ...(ping > 0 ? { "grpc.keepalive_time_ms": ping, "grpc.keepalive_timeout_ms": options.keepAliveTimeoutMs ?? DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } : {}),
   });
+  const shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   return {
     addService<S extends DescService>(service: S, handlers: Handlers<S>, codecs?: ServiceCodecs<S>) {
       const implementation: grpc.UntypedServiceImplementation = {};
       for (const method of service.methods) {
         const handler = (handlers as Record<string, AnyHandler>)[method.localName];
-        if (handler !== undefined) implementation[method.localName] = adapt(method, handler, options.logger);
+        if (handler !== undefined) implementation[method.localName] = adapt(method, handler, options.logger, shutdownSignal);
       }
       server.addService(grpcServiceDefinition(service, codecs), implementation);
     },
@@ -50,7 +56,7 @@ export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transpor
   };
 }
 
-function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.UntypedHandleCall {
+function adapt(method: DescMethod, handler: AnyHandler, logger: Logger, shutdownSignal: AbortSignal): grpc.UntypedHandleCall {
   const output = method.output as DescMessage;
   const toError = (error: unknown, context: GrpcJsCallContext): Partial<grpc.StatusObject> => {
     const e = error instanceof ConnectError ? error : new ConnectError("internal error", 13);
@@ -61,7 +67,7 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.Un
     case "unary":
     case "client_streaming":
       return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const context = new GrpcJsCallContext(call);
+        const context = new GrpcJsCallContext(call, shutdownSignal);
         const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : requestsOf(call as grpc.ServerReadableStream<unknown, unknown>);
         const respond = (result: unknown) => {
           context.sendHeader();
@@ -83,7 +89,7 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger): grpc.Un
     case "server_streaming":
     case "bidi_streaming":
       return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
-        const context = new GrpcJsCallContext(call);
+        const context = new GrpcJsCallContext(call, shutdownSignal);
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call as grpc.ServerDuplexStream<unknown, unknown>);
         const end = (error?: unknown) => {
           if (context.signal.aborted) return;

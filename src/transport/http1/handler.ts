@@ -5,9 +5,12 @@
 // read and inspected first (request-body.ts) so bad input is refused with the
 // code gRPC gives it.
 import type * as http from "node:http";
-import { Code, ConnectError, createConnectRouter, createContextKey, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, createContextKey, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import type { AnyHandler, CallContext, Handlers } from "../contract";
+import { NO_SHUTDOWN } from "../no-shutdown";
 import { peerContextValues } from "../peer-identity";
 import { bodyKindOf, inspectBody, placeholderBody, readBody } from "./request-body";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES } from "../grpc-http2/server";
@@ -24,18 +27,34 @@ const ENVELOPE_HEADER = 5;
 
 export type HttpHandler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
+/** Serves a service's handlers over Connect and gRPC-Web. */
+export type Mount = <S extends DescService>(service: S, handlers: Handlers<S>) => void;
+
 export interface HttpHandlerOptions {
-  routes: (router: ConnectRouter) => void;
+  routes: (mount: Mount) => void;
   fallback: HttpHandler;
   logger: Logger;
   /** Largest request message (DISCOVERY_MAX_MESSAGE_BYTES, shared with gRPC). */
   maxMessageBytes?: number;
+  /** The server's shutdown, handed to handlers as `CallContext.shutdownSignal`. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES;
   const router = createConnectRouter({ interceptors: [refuseBadInput], readMaxBytes: maxMessageBytes + ENVELOPE_HEADER });
-  options.routes(router);
+  const shutdownSignal = options.shutdownSignal ?? NO_SHUTDOWN;
+  options.routes((service, handlers) => {
+    const impl: Record<string, (input: unknown, context: HandlerContext) => unknown> = {};
+    for (const [name, handler] of Object.entries(handlers as Record<string, AnyHandler | undefined>)) {
+      if (handler === undefined) continue;
+      // Connect's context is a plain object made for this one call: adding our
+      // field to it costs no allocation. (Connect's own shutdownSignal option
+      // would abort every call at once, leaving in-flight calls no grace.)
+      impl[name] = (input, context) => handler(input, Object.assign(context, { shutdownSignal }) satisfies CallContext);
+    }
+    router.service(service, impl as unknown as Partial<ServiceImpl<typeof service>>);
+  });
   const byPath = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
     const handler = byPath.get((request.url ?? "").split("?", 1)[0] ?? "");

@@ -1,0 +1,37 @@
+// Rows of the settings table for the xDS (ADS) server that proxyless gRPC
+// clients and Envoy follow.
+import { DEFAULT_DNS_REFRESH_MS, DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS, LB_POLICIES } from "../services/xds/xds-defaults";
+import { integer, oneOf, secondsAsMs } from "./kinds";
+import { setting } from "./table";
+
+export const XDS_SETTINGS = [
+  setting({
+    key: "xdsLbPolicy",
+    env: "XDS_LB_POLICY",
+    flag: "xds-lb-policy",
+    help: "the xDS clusters' load-balancing policy",
+    more: "Proxyless gRPC clients support ROUND_ROBIN and RING_HASH and reject the others; Envoy supports all",
+    kind: oneOf(LB_POLICIES, "ROUND_ROBIN"),
+  }),
+  setting({
+    key: "xdsMaxStreams",
+    env: "XDS_MAX_STREAMS",
+    flag: "xds-max-streams",
+    help: "xDS streams past this are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_XDS_STREAMS, { min: 1, max: 10_000_000 }),
+  }),
+  setting({
+    key: "xdsMaxResourcesPerStream",
+    env: "XDS_MAX_RESOURCES_PER_STREAM",
+    flag: "xds-max-resources-per-stream",
+    help: "resource names one xDS stream may follow per type; more are refused with RESOURCE_EXHAUSTED",
+    kind: integer(DEFAULT_MAX_RESOURCES_PER_STREAM, { min: 1, max: 1_000_000 }),
+  }),
+  setting({
+    key: "xdsDnsRefreshMs",
+    env: "XDS_DNS_REFRESH_SECONDS",
+    flag: "xds-dns-refresh-seconds",
+    help: "instance hostnames are re-resolved for xDS this often",
+    kind: secondsAsMs(DEFAULT_DNS_REFRESH_MS, { min: 1_000, max: 86_400_000 }),
+  }),
+] as const;
