@@ -108,6 +108,7 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       maxMessageBytes: config.maxMessageBytes,
       http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
       headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       goawayGraceMs: config.goawayGraceMs,
       listCacheBytes: config.listCacheBytes,

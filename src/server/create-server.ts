@@ -317,7 +317,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   );
   httpServer.on("clientError", (_error, socket) => socket.destroy());
   const http1 = trackHttp1Connections(httpServer);
-  limitHttp1Connections(httpServer, peerLimits.headersTimeoutMs);
+  limitHttp1Connections(httpServer, peerLimits.headersTimeoutMs, peerLimits.bodyTimeoutMs);
 
   const front = createFront({
     onHttp2: (socket) => grpcServer.accept(socket),

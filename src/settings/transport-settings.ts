@@ -47,6 +47,14 @@ export const TRANSPORT_SETTINGS = [
     kind: secondsAsMs(PEER_LIMIT_DEFAULTS.headersTimeoutMs, { min: 100, max: 3_600_000 }),
   }),
   setting({
+    key: "bodyTimeoutMs",
+    env: "HTTP_BODY_TIMEOUT_SECONDS",
+    flag: "body-timeout-seconds",
+    help: "an HTTP/1.1 request whose body has not all arrived within this of its headers is dropped with its connection",
+    more: "A body trickled a byte at a time would otherwise hold the connection and up to DISCOVERY_MAX_MESSAGE_BYTES of buffer",
+    kind: secondsAsMs(PEER_LIMIT_DEFAULTS.bodyTimeoutMs, { min: 100, max: 3_600_000 }),
+  }),
+  setting({
     key: "idleTimeoutMs",
     env: "HTTP_IDLE_TIMEOUT_SECONDS",
     flag: "idle-timeout-seconds",

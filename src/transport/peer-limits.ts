@@ -1,6 +1,6 @@
 // What one peer may make the server hold or keep open, on every transport: the
 // named limits behind DISCOVERY_MAX_MESSAGE_BYTES, HTTP2_MAX_CONCURRENT_STREAMS,
-// HTTP_HEADERS_TIMEOUT_SECONDS, HTTP_IDLE_TIMEOUT_SECONDS, HTTP2_GOAWAY_GRACE_SECONDS
+// HTTP_HEADERS_TIMEOUT_SECONDS, HTTP_BODY_TIMEOUT_SECONDS, HTTP_IDLE_TIMEOUT_SECONDS, HTTP2_GOAWAY_GRACE_SECONDS
 // and DISCOVERY_LIST_CACHE_BYTES (README "Limits" lists each with its default).
 
 export interface PeerLimits {
@@ -10,6 +10,8 @@ export interface PeerLimits {
   http2MaxConcurrentStreams: number;
   /** Time to send a request's headers (HTTP/1.1) or the first complete stream (HTTP/2). */
   headersTimeoutMs: number;
+  /** Time for an HTTP/1.1 request's whole body to arrive after its headers (a trickled body holds a connection and a buffer). */
+  bodyTimeoutMs: number;
   /** A connection with nothing in flight for this long is closed; 0 never. */
   idleTimeoutMs: number;
   /** After a GOAWAY, the longest a connection stays open for its last streams. */
@@ -22,6 +24,7 @@ export const PEER_LIMIT_DEFAULTS: PeerLimits = {
   maxMessageBytes: 4 * 1024 * 1024,
   http2MaxConcurrentStreams: 1_000,
   headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 60_000,
   idleTimeoutMs: 300_000,
   goawayGraceMs: 10_000,
   listCacheBytes: 64 * 1024 * 1024,

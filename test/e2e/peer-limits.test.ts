@@ -33,6 +33,43 @@ function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
   });
 }
 
+describe("HTTP_BODY_TIMEOUT_SECONDS", () => {
+  beforeEach(async () => {
+    server = await startTestServer({ peerLimits: { bodyTimeoutMs: 800 } });
+  });
+
+  const body = '{"serviceName":"users","host":"10.0.0.1","port":8080,"instanceId":"slow"}';
+  /** Sends the headers at once, then the body a byte every `everyMs`; resolves with the answer's first bytes, or "closed". */
+  const trickle = (path: string, everyMs: number) =>
+    new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, "127.0.0.1");
+      socket.on("error", () => {});
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      let sent = 0;
+      const timer = setInterval(() => (sent < body.length ? socket.write(body[sent++]!) : clearInterval(timer)), everyMs);
+      socket.on("close", () => {
+        clearInterval(timer);
+        resolve(answer === "" ? "closed" : answer.split("\r\n", 1)[0]!);
+      });
+      socket.on("data", () => socket.end());
+    });
+
+  test.each([["Connect", "/discovery.v1.DiscoveryService/Register"], ["REST", "/v1/discovery/register"]])(
+    "%s: a body trickled a byte every 100 ms is dropped with its connection, and nothing is stored",
+    async (_name, path) => {
+      expect(await trickle(path, 100)).toBe("closed");
+      expect(server.store.get("users", "slow")).toBeUndefined();
+    },
+  );
+
+  test("a body that arrives in pieces within the timeout is served", async () => {
+    expect(await trickle("/discovery.v1.DiscoveryService/Register", 0)).toBe("HTTP/1.1 200 OK");
+    expect(server.store.get("users", "slow")).toBeDefined();
+  });
+});
+
 describe("HTTP_HEADERS_TIMEOUT_SECONDS and HTTP_IDLE_TIMEOUT_SECONDS", () => {
   beforeEach(async () => {
     server = await startTestServer({ peerLimits: { headersTimeoutMs: 300, idleTimeoutMs: 400, goawayGraceMs: 300 } });

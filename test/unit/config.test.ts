@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       maxMessageBytes: 4 * 1024 * 1024,
       http2MaxConcurrentStreams: 1_000,
       headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 60_000,
       idleTimeoutMs: 300_000,
       goawayGraceMs: 10_000,
       listCacheBytes: 64 * 1024 * 1024,
