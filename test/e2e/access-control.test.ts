@@ -112,7 +112,7 @@ describe.each(PROTOCOLS)("scoped tokens over %s", (protocol) => {
     logLines.length = 0;
     await client(WRITER).register({ ...users, instanceId: "logged" });
     await client(OPS).unregister({ serviceName: "users", instanceId: "logged" });
-    const events = logLines.filter((l) => l.instance === "logged");
+    const events = logLines.filter((l) => l.instanceId === "logged");
     expect(events.map((l) => [l.event, l.actor])).toEqual([
       ["registered", "users-writer"],
       ["unregistered", "ops"],
@@ -122,7 +122,7 @@ describe.each(PROTOCOLS)("scoped tokens over %s", (protocol) => {
     const check = { probe: { case: "http" as const, value: { path: "/h" } }, interval: { seconds: 3600n }, unhealthyThreshold: 1 };
     await client(WRITER).register({ ...users, instanceId: "probed", port: target.port, healthCheck: check });
     await client(OPS).checkNow({ serviceName: "users", instanceId: "probed" });
-    expect(logLines.filter((l) => l.instance === "probed").map((l) => [l.event, l.status, l.actor])).toEqual([
+    expect(logLines.filter((l) => l.instanceId === "probed").map((l) => [l.event, l.status, l.actor])).toEqual([
       ["registered", "unknown", "users-writer"],
       ["health-changed", "unhealthy", "ops"],
     ]);
