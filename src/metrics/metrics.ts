@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, type Registry as PromRegistry } from "prom-c
 import type { RegistryStore } from "../core/store";
 import type { ChangeType } from "../core/types";
 import type { WatchHub } from "../watch/watch-hub";
-import { createRpcCells } from "./rpc-cells";
+import { createRpcCells, type CallObserver } from "./rpc-cells";
 
 /** Buckets of the RPC latency histogram, in seconds (unary calls are sub-millisecond; streams last long). */
 export const RPC_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600];
@@ -15,9 +15,6 @@ export const PROBE_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 
 /** What one health probe found (see ProbeOutcome in the proto). */
 export type ProbeOutcome = "pass" | "degraded" | "fail";
-
-/** Counts one RPC's end: its canonical gRPC code (e.g. "OK", "NOT_FOUND") and its duration. */
-export type RpcObserver = (code: string, seconds: number) => void;
 
 export interface Metrics {
   readonly register: PromRegistry;
@@ -29,7 +26,7 @@ export interface Metrics {
    */
   observeProbe(outcome: ProbeOutcome, seconds: number): void;
   /** The observer for one method ("discovery.v1.DiscoveryService/Register"); bind once, call per RPC. */
-  rpcObserver(method: string): RpcObserver;
+  rpcObserver(method: string): CallObserver;
   /** One unexpected error a stream raised: the transport reset that stream and went on. */
   streamFault(): void;
 }

@@ -14,9 +14,12 @@ interface Cell {
   readonly buckets: Float64Array;
 }
 
+/** Hears one finished call: its canonical gRPC code name (e.g. "OK", "NOT_FOUND") and duration in seconds. */
+export type CallObserver = (code: string, seconds: number) => void;
+
 export interface RpcCells {
   /** Records finished calls of one method; bind once, call per RPC. */
-  observer(method: string): (code: string, seconds: number) => void;
+  observer(method: string): CallObserver;
 }
 
 export function createRpcCells(register: PromRegistry, names: { total: string; duration: string }, buckets: readonly number[]): RpcCells {

@@ -8,6 +8,8 @@ import { ConnectError } from "@connectrpc/connect";
 import { codeName } from "../../transport/code-names";
 import { isExpected, toConnectError } from "./error-map";
 import { isPushSource, PUSH, type PushSource } from "../../transport/push-source";
+import { settle } from "../../transport/settle";
+import type { CallObserver } from "../../metrics/rpc-cells";
 
 /**
  * Wraps every handler so that domain errors reach the wire with their code and
@@ -30,9 +32,6 @@ export function codeNameOf(error: unknown): string {
   return codeName(ConnectError.from(error).code);
 }
 
-/** Receives one finished call: its gRPC code name and duration in seconds. */
-export type CallObserver = (code: string, seconds: number) => void;
-
 /**
  * Wraps every handler to report how each call ended and how long it took, on
  * both transports. Wrap outside withErrorMapping so errors carry their final
@@ -48,31 +47,16 @@ export function withCallObserver<S extends DescService>(
     const observe = observerFor(`${service.typeName}/${method.name}`);
     const since = (start: number) => (performance.now() - start) / 1000;
     if (answersOnce(method)) {
-      // Written out rather than built from unary(): nothing is allocated per call on the heartbeat path.
-      return (input, context) => {
-        const start = performance.now();
-        let result: unknown;
-        try {
-          result = handler(input, context);
-        } catch (error) {
-          observe(codeNameOf(error), since(start));
-          throw error;
-        }
-        if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") {
-          observe("OK", since(start));
-          return result;
-        }
-        return (result as Promise<unknown>).then(
-          (value) => {
-            observe("OK", since(start));
-            return value;
-          },
-          (error: unknown) => {
-            observe(codeNameOf(error), since(start));
-            throw error;
-          },
-        );
+      // Made once per method; the start time travels as settle's state: nothing is allocated per call on the heartbeat path.
+      const onValue = (value: unknown, start: number) => {
+        observe("OK", since(start));
+        return value;
       };
+      const onError = (error: unknown, start: number): never => {
+        observe(codeNameOf(error), since(start));
+        throw error;
+      };
+      return (input, context) => settle(handler, input, context, performance.now(), onValue, onError);
     }
     return (input, context) => {
       const start = performance.now();
@@ -108,32 +92,16 @@ interface Hooks {
 
 /** A unary handler with hooks; a synchronous answer stays synchronous (no promise per call). */
 function unary(handler: AnyHandler, hooks: Hooks): AnyHandler {
-  const fail = (error: unknown) => {
+  const onValue = (value: unknown) => {
+    hooks.onEnd?.(undefined);
+    return value;
+  };
+  const onError = (error: unknown): never => {
     const mapped = hooks.mapError === undefined ? error : hooks.mapError(error);
     hooks.onEnd?.(mapped);
-    return mapped;
+    throw mapped;
   };
-  return (input, context) => {
-    let result: unknown;
-    try {
-      result = handler(input, context);
-    } catch (error) {
-      throw fail(error);
-    }
-    if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") {
-      hooks.onEnd?.(undefined);
-      return result;
-    }
-    return (result as Promise<unknown>).then(
-      (value) => {
-        hooks.onEnd?.(undefined);
-        return value;
-      },
-      (error: unknown) => {
-        throw fail(error);
-      },
-    );
-  };
+  return (input, context) => settle(handler, input, context, undefined, onValue, onError);
 }
 
 /** A stream with hooks, keeping its push capability when it has one. */

@@ -5,6 +5,7 @@ import { create, isMessage, type DescMessage, type DescMethod } from "@bufbuild/
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AnyHandler } from "../contract";
 import { isPushSource, PUSH, type PushSource } from "../push-source";
+import { settle } from "../settle";
 import type { Http2Call } from "./call";
 
 /** Request messages a streaming handler may have waiting before its stream is paused. */
@@ -55,14 +56,7 @@ function answerOnce(call: Http2Call, route: Route, run: () => unknown): void {
     call.write(asMessage(output, result));
     call.finish();
   });
-  let result: unknown;
-  try {
-    result = run();
-  } catch (error) {
-    return call.finish(error);
-  }
-  if (isThenable(result)) result.then(respond, call.guard((error: unknown) => call.finish(error)));
-  else respond(result);
+  settle(run, undefined, call.context, undefined, respond, call.guard((error: unknown) => call.finish(error)));
 }
 
 /**
@@ -165,8 +159,4 @@ function drained(call: Http2Call): Promise<void> {
 
 function asMessage(schema: DescMessage, value: unknown): unknown {
   return isMessage(value, schema) ? value : create(schema, value as never);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }

@@ -13,6 +13,7 @@ import { grpcServiceDefinition } from "../service-definition";
 import { DEFAULT_HTTP2_KEEPALIVE_MS, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_MS } from "../grpc-http2/pings";
 import { GrpcJsCallContext } from "./call-context";
 import { NO_SHUTDOWN } from "../no-shutdown";
+import { settle } from "../settle";
 
 export interface GrpcJsTransportOptions {
   logger: Logger;
@@ -79,9 +80,7 @@ function adapt(method: DescMethod, handler: AnyHandler, logger: Logger, shutdown
           context.abort();
         };
         try {
-          const result = handler(input, context);
-          if (typeof (result as PromiseLike<unknown> | null)?.then === "function") (result as Promise<unknown>).then(respond, fail);
-          else respond(result);
+          settle(handler, input, context, undefined, respond, fail);
         } catch (error) {
           fail(error);
         }
