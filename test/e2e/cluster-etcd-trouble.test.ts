@@ -88,6 +88,13 @@ test("with etcd unreachable: last state served, writes UNAVAILABLE naming etcd, 
 
   await etcd.restartStopped();
   await waitFor(async () => (await serverHealth()) === Serving.SERVING, 20_000, "SERVING again");
+  // The write below goes through node 1, which reconnects to etcd on its own backoff: wait for it too.
+  const nodeOneHealth = new GrpcTestClient(Health, `127.0.0.1:${nodes[1]!.port}`);
+  try {
+    await waitFor(async () => (await nodeOneHealth.unary(Health.method.check, { service: "" })).status === Serving.SERVING, 20_000, "node 1 SERVING again");
+  } finally {
+    nodeOneHealth.close();
+  }
   await register(nodes[1]!, "after-outage");
   await waitFor(async () => (await list(nodes[0]!)).includes("after-outage"), 10_000, "node 0 caught up");
   // The held instance, heartbeating throughout, is still there.

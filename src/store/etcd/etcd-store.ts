@@ -262,13 +262,14 @@ export class EtcdStore extends LocalView implements RegistryStore {
   /** See lease-handover.ts: the prober's passing probes renew the lease from now on. */
   private async handOver(k: string, stored: StoredInstance, prober: string): Promise<void> {
     const { serviceName, instanceId } = stored.instance;
+    let handed = false;
     try {
-      await handOverLease(this.link, stored, this.get(serviceName, instanceId) ?? stored.instance, prober, this.worthRetrying);
+      handed = await handOverLease(this.link, stored, this.get(serviceName, instanceId) ?? stored.instance, prober, this.worthRetrying);
     } catch (error) {
-      // etcd trouble: keep the lease here a little longer and judge it again.
       this.logger?.warn({ err: error, service: serviceName, instance: instanceId, prober }, "handing a probed instance's lease to its prober failed");
-      if (this.holders.get(k) === this.settings.nodeId && this.leases.deadlineOf(k) === undefined) this.leases.set(k, this.now() + HANDOVER_RETRY_MS);
     }
+    // etcd trouble, or a newer write of ours (a replicated load) won the race: still ours, judged again shortly.
+    if (!handed && this.holders.get(k) === this.settings.nodeId && this.leases.deadlineOf(k) === undefined) this.leases.set(k, this.now() + HANDOVER_RETRY_MS);
   }
 
   async close(): Promise<void> {
