@@ -58,7 +58,7 @@ function toMarkdown(results: Record<string, Measured>): string {
   const lines: string[] = [];
   for (const [name, result] of Object.entries(results)) {
     const m = result.measured ?? {};
-    lines.push(`### ${name}`, "", result.description, "", `Measured ${m.date} on ${m.machine} with \`${m.command}\` (median of ${m.runs} runs).`, "");
+    lines.push(`### ${name}`, "", result.description, "", `Measured ${m.date} on ${m.machine} with \`${m.command}\` ${runsText(result.runs ?? Number(m.runs))}.`, "");
     const columns = Object.keys(result.rows[0] ?? {});
     lines.push(`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`);
     for (const row of result.rows) lines.push(`| ${columns.map((c) => format(row[c])).join(" | ")} |`);
@@ -68,6 +68,10 @@ function toMarkdown(results: Record<string, Measured>): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+function runsText(runs: number): string {
+  return runs === 1 ? " (one run)" : ` (median of ${runs} runs)`;
 }
 
 function format(value: unknown): string {

@@ -18,6 +18,8 @@ export interface ScenarioResult {
   rows: Record<string, unknown>[];
   targets: TargetCheck[];
   notes?: string[];
+  /** How many runs the figures come from, when the scenario ignores BENCH_RUNS (one run of a costly set-up). */
+  runs?: number;
 }
 
 export interface Scenario {

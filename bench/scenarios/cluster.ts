@@ -198,6 +198,7 @@ export const cluster: Scenario = {
 
       const p99 = percentile(delays, 99);
       return {
+        runs: 1,
         rows: [
           { measure: "Heartbeat/s, 1 node, memory store", value: round(memoryRate, 0), ratio: 1 },
           { measure: "Heartbeat/s, 1 node, etcd store", value: round(oneNodeRate, 0), ratio: round(oneNodeRate / memoryRate) },
