@@ -12,11 +12,20 @@ import { EventType, HeartbeatRequestSchema, RegisterRequestSchema, WatchEventSch
 import { FrameReader, frameMessage } from "../lib/grpc-frame";
 
 export interface FanoutTarget {
-  /** Opens one subscription; calls onEvent(now) per live event after the snapshot. */
-  subscribe(session: http2.ClientHttp2Session, onSynced: () => void, onEvent: (now: number) => void): void;
+  /**
+   * Opens one subscription; calls onEvent(now) per live event after the snapshot,
+   * or onEvent(now, revision) when what arrived reflects the registry up to `revision`.
+   */
+  subscribe(session: http2.ClientHttp2Session, onSynced: () => void, onEvent: (now: number, revision?: number) => void): void;
   /** Makes change k, which must produce exactly one event for every subscriber. */
   change(session: http2.ClientHttp2Session, k: number): void;
   prepare(session: http2.ClientHttp2Session): Promise<void>;
+  /**
+   * For targets that coalesce (xDS): learns the registry revision of each change
+   * as the run goes; a delivery then counts every change at or below the
+   * revision it carries, each with its own delay.
+   */
+  revisions?(session: http2.ClientHttp2Session): Promise<(k: number) => number | undefined>;
 }
 
 const SERVICE = "fanout";
@@ -70,17 +79,23 @@ export async function runFanoutClient(target: FanoutTarget): Promise<void> {
   });
   const driver = http2.connect(`http://127.0.0.1:${port}`);
   await target.prepare(driver);
+  const revisionOf = await target.revisions?.(driver);
   const changes = perSecond * seconds;
   const sentAt: number[] = [];
   const latencies: number[] = [];
   const received = new Array<number>(subscribers).fill(0);
+  // By revision: each subscriber's arrivals, attributed once every change's revision is known.
+  const arrivals = Array.from({ length: subscribers }, () => [] as { now: number; revision: number }[]);
+  let pushes = 0;
   let synced = 0;
   await new Promise<void>((resolve) => {
     for (let i = 0; i < subscribers; i++) {
       target.subscribe(
         sessions[i % connections]!,
         () => ++synced === subscribers && resolve(),
-        (now) => {
+        (now, revision) => {
+          pushes++;
+          if (revision !== undefined) return void arrivals[i]!.push({ now, revision });
           const k = received[i]!++;
           latencies.push(now - (sentAt[k] ?? now));
         },
@@ -99,10 +114,36 @@ export async function runFanoutClient(target: FanoutTarget): Promise<void> {
   }
   // Let the last deliveries arrive (bounded).
   const deadline = performance.now() + 10_000;
-  while (latencies.length < changes * subscribers && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  console.log(JSON.stringify({ phase: "done", expected: changes * subscribers, delivered: latencies.length, latencies: summarize(latencies) }));
+  const complete = () => (revisionOf === undefined ? latencies.length >= changes * subscribers : everyArrived(arrivals, revisionOf(changes - 1)));
+  while (!complete() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (revisionOf !== undefined) attribute(arrivals, changes, revisionOf, sentAt, latencies);
+  console.log(JSON.stringify({ phase: "done", expected: changes * subscribers, delivered: latencies.length, pushes, latencies: summarize(latencies) }));
   for (const s of [...sessions, driver]) s.destroy();
   process.exit(0);
+}
+
+function everyArrived(arrivals: readonly { revision: number }[][], last: number | undefined): boolean {
+  return last !== undefined && arrivals.every((mine) => (mine[mine.length - 1]?.revision ?? -1) >= last);
+}
+
+/** Change k reaches a subscriber with the first arrival whose revision is at or past k's. */
+function attribute(
+  arrivals: readonly { now: number; revision: number }[][],
+  changes: number,
+  revisionOf: (k: number) => number | undefined,
+  sentAt: readonly number[],
+  latencies: number[],
+): void {
+  for (const mine of arrivals) {
+    let at = 0;
+    for (let k = 0; k < changes; k++) {
+      const revision = revisionOf(k);
+      if (revision === undefined) continue; // the change made no event: nothing to deliver
+      while (at < mine.length && mine[at]!.revision < revision) at++;
+      if (at === mine.length) break;
+      latencies.push(mine[at]!.now - sentAt[k]!);
+    }
+  }
 }
 
 function summarize(values: number[]): { p50: number; p99: number; max: number } {

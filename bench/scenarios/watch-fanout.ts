@@ -10,8 +10,11 @@ import type { Scenario, ScenarioResult } from "../lib/scenario";
 
 export interface FanoutRun {
   subscribers: number;
+  /** Changes that reached a subscriber (a coalesced push delivers each change it carries). */
   delivered: number;
   expected: number;
+  /** Messages the subscribers received after their snapshot (Watch: one per delivery; xDS: responses). */
+  pushes: number;
   p50: number;
   p99: number;
   max: number;
@@ -19,6 +22,7 @@ export interface FanoutRun {
   serverCpuShare: number;
   /** Server CPU time per delivery: robust to the shared machine's contention. */
   serverCpuMicrosPerDelivery: number;
+  serverCpuMicrosPerPush: number;
 }
 
 /** Runs one fan-out against a started server with the given client script. */
@@ -42,12 +46,14 @@ export async function fanout(proc: Proc, clientScript: string, subscribers: numb
     subscribers,
     delivered: done.delivered as number,
     expected: done.expected as number,
+    pushes: (done.pushes as number | undefined) ?? (done.delivered as number),
     p50: round(latencies.p50, 1),
     p99: round(latencies.p99, 1),
     max: round(latencies.max, 1),
     bytesPerSubscriber: Math.round((rssIdle - rssBefore) / subscribers),
     serverCpuShare: round(cpu / ((Date.now() - started) / 1000), 2),
     serverCpuMicrosPerDelivery: round((cpu * 1e6) / Math.max(1, done.delivered as number), 2),
+    serverCpuMicrosPerPush: round((cpu * 1e6) / Math.max(1, (done.pushes as number | undefined) ?? (done.delivered as number)), 2),
   };
 }
 

@@ -9,10 +9,15 @@ import { TYPE, type TypeUrl } from "../../src/services/xds/resources";
 
 class Source implements ResourceSource {
   readonly byName = new Map<string, Any>();
+  private changes = 0;
   set(name: string, tag: string): Any {
     const any = { typeUrl: TYPE.endpoint, value: new TextEncoder().encode(tag) } as Any;
     this.byName.set(name, any);
+    this.changes++;
     return any;
+  }
+  revision() {
+    return this.changes;
   }
   get(_type: TypeUrl, name: string) {
     return this.byName.get(name);
@@ -148,4 +153,19 @@ test("streams following the same resource send the same Any object: encoded once
   a.receive(request({ names: ["users"] }));
   b.receive(request({ names: ["users"] }));
   expect(a.next()!.resources![0]).toBe(b.next()!.resources![0]);
+});
+
+test("the version is the registry revision a response reflects: streams that join at different times tell the same state apart by it", () => {
+  const source = new Source();
+  source.set("users", "users@1");
+  source.set("billing", "billing@1");
+  const early = new AdsStream(source, 100);
+  early.receive(request({ names: ["users"] }));
+  expect(early.next()).toMatchObject({ versionInfo: "2", nonce: "1" });
+  source.set("users", "users@3");
+  early.changed("users", performance.now());
+  const late = new AdsStream(source, 100);
+  late.receive(request({ names: ["users"] }));
+  expect(early.next()).toMatchObject({ versionInfo: "3", nonce: "2" });
+  expect(late.next()).toMatchObject({ versionInfo: "3", nonce: "1" });
 });

@@ -16,6 +16,8 @@ export { DEFAULT_MAX_RESOURCES_PER_STREAM };
 export interface ResourceSource {
   get(type: TypeUrl, name: string): Any | undefined;
   names(): Iterable<string>;
+  /** The registry revision the resources reflect: a response's version_info. */
+  revision(): number;
 }
 
 /** What the stream reports (metrics and logs). */
@@ -33,7 +35,6 @@ interface TypeState {
   names: Set<string> | undefined;
   sent: Map<string, Any>;
   nonce: string;
-  version: number;
   /** The version the client last accepted ("" before its first ACK). */
   accepted: string;
   /** When the oldest change not yet sent was seen, or undefined when nothing is due. */
@@ -73,7 +74,7 @@ export class AdsStream {
     let state = this.types.get(type);
     const first = state === undefined;
     if (state === undefined) {
-      state = { names: new Set(), sent: new Map(), nonce: "", version: 0, accepted: "", dueSince: undefined };
+      state = { names: new Set(), sent: new Map(), nonce: "", accepted: "", dueSince: undefined };
       this.types.set(type, state);
       this.observer.subscribed?.(type);
     }
@@ -125,10 +126,10 @@ export class AdsStream {
         sent.set(name, resource);
       }
       state.sent = sent;
-      state.version++;
       state.nonce = String(++this.nonces);
       this.observer.pushed?.(type, delay);
-      return { versionInfo: String(state.version), typeUrl: type, nonce: state.nonce, resources };
+      // The version is the registry revision: it says which changes a response carries (and is the same on every node of a cluster).
+      return { versionInfo: String(this.source.revision()), typeUrl: type, nonce: state.nonce, resources };
     }
     return undefined;
   }

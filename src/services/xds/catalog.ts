@@ -38,6 +38,10 @@ export class XdsCatalog {
   private staging: Map<string, Map<string, InstanceView>> | undefined;
   private readonly resources = new Map<string, ServiceResources>();
   private readonly dirty = new Map<string, number>();
+  /** The registry revision of the last item applied to `instances`. */
+  private appliedRevision = 0;
+  /** The revision streams are told (as their version_info): advanced when changes are published, so it never runs ahead of them. */
+  private publishedRevision = 0;
   private flushScheduled = false;
   private readonly listeners = new Set<CatalogListener>();
   private readonly addresses: AddressBook;
@@ -73,6 +77,11 @@ export class XdsCatalog {
     return (built === undefined || built.stale ? this.rebuild(name, of, built) : built).byType[type];
   }
 
+  /** The registry revision the resources reflect: every change up to it has been published to the listeners. */
+  revision(): number {
+    return this.publishedRevision;
+  }
+
   /** Every service with instances (for wildcard subscriptions). */
   names(): IterableIterator<string> {
     return this.instances.keys();
@@ -84,6 +93,8 @@ export class XdsCatalog {
   }
 
   private apply(item: WatchItem): void {
+    this.appliedRevision = item.t === "event" ? item.event.revision : item.revision;
+    this.scheduleFlush();
     switch (item.t) {
       case "reset":
         this.staging = new Map();
@@ -135,6 +146,10 @@ export class XdsCatalog {
 
   private markDirty(name: string): void {
     if (!this.dirty.has(name)) this.dirty.set(name, performance.now());
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -142,6 +157,8 @@ export class XdsCatalog {
 
   private flush(): void {
     this.flushScheduled = false;
+    // Before the listeners run: the responses they cause carry this revision.
+    this.publishedRevision = this.appliedRevision;
     const changed = [...this.dirty];
     this.dirty.clear();
     for (const [name] of changed) {
