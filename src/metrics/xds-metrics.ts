@@ -32,13 +32,17 @@ export function createXdsMetrics(register: PromRegistry, prefix = METRIC_PREFIX)
     buckets: XDS_PUSH_DELAY_BUCKETS,
     registers,
   });
-  for (const type of TYPE_URLS) {
-    const label = { type: shortName(type) };
-    subscribed.set(label, 0);
-    pushes.inc(label, 0);
-    nacks.inc(label, 0);
-    delay.zero(label);
-  }
+  // Label children made once per type: a push is then a counter and a histogram update, no label hashing.
+  const byType = new Map(
+    TYPE_URLS.map((type) => {
+      const label = { type: shortName(type) };
+      subscribed.set(label, 0);
+      nacks.inc(label, 0);
+      delay.zero(label);
+      return [type, { pushes: pushes.labels(label), delay: delay.labels(label) }] as const;
+    }),
+  );
+  for (const { pushes: count } of byType.values()) count.inc(0);
   // Per stream, the types it subscribed to: the gauge goes down when the stream closes.
   return {
     streamOpened: () => streams.inc(),
@@ -47,8 +51,9 @@ export function createXdsMetrics(register: PromRegistry, prefix = METRIC_PREFIX)
     unsubscribed: (type) => subscribed.dec({ type: shortName(type) }),
     nack: (type) => nacks.inc({ type: shortName(type) }),
     pushed: (type, delayMs) => {
-      pushes.inc({ type: shortName(type) });
-      delay.observe({ type: shortName(type) }, delayMs / 1000);
+      const of = byType.get(type);
+      of?.pushes.inc();
+      of?.delay.observe(delayMs / 1000);
     },
   };
 }

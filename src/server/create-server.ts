@@ -50,6 +50,7 @@ import { createReflectionHandlers } from "../services/reflection";
 import { AggregatedDiscoveryService, file_envoy_service_discovery_v3_ads } from "../../gen/envoy/service/discovery/v3/ads_pb";
 import { createXdsMetrics } from "../metrics/xds-metrics";
 import { createAdsHandlers } from "../services/xds/ads-service";
+import { createAdsCodecs } from "../services/xds/ads-codecs";
 import { XdsCatalog } from "../services/xds/catalog";
 import type { HostLookup } from "../services/xds/address-book";
 import type { LbPolicyName } from "../services/xds/resources";
@@ -277,7 +278,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const grpcServer: Transport = options.grpcTransport === "grpc-js" ? createGrpcJsTransport(transportOptions) : new GrpcHttp2Server(transportOptions);
   grpcServer.addService(DiscoveryService, discovery, createDiscoveryCodecs());
   grpcServer.addService(Health, health);
-  grpcServer.addService(AggregatedDiscoveryService, xds);
+  grpcServer.addService(AggregatedDiscoveryService, xds, createAdsCodecs());
   const reflectionAccess = { kind: "public" } as const;
   grpcServer.addService(reflectionV1.ServerReflection, serve(reflectionV1.ServerReflection, reflection.v1, sameAccess(reflectionV1.ServerReflection, reflectionAccess)));
   grpcServer.addService(

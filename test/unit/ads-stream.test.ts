@@ -4,28 +4,11 @@ import { create } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { DiscoveryRequestSchema, type DiscoveryRequest } from "../../gen/envoy/service/discovery/v3/discovery_pb";
 import { DiscoveryError } from "../../src/core/errors";
-import { AdsStream, type ResourceSource } from "../../src/services/xds/ads-stream";
+import { AdsStream } from "../../src/services/xds/ads-stream";
 import { TYPE, type TypeUrl } from "../../src/services/xds/resources";
+import { tagsOf, TestResourceSource } from "../helpers/xds-resource-source";
 
-class Source implements ResourceSource {
-  readonly byName = new Map<string, Any>();
-  private changes = 0;
-  set(name: string, tag: string): Any {
-    const any = { typeUrl: TYPE.endpoint, value: new TextEncoder().encode(tag) } as Any;
-    this.byName.set(name, any);
-    this.changes++;
-    return any;
-  }
-  revision() {
-    return this.changes;
-  }
-  get(_type: TypeUrl, name: string) {
-    return this.byName.get(name);
-  }
-  names() {
-    return this.byName.keys();
-  }
-}
+class Source extends TestResourceSource {}
 
 function request(init: { type?: TypeUrl; names?: string[]; nonce?: string; version?: string; nack?: string }): DiscoveryRequest {
   return create(DiscoveryRequestSchema, {
@@ -37,7 +20,7 @@ function request(init: { type?: TypeUrl; names?: string[]; nonce?: string; versi
     node: { id: "node-1" },
   });
 }
-const names = (response: { resources?: unknown[] } | undefined) => (response?.resources as Any[] | undefined)?.map((r) => new TextDecoder().decode(r.value));
+const names = tagsOf;
 
 test("a first request is answered with the named resources, a version and a nonce; unknown names are omitted", () => {
   const source = new Source();

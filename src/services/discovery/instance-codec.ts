@@ -8,6 +8,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { HealthCheckSchema, type HeartbeatResponse, type Instance, type RegisterResponse } from "../../../gen/discovery/v1/discovery_pb";
+import { varintSize } from "../../transport/varint";
 
 const LEN = 2;
 const VARINT = 0;
@@ -18,15 +19,6 @@ export const ENCODED_INSTANCE_FIELDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1
 
 // Health checks are configuration, identical across heartbeats: encode each once.
 const healthCheckBytes = new WeakMap<object, Uint8Array>();
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
 
 function seconds(value: Timestamp | Duration): number {
   return Number(value.seconds);

@@ -2,23 +2,19 @@
 // for, what it was last sent, the nonce it must answer and the version it last
 // accepted. Requests and catalog changes only mark a type as due; a response is
 // built when the transport can take one, so a slow client holds at most one
-// pending response per type, never a queue.
+// pending response per type, never a queue. What a stream was sent is a set
+// shared with every stream that subscribes alike (resource-sets.ts): its own
+// state is its subscription and a few fields per type.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { DiscoveryRequest, DiscoveryResponseSchema } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
 import { DiscoveryError } from "../../core/errors";
+import { ResourceSets, subscriptionOf, type ResourceSet, type ResourceSource, type Subscription } from "./resource-sets";
 import { TYPE, TYPE_URLS, type TypeUrl } from "./resources";
 import { DEFAULT_MAX_RESOURCES_PER_STREAM } from "./xds-defaults";
 
 export { DEFAULT_MAX_RESOURCES_PER_STREAM };
-
-/** Where the stream reads resources: the catalog. */
-export interface ResourceSource {
-  get(type: TypeUrl, name: string): Any | undefined;
-  names(): Iterable<string>;
-  /** The registry revision the resources reflect: a response's version_info. */
-  revision(): number;
-}
+export type { ResourceSource };
 
 /** What the stream reports (metrics and logs). */
 export interface AdsStreamObserver {
@@ -31,9 +27,12 @@ export interface AdsStreamObserver {
 
 
 interface TypeState {
-  /** undefined: the wildcard (every service), allowed for Listener and Cluster. */
-  names: Set<string> | undefined;
-  sent: Map<string, Any>;
+  /** Its names undefined: the wildcard (every service), allowed for Listener and Cluster. */
+  subscription: Subscription;
+  /** The names of the request that set the subscription, as sent: an ACK naming the same is read without a Set. */
+  asked: readonly string[];
+  /** What the last response carried (shared), undefined before the first. */
+  sent: ResourceSet | undefined;
   nonce: string;
   /** The version the client last accepted ("" before its first ACK). */
   accepted: string;
@@ -47,13 +46,16 @@ export class AdsStream {
   private readonly types = new Map<TypeUrl, TypeState>();
   private nonces = 0;
   private wake: (() => void) | undefined;
+  private onDue: (() => void) | undefined;
   /** The client's node id, for logs. */
   node = "";
 
+  /** Streams given one `sets` share what they send (the server gives all its streams one). */
   constructor(
     private readonly source: ResourceSource,
     private readonly maxResources: number,
     private readonly observer: AdsStreamObserver = {},
+    private readonly sets: ResourceSets = new ResourceSets(source),
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -74,7 +76,7 @@ export class AdsStream {
     let state = this.types.get(type);
     const first = state === undefined;
     if (state === undefined) {
-      state = { names: new Set(), sent: new Map(), nonce: "", accepted: "", dueSince: undefined };
+      state = { subscription: subscriptionOf(type, new Set()), asked: [], sent: undefined, nonce: "", accepted: "", dueSince: undefined };
       this.types.set(type, state);
       this.observer.subscribed?.(type);
     }
@@ -87,13 +89,14 @@ export class AdsStream {
     // Listener and Cluster may be asked for all at once: "*", or no names on a stream's first request.
     const wildcard =
       (type === TYPE.listener || type === TYPE.cluster) &&
-      (request.resourceNames.includes("*") || (request.resourceNames.length === 0 && (first || state.names === undefined)));
-    const names = wildcard ? undefined : new Set(request.resourceNames);
-    const changed = !sameNames(state.names, names);
-    if (changed) {
-      state.names = names;
-      for (const name of state.sent.keys()) if (names !== undefined && !names.has(name)) state.sent.delete(name);
-    }
+      (request.resourceNames.includes("*") || (request.resourceNames.length === 0 && (first || state.subscription.names === undefined)));
+    const asked = request.resourceNames;
+    const current = state.subscription.names;
+    const changed = wildcard
+      ? current !== undefined
+      : current === undefined || (!sameList(asked, state.asked) && !sameNames(current, new Set(asked)));
+    if (changed) state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
+    state.asked = asked;
     // A new stream gets its resources even when it names a version it already has.
     if (request.responseNonce === "" || changed) this.due(state);
   }
@@ -101,8 +104,9 @@ export class AdsStream {
   /** The catalog changed `name`: its subscribers are due a response if what they hold differs. */
   changed(name: string, since: number): void {
     for (const [type, state] of this.types) {
-      const follows = state.names === undefined || state.names.has(name);
-      if (follows && this.source.get(type, name) !== state.sent.get(name)) this.due(state, since);
+      const names = state.subscription.names;
+      const follows = names === undefined || names.has(name);
+      if (follows && this.source.get(type, name) !== state.sent?.byName.get(name)) this.due(state, since);
     }
   }
 
@@ -117,19 +121,11 @@ export class AdsStream {
       if (state.dueSince === undefined) continue;
       const delay = this.now() - state.dueSince;
       state.dueSince = undefined;
-      const resources: Any[] = [];
-      const sent = new Map<string, Any>();
-      for (const name of state.names ?? this.source.names()) {
-        const resource = this.source.get(type, name);
-        if (resource === undefined) continue; // omitted: the client learns it does not exist
-        resources.push(resource);
-        sent.set(name, resource);
-      }
-      state.sent = sent;
+      state.sent = this.sets.get(state.subscription);
       state.nonce = String(++this.nonces);
       this.observer.pushed?.(type, delay);
       // The version is the registry revision: it says which changes a response carries (and is the same on every node of a cluster).
-      return { versionInfo: String(this.source.revision()), typeUrl: type, nonce: state.nonce, resources };
+      return { versionInfo: String(this.source.revision()), typeUrl: type, nonce: state.nonce, resources: state.sent.resources as Any[] };
     }
     return undefined;
   }
@@ -146,6 +142,11 @@ export class AdsStream {
     return new Promise((resolve) => (this.wake = resolve));
   }
 
+  /** Calls `fn` (synchronously) whenever a response becomes due: for transports that take pushes. */
+  whenDue(fn: () => void): void {
+    this.onDue = fn;
+  }
+
   /** Wakes a waitForWork() without work: the stream is ending. */
   interrupt(): void {
     const wake = this.wake;
@@ -158,10 +159,17 @@ export class AdsStream {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+    this.onDue?.();
   }
 }
 
-function sameNames(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameNames(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a.size !== b.size) return false;
   for (const name of a) if (!b.has(name)) return false;

@@ -42,6 +42,8 @@ export class XdsCatalog {
   private appliedRevision = 0;
   /** The revision streams are told (as their version_info): advanced when changes are published, so it never runs ahead of them. */
   private publishedRevision = 0;
+  /** Counts the publications: any resource may differ after one (a registry change, or a hostname's new address). */
+  private publications = 0;
   private flushScheduled = false;
   private readonly listeners = new Set<CatalogListener>();
   private readonly addresses: AddressBook;
@@ -80,6 +82,11 @@ export class XdsCatalog {
   /** The registry revision the resources reflect: every change up to it has been published to the listeners. */
   revision(): number {
     return this.publishedRevision;
+  }
+
+  /** Changes whenever a resource may have changed since the last call. */
+  generation(): number {
+    return this.publications;
   }
 
   /** Every service with instances (for wildcard subscriptions). */
@@ -160,6 +167,7 @@ export class XdsCatalog {
     // Before the listeners run: the responses they cause carry this revision.
     this.publishedRevision = this.appliedRevision;
     const changed = [...this.dirty];
+    if (changed.length > 0) this.publications++;
     this.dirty.clear();
     for (const [name] of changed) {
       const built = this.resources.get(name);
