@@ -103,6 +103,9 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       maxStreams: config.xdsMaxStreams,
       maxResourcesPerStream: config.xdsMaxResourcesPerStream,
       dnsRefreshMs: config.xdsDnsRefreshMs,
+      dnsMaxHosts: config.xdsDnsMaxHosts,
+      dnsConcurrency: config.xdsDnsConcurrency,
+      dnsTimeoutMs: config.xdsDnsTimeoutMs,
     },
     peerLimits: {
       maxMessageBytes: config.maxMessageBytes,

@@ -124,6 +124,12 @@ export interface XdsOptions {
   maxStreams?: number;
   maxResourcesPerStream?: number;
   dnsRefreshMs?: number;
+  /** Hostnames kept resolved at most (XDS_DNS_MAX_HOSTS). */
+  dnsMaxHosts?: number;
+  /** Lookups at once at most (XDS_DNS_CONCURRENCY). */
+  dnsConcurrency?: number;
+  /** A slower lookup counts as failed (XDS_DNS_TIMEOUT_SECONDS). */
+  dnsTimeoutMs?: number;
   /** Resolves instance hostnames (default: the system resolver). */
   lookup?: HostLookup;
 }
@@ -251,7 +257,13 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         lbPolicy: options.xds?.lbPolicy ?? "ROUND_ROBIN",
         logger: xdsLogger,
         signal: lifetime.signal,
-        dns: { refreshMs: options.xds?.dnsRefreshMs, lookup: options.xds?.lookup },
+        dns: {
+          refreshMs: options.xds?.dnsRefreshMs,
+          maxHosts: options.xds?.dnsMaxHosts,
+          maxLookups: options.xds?.dnsConcurrency,
+          lookupTimeoutMs: options.xds?.dnsTimeoutMs,
+          lookup: options.xds?.lookup,
+        },
       }),
       logger: xdsLogger,
       maxStreams: options.xds?.maxStreams,

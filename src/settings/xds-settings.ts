@@ -1,6 +1,14 @@
 // Rows of the settings table for the xDS (ADS) server that proxyless gRPC
 // clients and Envoy follow.
-import { DEFAULT_DNS_REFRESH_MS, DEFAULT_MAX_RESOURCES_PER_STREAM, DEFAULT_MAX_XDS_STREAMS, LB_POLICIES } from "../services/xds/xds-defaults";
+import {
+  DEFAULT_DNS_CONCURRENCY,
+  DEFAULT_DNS_MAX_HOSTS,
+  DEFAULT_DNS_REFRESH_MS,
+  DEFAULT_DNS_TIMEOUT_MS,
+  DEFAULT_MAX_RESOURCES_PER_STREAM,
+  DEFAULT_MAX_XDS_STREAMS,
+  LB_POLICIES,
+} from "../services/xds/xds-defaults";
 import { integer, oneOf, secondsAsMs } from "./kinds";
 import { setting } from "./table";
 
@@ -33,5 +41,28 @@ export const XDS_SETTINGS = [
     flag: "xds-dns-refresh-seconds",
     help: "instance hostnames are re-resolved for xDS this often",
     kind: secondsAsMs(DEFAULT_DNS_REFRESH_MS, { min: 1_000, max: 86_400_000 }),
+  }),
+  setting({
+    key: "xdsDnsMaxHosts",
+    env: "XDS_DNS_MAX_HOSTS",
+    flag: "xds-dns-max-hosts",
+    help: "distinct instance hostnames the xDS server keeps resolved; instances on further hostnames are left out of the assignments and logged",
+    kind: integer(DEFAULT_DNS_MAX_HOSTS, { min: 1, max: 10_000_000 }),
+  }),
+  setting({
+    key: "xdsDnsConcurrency",
+    env: "XDS_DNS_CONCURRENCY",
+    flag: "xds-dns-concurrency",
+    help: "hostname lookups for xDS running at once; the others wait their turn, each hostname at most once",
+    more: "Lookups run on libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says otherwise), shared with file and crypto work",
+    kind: integer(DEFAULT_DNS_CONCURRENCY, { min: 1, max: 1_000 }),
+  }),
+  setting({
+    key: "xdsDnsTimeoutMs",
+    env: "XDS_DNS_TIMEOUT_SECONDS",
+    flag: "xds-dns-timeout-seconds",
+    help: "a hostname lookup for xDS slower than this counts as failed: the hostname's instances are left out and logged until a lookup answers",
+    more: "A timed-out lookup keeps its place under XDS_DNS_CONCURRENCY until the system resolver gives up, so hung lookups cannot pile up",
+    kind: secondsAsMs(DEFAULT_DNS_TIMEOUT_MS, { min: 100, max: 300_000 }),
   }),
 ] as const;

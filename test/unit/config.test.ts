@@ -29,6 +29,9 @@ describe("loadConfig", () => {
       xdsMaxStreams: 10_000,
       xdsMaxResourcesPerStream: 1_000,
       xdsDnsRefreshMs: 30_000,
+      xdsDnsMaxHosts: 10_000,
+      xdsDnsConcurrency: 4,
+      xdsDnsTimeoutMs: 5_000,
       maxMessageBytes: 4 * 1024 * 1024,
       http2MaxConcurrentStreams: 1_000,
       headersTimeoutMs: 10_000,
@@ -50,6 +53,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ XDS_LB_POLICY: "ring_hash", XDS_DNS_REFRESH_SECONDS: "5" })).toMatchObject({ xdsLbPolicy: "RING_HASH", xdsDnsRefreshMs: 5_000 });
     expect(() => loadConfig({ XDS_LB_POLICY: "fastest" })).toThrow('XDS_LB_POLICY must be one of ROUND_ROBIN, RING_HASH, LEAST_REQUEST, RANDOM, MAGLEV (got "fastest")');
     expect(() => loadConfig({ XDS_MAX_STREAMS: "0" })).toThrow("XDS_MAX_STREAMS must be a number from 1 to 10000000");
+  });
+
+  test("xDS DNS bounds: hostnames kept, lookups at once and a lookup's time limit, each bad value named with its range", () => {
+    expect(loadConfig({ XDS_DNS_MAX_HOSTS: "50" }, { XDS_DNS_CONCURRENCY: "2", XDS_DNS_TIMEOUT_SECONDS: "0.5" })).toMatchObject({
+      xdsDnsMaxHosts: 50,
+      xdsDnsConcurrency: 2,
+      xdsDnsTimeoutMs: 500,
+    });
+    expect(() => loadConfig({ XDS_DNS_MAX_HOSTS: "0" })).toThrow("XDS_DNS_MAX_HOSTS must be a number from 1 to 10000000");
+    expect(() => loadConfig({}, { XDS_DNS_CONCURRENCY: "0" })).toThrow("--xds-dns-concurrency must be a number from 1 to 1000");
+    expect(() => loadConfig({ XDS_DNS_TIMEOUT_SECONDS: "soon" })).toThrow("XDS_DNS_TIMEOUT_SECONDS must be a number from 0.1 to 300");
   });
 
   test("reads the peer limits from their variables and flags", () => {

@@ -29,7 +29,7 @@ export interface XdsCatalogOptions {
   lbPolicy: LbPolicyName;
   logger: Logger;
   signal: AbortSignal;
-  dns?: Pick<AddressBookOptions, "refreshMs" | "maxHosts" | "lookup">;
+  dns?: Pick<AddressBookOptions, "refreshMs" | "maxHosts" | "maxLookups" | "lookupTimeoutMs" | "lookup" | "timers">;
 }
 
 export class XdsCatalog {

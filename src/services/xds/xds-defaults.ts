@@ -4,6 +4,12 @@
 
 /** Re-resolve every hostname this often (XDS_DNS_REFRESH_SECONDS). */
 export const DEFAULT_DNS_REFRESH_MS = 30_000;
+/** Distinct instance hostnames kept resolved at most; instances on others are left out (XDS_DNS_MAX_HOSTS). */
+export const DEFAULT_DNS_MAX_HOSTS = 10_000;
+/** Hostname lookups running at once at most: getaddrinfo runs on libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE), shared with file and crypto work (XDS_DNS_CONCURRENCY). */
+export const DEFAULT_DNS_CONCURRENCY = 4;
+/** A lookup slower than this counts as failed (XDS_DNS_TIMEOUT_SECONDS). */
+export const DEFAULT_DNS_TIMEOUT_MS = 5_000;
 /** xDS streams served at once at most (XDS_MAX_STREAMS). */
 export const DEFAULT_MAX_XDS_STREAMS = 10_000;
 /** Resource names one stream may subscribe to per type (XDS_MAX_RESOURCES_PER_STREAM). */
