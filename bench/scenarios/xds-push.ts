@@ -42,7 +42,7 @@ export const xdsPush: Scenario = {
         try {
           const result = await fanout(proc, `${DIST}/bench/clients/${client}.js`, STREAMS, 10, 10);
           byKind.set(kind, [...(byKind.get(kind) ?? []), result]);
-          const server = kind === "xds" ? { serverP99AtMostMs: await serverSideP99(proc.port) } : {};
+          const server = { serverP99AtMostMs: kind === "xds" ? await serverSideP99(proc.port) : "" };
           rows.push({ run: i + 1, kind, ...result, ...server });
         } finally {
           await proc.stop();
