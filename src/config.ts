@@ -8,6 +8,7 @@ import { PROBE_SETTINGS } from "./settings/probe-settings";
 import { SERVER_SETTINGS } from "./settings/server-settings";
 import { SINK_SETTINGS, SINK_SWITCHES } from "./settings/sink-settings";
 import { STORE_SETTINGS } from "./settings/store-settings";
+import { MIN_INSTANCE_LEASE_NODE_TTLS } from "./store/etcd/settings";
 import { readSettings, type GroupsOf, type Labeller, type ValuesOf } from "./settings/table";
 import { TRANSPORT_SETTINGS } from "./settings/transport-settings";
 import { XDS_SETTINGS } from "./settings/xds-settings";
@@ -47,6 +48,10 @@ export function loadConfig(environment: Env, flags: Flags = {}): Config {
     throw new ConfigError(
       `${label("SERVICE_DISCOVERY_READ_AUTH")} needs ${label("SERVICE_DISCOVERY_SECRET")} or ${label("SERVICE_DISCOVERY_TOKENS_FILE")} (nobody could read otherwise)`,
     );
+  }
+  const { instanceLeaseSeconds, nodeTtlSeconds } = groups.etcd;
+  if (instanceLeaseSeconds !== undefined && instanceLeaseSeconds < nodeTtlSeconds * MIN_INSTANCE_LEASE_NODE_TTLS) {
+    throw new ConfigError(`${label("DISCOVERY_INSTANCE_LEASE_SECONDS")} must be at least ${MIN_INSTANCE_LEASE_NODE_TTLS} × ${label("DISCOVERY_NODE_TTL_SECONDS")} (survivors adopt a dead node's instances within one node TTL)`);
   }
   checkTls(groups.tls, label);
   return config;

@@ -8,6 +8,9 @@ import {
   DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS,
   DEFAULT_LOAD_REPLICATION_STEP,
   DEFAULT_NODE_TTL_SECONDS,
+  INSTANCE_LEASE_TTL_FACTOR,
+  MIN_INSTANCE_LEASE_NODE_TTLS,
+  MIN_INSTANCE_LEASE_SECONDS,
 } from "../store/etcd/settings";
 import { STORE_KINDS } from "../store/store-kinds";
 import { ConfigError, decimal, integer, oneOf, secondsAsMs, type SettingKind } from "./kinds";
@@ -59,6 +62,21 @@ function optionalName(rangeText: string, check: (value: string) => boolean, rule
   };
 }
 
+/** A whole number from `min` to `max` that may be absent (blank: absent, `unsetText` says what holds then). */
+function optionalInteger(unsetText: string, { min, max }: { min: number; max: number }): SettingKind<number | undefined> {
+  return {
+    fallback: undefined,
+    defaultText: unsetText,
+    rangeText: `whole, ${min} to ${max}`,
+    parse: (raw, label) => {
+      if (raw.trim() === "") return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${label} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return value;
+    },
+  };
+}
+
 export const STORE_SETTINGS = [
   setting({
     key: "store",
@@ -101,6 +119,15 @@ export const STORE_SETTINGS = [
     flag: "node-ttl-seconds",
     help: "cluster mode: how long a node that stopped answering keeps its claim before the others take its work",
     kind: integer(DEFAULT_NODE_TTL_SECONDS, { min: 2, max: 3600 }),
+  }),
+  setting({
+    key: "instanceLeaseSeconds",
+    group: "etcd",
+    env: "DISCOVERY_INSTANCE_LEASE_SECONDS",
+    flag: "instance-lease-seconds",
+    help: "cluster mode: the TTL of the etcd lease this node's instance keys hang on (etcd deletes them if the node and its adopters are all gone this long)",
+    more: `At least ${MIN_INSTANCE_LEASE_NODE_TTLS} × DISCOVERY_NODE_TTL_SECONDS, so survivors adopt a dead node's instances first`,
+    kind: optionalInteger(`${INSTANCE_LEASE_TTL_FACTOR} × DISCOVERY_NODE_TTL_SECONDS, at least ${MIN_INSTANCE_LEASE_SECONDS}`, { min: 4, max: 86_400 }),
   }),
   setting({
     key: "loadReplicationStep",

@@ -16,7 +16,7 @@ import { createIfAbsent, guardedWriteWithRetry } from "./etcd-writes";
 import { decodeRecord, encodeRecord } from "./instance-record";
 import { keyLayout, type KeyLayout } from "./key-layout";
 import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from "./client/etcd-client";
-import { ETCD_CONNECT_TIMEOUT_MS, INSTANCE_LEASE_TTL_FACTOR, MIN_INSTANCE_LEASE_SECONDS, SNAPSHOT_PAGE_SIZE, type EtcdStoreSettings } from "./settings";
+import { ETCD_CONNECT_TIMEOUT_MS, instanceLeaseSecondsOf, SNAPSHOT_PAGE_SIZE, type EtcdStoreSettings } from "./settings";
 
 export interface InstanceChange {
   readonly serviceName: string;
@@ -104,7 +104,7 @@ export class ClusterLink {
       throw new Error(`ETCD_ENDPOINTS: no etcd member answered at ${options.endpoints} within ${ETCD_CONNECT_TIMEOUT_MS} ms (${error instanceof Error ? error.message : String(error)})`);
     }
     const membership = await client.leaseGrant({ ttl: BigInt(options.nodeTtlSeconds) });
-    const instances = await client.leaseGrant({ ttl: BigInt(Math.max(MIN_INSTANCE_LEASE_SECONDS, options.nodeTtlSeconds * INSTANCE_LEASE_TTL_FACTOR)) });
+    const instances = await client.leaseGrant({ ttl: BigInt(instanceLeaseSecondsOf(options)) });
     const { revision, changes, members } = await load(client, layout);
     const link = new ClusterLink(client, layout, options, revision, membership.id, instances.id);
     for (const m of members) link.members.add(m);

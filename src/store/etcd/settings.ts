@@ -18,6 +18,16 @@ export const DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS = 10;
  */
 export const INSTANCE_LEASE_TTL_FACTOR = 6;
 export const MIN_INSTANCE_LEASE_SECONDS = 30;
+/**
+ * DISCOVERY_INSTANCE_LEASE_SECONDS, when set, replaces that rule. It must leave
+ * survivors at least one membership TTL to adopt: at least this many node TTLs.
+ */
+export const MIN_INSTANCE_LEASE_NODE_TTLS = 2;
+
+/** The TTL of the etcd lease a node's instance keys hang on. */
+export function instanceLeaseSecondsOf(settings: Pick<EtcdStoreSettings, "nodeTtlSeconds" | "instanceLeaseSeconds">): number {
+  return settings.instanceLeaseSeconds ?? Math.max(MIN_INSTANCE_LEASE_SECONDS, settings.nodeTtlSeconds * INSTANCE_LEASE_TTL_FACTOR);
+}
 /** How long opening the store waits for any etcd member before it gives up naming ETCD_ENDPOINTS. */
 export const ETCD_CONNECT_TIMEOUT_MS = 5_000;
 /** Instance keys fetched per Range page when a node loads the registry. */
@@ -29,6 +39,8 @@ export interface EtcdStoreSettings {
   /** Undefined: a fresh id per process. */
   nodeId: string | undefined;
   nodeTtlSeconds: number;
+  /** Undefined: INSTANCE_LEASE_TTL_FACTOR node TTLs, at least MIN_INSTANCE_LEASE_SECONDS. */
+  instanceLeaseSeconds: number | undefined;
   loadReplicationStep: number;
   loadReplicationIntervalMs: number;
 }
@@ -38,6 +50,7 @@ export const DEFAULT_ETCD_STORE_SETTINGS: Readonly<EtcdStoreSettings> = {
   prefix: DEFAULT_ETCD_PREFIX,
   nodeId: undefined,
   nodeTtlSeconds: DEFAULT_NODE_TTL_SECONDS,
+  instanceLeaseSeconds: undefined,
   loadReplicationStep: DEFAULT_LOAD_REPLICATION_STEP,
   loadReplicationIntervalMs: DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS * 1000,
 };
