@@ -125,7 +125,7 @@ export const STORE_SETTINGS = [
     group: "etcd",
     env: "DISCOVERY_INSTANCE_LEASE_SECONDS",
     flag: "instance-lease-seconds",
-    help: "cluster mode: the TTL of the etcd lease this node's instance keys hang on (etcd deletes them if the node and its adopters are all gone this long)",
+    help: "cluster mode: the TTL of the etcd lease this node's instance keys hang on (how long they outlive every node of the cluster)",
     more: `At least ${MIN_INSTANCE_LEASE_NODE_TTLS} × DISCOVERY_NODE_TTL_SECONDS, so survivors adopt a dead node's instances first`,
     kind: optionalInteger(`${INSTANCE_LEASE_TTL_FACTOR} × DISCOVERY_NODE_TTL_SECONDS, at least ${MIN_INSTANCE_LEASE_SECONDS}`, { min: 4, max: 86_400 }),
   }),

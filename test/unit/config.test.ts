@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, startupWarnings } from "../../src/config";
+import { instanceLeaseSecondsOf } from "../../src/store/etcd/settings";
 
 describe("loadConfig", () => {
   test("defaults: port 3004 on 0.0.0.0, 30 s TTL, 0.8/0.1 load thresholds, documented limits", () => {
@@ -208,6 +209,17 @@ describe("loadConfig with flags", () => {
     expect(() => loadConfig({}, { ETCD_PREFIX: "discovery" })).toThrow(new ConfigError('--etcd-prefix must start and end with "/" (got "discovery")'));
     expect(() => loadConfig({}, { DISCOVERY_NODE_TTL_SECONDS: "1" })).toThrow(new ConfigError('--node-ttl-seconds must be a number from 2 to 3600 (got "1")'));
     expect(() => loadConfig({ DISCOVERY_NODE_ID: "a/b" })).toThrow(/^DISCOVERY_NODE_ID must be/);
+  });
+
+  test("DISCOVERY_INSTANCE_LEASE_SECONDS is unset by default (6 node TTLs, at least 30) and, when set, leaves survivors 2 node TTLs to adopt", () => {
+    expect(loadConfig({}).etcd.instanceLeaseSeconds).toBeUndefined();
+    expect(instanceLeaseSecondsOf(loadConfig({}).etcd)).toBe(30);
+    expect(instanceLeaseSecondsOf(loadConfig({ DISCOVERY_NODE_TTL_SECONDS: "10" }).etcd)).toBe(60);
+    expect(instanceLeaseSecondsOf(loadConfig({ DISCOVERY_NODE_TTL_SECONDS: "2", DISCOVERY_INSTANCE_LEASE_SECONDS: "5" }).etcd)).toBe(5);
+    expect(() => loadConfig({ DISCOVERY_INSTANCE_LEASE_SECONDS: "9" })).toThrow(
+      new ConfigError("DISCOVERY_INSTANCE_LEASE_SECONDS must be at least 2 × DISCOVERY_NODE_TTL_SECONDS (survivors adopt a dead node's instances within one node TTL)"),
+    );
+    expect(() => loadConfig({}, { DISCOVERY_INSTANCE_LEASE_SECONDS: "2.5" })).toThrow(new ConfigError('--instance-lease-seconds must be a whole number from 4 to 86400 (got "2.5")'));
   });
 });
 

@@ -9,12 +9,12 @@ import { decodeChange } from "./change-decoder";
 import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
-import { createLeaseKeeper } from "./client/lease-keeper";
 import { createBackoff, sleep } from "../../client/backoff";
 import { watchRange } from "./client/watch-stream";
 import { createIfAbsent, guardedWriteWithRetry } from "./etcd-writes";
 import { decodeRecord, encodeRecord } from "./instance-record";
 import { keyLayout, type KeyLayout } from "./key-layout";
+import { NodeLeases } from "./node-leases";
 import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from "./client/etcd-client";
 import { ETCD_CONNECT_TIMEOUT_MS, instanceLeaseSecondsOf, SNAPSHOT_PAGE_SIZE, type EtcdStoreSettings } from "./settings";
 
@@ -65,8 +65,8 @@ export class ClusterLink {
     readonly layout: KeyLayout,
     private readonly options: ClusterLinkOptions,
     readonly startRevision: number,
-    private membershipLease: bigint,
-    readonly instanceLease: bigint,
+    /** This node's membership and instance leases. */
+    readonly leases: NodeLeases,
   ) {
     this.seen = startRevision;
   }
@@ -103,15 +103,14 @@ export class ClusterLink {
       client.close();
       throw new Error(`ETCD_ENDPOINTS: no etcd member answered at ${options.endpoints} within ${ETCD_CONNECT_TIMEOUT_MS} ms (${error instanceof Error ? error.message : String(error)})`);
     }
-    const membership = await client.leaseGrant({ ttl: BigInt(options.nodeTtlSeconds) });
-    const instances = await client.leaseGrant({ ttl: BigInt(instanceLeaseSecondsOf(options)) });
+    const leases = await NodeLeases.grant(client, { membershipTtlSeconds: options.nodeTtlSeconds, instanceTtlSeconds: instanceLeaseSecondsOf(options), nodeId: options.nodeId, logger: options.logger });
     const { revision, changes, members } = await load(client, layout);
-    const link = new ClusterLink(client, layout, options, revision, membership.id, instances.id);
+    const link = new ClusterLink(client, layout, options, revision, leases);
     for (const m of members) link.members.add(m);
     construct(link);
     options.onLoad(changes);
-    await link.join();
-    link.startLeaseKeeper(Number(membership.ttl), Number(instances.ttl));
+    await link.join(leases.membership);
+    leases.keepAlive(link.lifetime.signal, (membershipLease) => link.join(membershipLease));
     void link.watchLoop();
     void link.adoptOrphans(true);
     return link;
@@ -132,31 +131,14 @@ export class ClusterLink {
     this.lifetime.abort();
     for (const waiter of [...this.waiters]) waiter.resolve();
     // Leaving at once lets the survivors adopt this node's instances now, not a membership TTL later.
-    await this.client.leaseRevoke({ id: this.membershipLease }, { timeoutMs: 1_000 }).catch(() => undefined);
+    await this.client.leaseRevoke({ id: this.leases.membership }, { timeoutMs: 1_000 }).catch(() => undefined);
     this.client.close();
   }
 
-  private async join(): Promise<void> {
-    await this.client.put({ key: this.layout.nodeKey(this.options.nodeId), value: utf8(JSON.stringify({ nodeId: this.options.nodeId })), lease: this.membershipLease });
+  /** Puts this node's membership key on `membershipLease` (at start, and after etcd dropped the previous lease). */
+  private async join(membershipLease: bigint): Promise<void> {
+    await this.client.put({ key: this.layout.nodeKey(this.options.nodeId), value: utf8(JSON.stringify({ nodeId: this.options.nodeId })), lease: membershipLease });
     this.members.add(this.options.nodeId);
-  }
-
-  private startLeaseKeeper(membershipTtl: number, instanceTtl: number): void {
-    const keeper = createLeaseKeeper(this.client, {
-      signal: this.lifetime.signal,
-      onLost: (id) => {
-        if (id !== this.membershipLease) return;
-        // Declared dead while alive (a long pause): rejoin; survivors may have adopted our instances.
-        this.options.logger?.warn({ nodeId: this.options.nodeId }, "membership lease lost; rejoining");
-        void this.client.leaseGrant({ ttl: BigInt(membershipTtl) }).then(async ({ id: fresh }) => {
-          this.membershipLease = fresh;
-          keeper.keep(fresh, membershipTtl);
-          await this.join();
-        });
-      },
-    });
-    keeper.keep(this.membershipLease, membershipTtl);
-    keeper.keep(this.instanceLease, instanceTtl);
   }
 
   private setAvailable(up: boolean): void {
@@ -261,13 +243,13 @@ export class ClusterLink {
     for (const holder of this.options.holders()) if (!this.members.has(holder) || (atStart && holder === me)) holders.add(holder);
     for (const dead of holders) {
       try {
-        const won = dead === me || (await createIfAbsent(this.client, this.layout.adoptionKey(dead), utf8(me), this.membershipLease));
+        const won = dead === me || (await createIfAbsent(this.client, this.layout.adoptionKey(dead), utf8(me), this.leases.membership));
         if (!won) continue;
         let adopted = 0;
         for (const stored of this.options.heldBy(dead)) {
           const { serviceName, instanceId } = stored.instance;
           const value = encodeRecord({ holder: me, instance: stored.instance });
-          const result = await guardedWriteWithRetry(this.client, this.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease: this.instanceLease });
+          const result = await this.leases.withInstanceLease((lease) => guardedWriteWithRetry(this.client, this.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease }));
           if (result.ok) adopted++;
         }
         if (dead !== me) await this.client.deleteRange({ key: this.layout.adoptionKey(dead) });

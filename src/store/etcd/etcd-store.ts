@@ -127,7 +127,8 @@ export class EtcdStore extends LocalView implements RegistryStore {
     let expect = write.expectRevision;
     try {
       for (const [i, op] of ops.entries()) {
-        const result = await guardedWriteWithRetry(this.link.client, key, expect, op.record === undefined ? { t: "delete" } : { t: "put", value: encodeRecord(op.record), lease: this.link.instanceLease }, { signal: options.signal, worthRetrying: this.worthRetrying });
+        const record = op.record;
+        const result = await this.link.leases.withInstanceLease((lease) => guardedWriteWithRetry(this.link.client, key, expect, record === undefined ? { t: "delete" } : { t: "put", value: encodeRecord(record), lease }, { signal: options.signal, worthRetrying: this.worthRetrying }));
         if (!result.ok) {
           if (i === 0) throw new StoreConflictError(serviceName, instanceId, write.expectRevision, result.actual);
           break; // someone took over mid-write (a removal's delete after its mark): what was written stands
@@ -192,7 +193,8 @@ export class EtcdStore extends LocalView implements RegistryStore {
       const k = keyOf(serviceName, instanceId);
       let result;
       try {
-        result = await guardedWriteWithRetry(this.link.client, this.link.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value: encodeRecord({ holder: this.settings.nodeId, instance }), lease: this.link.instanceLease }, { worthRetrying: this.worthRetrying });
+        const value = encodeRecord({ holder: this.settings.nodeId, instance });
+        result = await this.link.leases.withInstanceLease((lease) => guardedWriteWithRetry(this.link.client, this.link.layout.instanceKey(serviceName, instanceId), stored.revision, { t: "put", value, lease }, { worthRetrying: this.worthRetrying }));
       } catch (error) {
         throw unavailable(error);
       }
@@ -222,7 +224,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
     const stored = this.entry(instance.serviceName, instance.instanceId);
     if (stored === undefined || !this.link.available) return;
     const value = encodeRecord({ holder: this.settings.nodeId, instance });
-    void guardedWrite(this.link.client, this.link.layout.instanceKey(instance.serviceName, instance.instanceId), stored.revision, { t: "put", value, lease: this.link.instanceLease }).catch(() => {
+    void this.link.leases.withInstanceLease((lease) => guardedWrite(this.link.client, this.link.layout.instanceKey(instance.serviceName, instance.instanceId), stored.revision, { t: "put", value, lease })).catch(() => {
       this.replicated.delete(k); // retried on the next heartbeat
     });
   }
@@ -294,7 +296,7 @@ export class EtcdStore extends LocalView implements RegistryStore {
         // Adopted, handed over (or ours from before a restart): a fresh deadline of its own TTL.
         this.leases.set(k, this.now() + next.ttlMs);
       }
-      if (holder === this.settings.nodeId && change.lease !== this.link.instanceLease) void rehangOnOwnLease(this.link, next, revision);
+      if (holder === this.settings.nodeId && change.lease !== this.link.leases.instances) void rehangOnOwnLease(this.link, next, revision);
     }
     if (revision < this.revision) return; // loaded before the view's base: already in it
     this.takeIn(serviceName, instanceId, next, event === undefined ? [] : [event], revision);

@@ -35,7 +35,7 @@ export function passingProberElsewhere(instance: InstanceView, members: Iterable
 export async function handOverLease(link: ClusterLink, stored: StoredInstance, instance: InstanceView, prober: string, worthRetrying: () => boolean): Promise<boolean> {
   const key = link.layout.instanceKey(instance.serviceName, instance.instanceId);
   const value = encodeRecord({ holder: prober, instance });
-  const result = await guardedWriteWithRetry(link.client, key, stored.revision, { t: "put", value, lease: link.instanceLease }, { worthRetrying });
+  const result = await link.leases.withInstanceLease((lease) => guardedWriteWithRetry(link.client, key, stored.revision, { t: "put", value, lease }, { worthRetrying }));
   return result.ok;
 }
 
@@ -47,5 +47,5 @@ export async function handOverLease(link: ClusterLink, stored: StoredInstance, i
 export async function rehangOnOwnLease(link: ClusterLink, instance: InstanceView, revision: number): Promise<void> {
   const key = link.layout.instanceKey(instance.serviceName, instance.instanceId);
   const value = encodeRecord({ holder: link.nodeId, instance });
-  await guardedWrite(link.client, key, revision, { t: "put", value, lease: link.instanceLease }).catch(() => undefined);
+  await link.leases.withInstanceLease((lease) => guardedWrite(link.client, key, revision, { t: "put", value, lease })).catch(() => undefined);
 }

@@ -33,3 +33,11 @@ export function etcdErrorOf(error: unknown, what: string): EtcdError {
   const detail = String(service.details ?? service.message ?? error).split(/[\n.]/)[0]!.slice(0, MAX_DETAIL_LENGTH);
   return new EtcdError(`etcd ${what}: ${status[code] ?? code}: ${detail}`, code, { cause: error });
 }
+
+/**
+ * etcd refused a write because the lease it names is gone (expired or revoked:
+ * etcd's ErrGRPCLeaseNotFound, NOT_FOUND "requested lease not found").
+ */
+export function isLeaseNotFound(error: unknown): boolean {
+  return error instanceof EtcdError && error.code === status.NOT_FOUND && error.message.includes("lease not found");
+}
