@@ -119,21 +119,31 @@ describe("Watch over gRPC", () => {
   });
 
   test("a subscriber that stops reading is reset and converges, in bounded memory, without slowing others", async () => {
-    await start({ watchQueueLimit: 50 });
+    const queueLimit = 10;
+    await start({ watchQueueLimit: queueLimit });
     const slowStream = new RawWatchStream(server.target, {}); // connects, then never reads
     const fast = watch();
     await fast.next();
     const fastState = new WatchState();
-    // ~32 KB per event, 16 MB in all: far more than socket buffers and HTTP/2 windows hold.
+    // ~32 KB per event: a few fill the stalled peer's HTTP/2 window and socket
+    // buffers, then queueLimit more fill its queue. Register until the hub drops it
+    // (about 13 events here), then twice the limit more: had anything queued for it
+    // again, it would overflow a second time. (A fixed 500 took 11-20 s under load.)
     const metadata = Object.fromEntries(Array.from({ length: 64 }, (_, k) => [`k${k}`, "x".repeat(500)]));
     let maxPending = 0;
-    for (let i = 0; i < 500; i++) {
-      await register(`i${i}`, { metadata });
+    let registered = 0;
+    const addOne = async () => {
+      await register(`i${registered++}`, { metadata });
       maxPending = Math.max(maxPending, pendingOfWatchers(server));
       fastState.apply(await fast.next()); // the fast reader keeps up, event by event
+    };
+    while (server.hub.slowResets === 0) {
+      if (registered === 500) throw new Error("500 events of 32 KB never overflowed the stalled subscriber");
+      await addOne();
     }
-    expect(fastState.instances.size).toBe(500);
-    expect(maxPending).toBeLessThanOrEqual(50); // the backlog never grew past WATCH_QUEUE_LIMIT
+    for (let i = 0; i < 2 * queueLimit; i++) await addOne();
+    expect(fastState.instances.size).toBe(registered);
+    expect(maxPending).toBeLessThanOrEqual(queueLimit); // the backlog never grew past WATCH_QUEUE_LIMIT
     expect(server.hub.slowResets).toBe(1); // dropped once, and nothing queued for it since
 
     const slow = new StreamReader<WatchEvent>(slowStream);
@@ -146,12 +156,11 @@ describe("Watch over gRPC", () => {
       if (event.type === EventType.SYNCED && slowState.resets > 0) break;
     }
     expect(slowState.resets).toBe(1);
-    // 16 MB is past a list answer's 4 MB default, so compare with the registry itself.
     const truth = server.store.snapshot().instances.map((i) => `${i.serviceName}/${i.instanceId}`);
     expect([...slowState.instances.keys()].sort()).toEqual(truth.sort());
     await client.unary(M.unregister, { serviceName: "users", instanceId: "i0" });
     slowState.apply(await slow.next());
-    expect(slowState.instances.size).toBe(499);
+    expect(slowState.instances.size).toBe(registered - 1);
     slowStream.close();
   });
 
