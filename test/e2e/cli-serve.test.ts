@@ -33,7 +33,8 @@ describe("discovery serve", () => {
     } finally {
       server.child.kill("SIGKILL");
     }
-  });
+    // Three process starts (the server, two CLI commands): seconds each on a loaded 2-core machine.
+  }, 60_000);
 
   test("a bad flag stops it with exit 2 and a message naming the flag; a bad variable names the variable", async () => {
     const flag = await runCli(["serve", "--port", "70000"]);

@@ -120,7 +120,8 @@ describe("discovery CLI against a real registry", () => {
       watch.child.kill("SIGKILL");
       json.child.kill("SIGKILL");
     }
-  });
+    // Process starts take seconds each on a loaded 2-core machine (see CLI_LINE_BUDGET_MS).
+  }, 60_000);
 
   test("watch whose reader goes away (| head -1) ends quietly with exit 0, no EPIPE stack trace", async () => {
     await reg("users", "u1");
@@ -134,7 +135,8 @@ describe("discovery CLI against a real registry", () => {
     } finally {
       watch.child.kill("SIGKILL");
     }
-  });
+    // Process starts take seconds each on a loaded 2-core machine (see CLI_LINE_BUDGET_MS).
+  }, 60_000);
 
   test("watch outlives a registry shutdown: it says the connection was lost and keeps reconnecting until stopped", async () => {
     const watch = spawnCli(["watch", ...addr]);
@@ -150,7 +152,8 @@ describe("discovery CLI against a real registry", () => {
     } finally {
       watch.child.kill("SIGKILL");
     }
-  });
+    // Process starts take seconds each on a loaded 2-core machine (see CLI_LINE_BUDGET_MS).
+  }, 60_000);
 
   test("register needs the secret; with it, registers once and prints the instance", async () => {
     const refused = await runCli(["register", "users", "10.0.0.9", "9000", "--id", "u9", ...addr]);
@@ -195,7 +198,8 @@ describe("discovery CLI against a real registry", () => {
     } finally {
       live.child.kill("SIGKILL");
     }
-  });
+    // Process starts take seconds each on a loaded 2-core machine (see CLI_LINE_BUDGET_MS).
+  }, 60_000);
 
   test("unregister removes an instance; an unknown one is NOT_FOUND", async () => {
     await reg("users", "u1");

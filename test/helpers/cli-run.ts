@@ -36,6 +36,14 @@ export interface LiveCli {
   readonly exited: Promise<number | NodeJS.Signals>;
 }
 
+/**
+ * How long a spawned CLI may take to print a line by default. Its first line
+ * includes the process start (loading Node and dist/), which takes seconds on a
+ * loaded 2-core machine: 5 s was missed in full-suite runs at a load of 8-15.
+ * It matches runCli's 15 s budget for a whole command.
+ */
+export const CLI_LINE_BUDGET_MS = 15_000;
+
 export function spawnCli(args: string[], env: Record<string, string> = {}): LiveCli {
   const cli = spawnChild(process.execPath, [DISCOVERY_BIN, ...args], {}, cleanEnv(env));
   return {
@@ -43,6 +51,6 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Live
     lines: cli.lines,
     stderr: cli.stderr,
     exited: cli.exited,
-    waitForLine: (match, timeoutMs = 5000) => cli.waitForLine(match, timeoutMs),
+    waitForLine: (match, timeoutMs = CLI_LINE_BUDGET_MS) => cli.waitForLine(match, timeoutMs),
   };
 }
