@@ -109,9 +109,11 @@ export class NodeLeases {
         await sleep(backoff.next(), signal);
       }
     }
-    while (!signal.aborted) {
+    // Ends when a later loss (the keeper heard of it) started a rejoin of its own.
+    const granted = this.membershipLease;
+    while (!signal.aborted && this.membershipLease === granted) {
       try {
-        await rejoin(this.membershipLease);
+        await rejoin(granted);
         return;
       } catch (error) {
         this.options.logger?.warn({ err: error }, "rejoining the cluster failed; retrying");
