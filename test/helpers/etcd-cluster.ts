@@ -4,11 +4,11 @@
 // stop, kill -9 and restart members, compact the history, and close it all.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createEtcdClient, type EtcdClient } from "../../src/store/etcd/client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "../../src/store/etcd/client/endpoints";
+import { freePort } from "./real-peers";
 
 export interface EtcdMember {
   readonly name: string;
@@ -37,17 +37,6 @@ export interface EtcdCluster {
   /** Compacts the history up to `revision` (default: the current revision); returns it. */
   compact(revision?: number): Promise<number>;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const LOG_LINES_KEPT = 50;

@@ -6,14 +6,27 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
+/** Below Linux's ephemeral range (32768-60999), where outgoing connections take their local ports. */
+const PEER_PORTS = { from: 15_000, to: 32_000 };
+
+/**
+ * A port free now, for a peer process that binds it later. Picked below the
+ * ephemeral range: a port the kernel handed out for listen(0) is just as
+ * likely to be taken by some test's outgoing connection before the peer binds
+ * it (etcd failed with "address already in use" that way).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = PEER_PORTS.from + Math.floor(Math.random() * (PEER_PORTS.to - PEER_PORTS.from));
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
