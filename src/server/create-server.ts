@@ -1,5 +1,6 @@
 // Assembles the registry, the watch hub, the services and the one-port front,
 // and owns their lifetime: start listening, and shut down in order.
+import { setMaxListeners } from "node:events";
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -182,6 +183,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   // expiry timer, the sinks, the xDS catalog and every KeepAlive, Watch and ADS
   // stream (through CallContext.shutdownSignal) subscribe to it.
   const lifetime = new AbortController();
+  // One listener per open stream is the design, not a leak: no cap (Node warns past 10).
+  setMaxListeners(0, lifetime.signal);
 
   const probePolicy = options.probeAddressPolicy ?? createAddressPolicy();
   // A memory store's revisions start at the start time in microseconds: never reused across restarts.

@@ -18,6 +18,7 @@ import type { Transport } from "../../src/transport/contract";
 import { createGrpcJsTransport } from "../../src/transport/grpc-js/transport";
 import { GrpcHttp2Server } from "../../src/transport/grpc-http2/server";
 import { createHttpHandler } from "../../src/transport/http1/handler";
+import { spawnCli } from "../helpers/cli-run";
 import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
 import { startTestServer } from "../helpers/server-fixture";
 
@@ -66,6 +67,27 @@ test("aborting the one signal ends KeepAlive, Watch and xDS streams with UNAVAIL
     await server.close();
   }
 });
+
+test("every stream subscribes to the one signal by design: a real server with 20 xDS streams prints no MaxListenersExceededWarning", async () => {
+  const server = spawnCli(["serve", "--port", "0", "--host", "127.0.0.1", "--log-level", "info"]);
+  try {
+    const { port } = JSON.parse(await server.waitForLine(/discovery server listening/)) as { port: number };
+    const ads = new GrpcTestClient(AggregatedDiscoveryService, `127.0.0.1:${port}`);
+    try {
+      const streams = Array.from({ length: 20 }, () => ads.bidiStream(AggregatedDiscoveryService.method.streamAggregatedResources));
+      const answers = streams.map((call) => new StreamReader<DiscoveryResponse>(call));
+      streams.forEach((call) => call.write(create(DiscoveryRequestSchema, { typeUrl: LISTENER_TYPE, resourceNames: ["users"] })));
+      for (const reader of answers) expect((await reader.next()).typeUrl).toBe(LISTENER_TYPE);
+    } finally {
+      ads.close();
+    }
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.stderr.join("")).not.toContain("MaxListenersExceededWarning");
+  } finally {
+    server.child.kill("SIGKILL");
+  }
+}, 60_000);
 
 /** A Health.Watch that answers SERVING, then NOT_SERVING when the server's shutdown begins, and ends. */
 const watchUntilShutdown: Handlers<typeof Health> = {
