@@ -71,7 +71,7 @@ function toMarkdown(results: Record<string, Measured>): string {
 }
 
 function runsText(runs: number): string {
-  return runs === 1 ? " (one run)" : ` (median of ${runs} runs)`;
+  return runs === 1 ? "(one run)" : `(median of ${runs} runs)`;
 }
 
 function format(value: unknown): string {
