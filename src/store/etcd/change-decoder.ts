@@ -6,20 +6,22 @@ import type { InstanceView, RegistryEvent } from "../../core/types";
 import { decodeRecord } from "./instance-record";
 import type { KeyLayout } from "./key-layout";
 
+/** One instance key's change, as the store applies it. */
+export interface InstanceChange {
+  readonly serviceName: string;
+  readonly instanceId: string;
+  readonly revision: number;
+  /** The instance after the change; undefined: removed. */
+  readonly next: InstanceView | undefined;
+  /** The node that holds its lease after the change. */
+  readonly holder: string | undefined;
+  /** The etcd lease the key hangs on (0n: removed); normally the holder's instance lease. */
+  readonly lease: bigint;
+  readonly event: RegistryEvent | undefined;
+}
+
 export type Change =
-  | {
-      readonly t: "instance";
-      readonly serviceName: string;
-      readonly instanceId: string;
-      readonly revision: number;
-      /** The instance after the change; undefined: removed. */
-      readonly next: InstanceView | undefined;
-      /** The node that holds its lease after the change. */
-      readonly holder: string | undefined;
-      /** The etcd lease the key hangs on (0n: removed); normally the holder's instance lease. */
-      readonly lease: bigint;
-      readonly event: RegistryEvent | undefined;
-    }
+  | ({ readonly t: "instance" } & InstanceChange)
   | { readonly t: "node-up"; readonly nodeId: string }
   | { readonly t: "node-down"; readonly nodeId: string }
   | { readonly t: "ignored"; readonly why: string };

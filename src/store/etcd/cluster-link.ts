@@ -4,8 +4,8 @@
 // and the adoption of a dead node's instances by one elected survivor.
 import type { Logger } from "pino";
 import type { StoredInstance } from "../../core/store";
-import type { InstanceView, RegistryEvent } from "../../core/types";
-import { decodeChange } from "./change-decoder";
+import type { InstanceView } from "../../core/types";
+import { decodeChange, type InstanceChange } from "./change-decoder";
 import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
@@ -18,16 +18,7 @@ import { NodeLeases } from "./node-leases";
 import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS } from "./client/etcd-client";
 import { ETCD_CONNECT_TIMEOUT_MS, instanceLeaseSecondsOf, SNAPSHOT_PAGE_SIZE, type EtcdStoreSettings } from "./settings";
 
-export interface InstanceChange {
-  readonly serviceName: string;
-  readonly instanceId: string;
-  readonly revision: number;
-  readonly next: InstanceView | undefined;
-  readonly holder: string | undefined;
-  /** The etcd lease its key hangs on (0n: removed). */
-  readonly lease: bigint;
-  readonly event: RegistryEvent | undefined;
-}
+export type { InstanceChange };
 
 export interface ClusterLinkOptions extends EtcdStoreSettings {
   nodeId: string;
