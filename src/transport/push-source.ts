@@ -26,3 +26,27 @@ export interface PushSource<T> extends AsyncIterable<T> {
 export function isPushSource<T>(value: unknown): value is PushSource<T> {
   return typeof value === "object" && value !== null && PUSH in value;
 }
+
+export const EACH = Symbol("discovery.each");
+
+/** Hears a call's request messages as they arrive. */
+export interface RequestListener<T> {
+  message(item: T): void;
+  /** The client half-closed: no more messages. */
+  end(): void;
+  /** The call failed or was cancelled (the reason), or a message was bad. */
+  error(error: unknown): void;
+}
+
+/**
+ * Request messages a transport can hand over synchronously as they arrive,
+ * without a promise each: for push handlers whose clients answer every
+ * response (xDS ACKs). Used instead of iterating, at most once.
+ */
+export interface RequestFeed<T> extends AsyncIterable<T> {
+  [EACH](listener: RequestListener<T>): void;
+}
+
+export function isRequestFeed<T>(value: unknown): value is RequestFeed<T> {
+  return typeof value === "object" && value !== null && EACH in value;
+}

@@ -2,14 +2,14 @@
 // StreamAggregatedResources (state of the world) serves every stream from the
 // one catalog. The gRPC transports take its responses as pushes, written
 // synchronously when a change makes them due (no promise per response, as for
-// Watch); others iterate it. The incremental variant has no handler, so it
+// Watch), and our transport hands it the ACKs the same way; others iterate. The incremental variant has no handler, so it
 // answers UNIMPLEMENTED.
 import type { Logger } from "pino";
 import { AggregatedDiscoveryService } from "../../../gen/envoy/service/discovery/v3/ads_pb";
 import type { DiscoveryRequest } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
 import { DiscoveryError } from "../../core/errors";
 import type { CallContext, Handlers } from "../../transport/contract";
-import { PUSH, type PushControl, type PushSink, type PushSource } from "../../transport/push-source";
+import { EACH, isRequestFeed, PUSH, type PushControl, type PushSink, type PushSource } from "../../transport/push-source";
 import { AdsStream, DEFAULT_MAX_RESOURCES_PER_STREAM, type AdsStreamObserver, type DiscoveryResponseInit } from "./ads-stream";
 import type { CatalogListener } from "./catalog";
 import { ResourceSets, type ResourceSource } from "./resource-sets";
@@ -125,17 +125,28 @@ function pushStream(
   stream.whenDue(pump);
   if (shutdownSignal.aborted) queueMicrotask(shutdown);
   else shutdownSignal.addEventListener("abort", shutdown, { once: true });
-  void (async () => {
+  const receive = (request: DiscoveryRequest) => {
+    if (ended) return;
     try {
-      for await (const request of requests) {
-        if (ended) return;
-        stream.receive(request);
-      }
-      end();
+      stream.receive(request);
     } catch (error) {
       end(error);
     }
-  })();
+  };
+  // Every response brings an ACK back: taken as it arrives where the transport can, else iterated.
+  if (isRequestFeed<DiscoveryRequest>(requests)) requests[EACH]({ message: receive, end: () => end(), error: end });
+  else
+    void (async () => {
+      try {
+        for await (const request of requests) {
+          if (ended) return;
+          stream.receive(request);
+        }
+        end();
+      } catch (error) {
+        end(error);
+      }
+    })();
   return {
     resume: () => {
       room = true;

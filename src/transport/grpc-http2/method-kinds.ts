@@ -4,7 +4,7 @@
 import { create, isMessage, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AnyHandler } from "../contract";
-import { isPushSource, PUSH, type PushSource } from "../push-source";
+import { EACH, isPushSource, PUSH, type PushSource, type RequestFeed, type RequestListener } from "../push-source";
 import { settle } from "../settle";
 import type { Http2Call } from "./call";
 
@@ -63,31 +63,50 @@ function answerOnce(call: Http2Call, route: Route, run: () => unknown): void {
  * The request messages as an async iterable, read ahead up to
  * STREAM_REQUEST_BUFFER. A clean end (the client half-closed) ends the
  * iteration; a cancelled call makes it throw, so a handler can tell a goodbye
- * from a crash.
+ * from a crash. A push handler may instead take them one by one as they
+ * arrive ([EACH]), with no queue and no promise per message.
  */
-function requestStream(call: Http2Call): AsyncIterable<unknown> {
+function requestStream(call: Http2Call): RequestFeed<unknown> {
   const queue: unknown[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
+  let listener: RequestListener<unknown> | undefined;
   const flow = call.readRequests(
     (message) => {
+      if (listener !== undefined) {
+        listener.message(message);
+        return true;
+      }
       queue.push(message);
       wake?.();
       return queue.length < STREAM_REQUEST_BUFFER;
     },
     call.whenHalfClosed(() => {
       ended = true;
-      wake?.();
+      if (listener !== undefined) listener.end();
+      else wake?.();
     }),
     (error) => {
       failure = error;
-      wake?.();
+      if (listener !== undefined) listener.error(error);
+      else wake?.();
       call.finish(error);
     },
   );
-  call.whenEnded(() => wake?.());
+  call.whenEnded(() => {
+    if (listener !== undefined && !ended && failure === undefined) listener.error(cancelReason(call));
+    wake?.();
+  });
   return {
+    [EACH](each) {
+      listener = each;
+      for (const message of queue.splice(0)) each.message(message);
+      flow.resume();
+      if (failure !== undefined) each.error(failure);
+      else if (ended) each.end();
+      else if (call.isFinished) each.error(cancelReason(call));
+    },
     async *[Symbol.asyncIterator]() {
       for (;;) {
         if (queue.length > 0) {
@@ -98,12 +117,16 @@ function requestStream(call: Http2Call): AsyncIterable<unknown> {
         }
         if (failure !== undefined) throw failure;
         if (ended) return;
-        if (call.isFinished) throw (call.endReason as Error | undefined) ?? new ConnectError("the call was cancelled", Code.Canceled);
+        if (call.isFinished) throw cancelReason(call);
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
     },
   };
+}
+
+function cancelReason(call: Http2Call): Error {
+  return (call.endReason as Error | undefined) ?? new ConnectError("the call was cancelled", Code.Canceled);
 }
 
 function answerStream(call: Http2Call, route: Route, open: () => AsyncIterable<unknown>): void {
