@@ -70,8 +70,15 @@ export const ourRegistry: FanoutTarget = {
   },
 };
 
+/**
+ * Drives the run: argv is port, subscribers, connections, changes per second,
+ * seconds measured, and changes of warm-up (default 0). Warm-up changes run
+ * first, at the same rate, and are reported apart ("cold"): the measured changes
+ * meet a server whose code paths are compiled, as a long-running one is.
+ * Protocol: {"phase":"ready"} → "go" → (warm-up) {"phase":"warm"} → "measure" → {"phase":"done"}.
+ */
 export async function runFanoutClient(target: FanoutTarget): Promise<void> {
-  const [port, subscribers, connections, perSecond, seconds] = process.argv.slice(2).map(Number) as [number, number, number, number, number];
+  const [port, subscribers, connections, perSecond, seconds, warmup = 0] = process.argv.slice(2).map(Number) as [number, number, number, number, number, number?];
   const sessions = Array.from({ length: connections }, () => {
     const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1 << 20 } });
     session.on("error", () => {});
@@ -80,9 +87,11 @@ export async function runFanoutClient(target: FanoutTarget): Promise<void> {
   const driver = http2.connect(`http://127.0.0.1:${port}`);
   await target.prepare(driver);
   const revisionOf = await target.revisions?.(driver);
-  const changes = perSecond * seconds;
+  const measured = perSecond * seconds;
+  const changes = warmup + measured;
   const sentAt: number[] = [];
-  const latencies: number[] = [];
+  /** Per change: its delay to each subscriber that got it. */
+  const delays = Array.from({ length: changes }, () => [] as number[]);
   const received = new Array<number>(subscribers).fill(0);
   // By revision: each subscriber's arrivals, attributed once every change's revision is known.
   const arrivals = Array.from({ length: subscribers }, () => [] as { now: number; revision: number }[]);
@@ -97,27 +106,45 @@ export async function runFanoutClient(target: FanoutTarget): Promise<void> {
           pushes++;
           if (revision !== undefined) return void arrivals[i]!.push({ now, revision });
           const k = received[i]!++;
-          latencies.push(now - (sentAt[k] ?? now));
+          delays[k]?.push(now - (sentAt[k] ?? now));
         },
       );
     }
   });
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   console.log(JSON.stringify({ phase: "ready" }));
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
-  const started = performance.now();
-  for (let k = 0; k < changes; k++) {
-    const due = started + (k * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sentAt[k] = performance.now();
-    target.change(driver, k);
+  await lines.next();
+  /** Makes changes [from, to) at the rate, then waits (bounded) until the last has reached every subscriber. */
+  const drive = async (from: number, to: number) => {
+    const started = performance.now();
+    for (let k = from; k < to; k++) {
+      const due = started + ((k - from) * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sentAt[k] = performance.now();
+      target.change(driver, k);
+    }
+    const deadline = performance.now() + 10_000;
+    const complete = () => (revisionOf === undefined ? delays[to - 1]!.length >= subscribers : everyArrived(arrivals, revisionOf(to - 1)));
+    while (!complete() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+  if (warmup > 0) {
+    await drive(0, warmup);
+    const pushesWarm = pushes;
+    console.log(JSON.stringify({ phase: "warm" }));
+    await lines.next();
+    pushes = 0;
+    await drive(warmup, changes);
+    if (revisionOf !== undefined) attribute(arrivals, changes, revisionOf, sentAt, delays);
+    const cold = delays.slice(0, warmup).flat();
+    const latencies = delays.slice(warmup).flat();
+    console.log(JSON.stringify({ phase: "done", expected: measured * subscribers, delivered: latencies.length, pushes, latencies: summarize(latencies), cold: { pushes: pushesWarm, ...summarize(cold) } }));
+  } else {
+    await drive(0, changes);
+    if (revisionOf !== undefined) attribute(arrivals, changes, revisionOf, sentAt, delays);
+    const latencies = delays.flat();
+    console.log(JSON.stringify({ phase: "done", expected: changes * subscribers, delivered: latencies.length, pushes, latencies: summarize(latencies) }));
   }
-  // Let the last deliveries arrive (bounded).
-  const deadline = performance.now() + 10_000;
-  const complete = () => (revisionOf === undefined ? latencies.length >= changes * subscribers : everyArrived(arrivals, revisionOf(changes - 1)));
-  while (!complete() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (revisionOf !== undefined) attribute(arrivals, changes, revisionOf, sentAt, latencies);
-  console.log(JSON.stringify({ phase: "done", expected: changes * subscribers, delivered: latencies.length, pushes, latencies: summarize(latencies) }));
   for (const s of [...sessions, driver]) s.destroy();
   process.exit(0);
 }
@@ -132,7 +159,7 @@ function attribute(
   changes: number,
   revisionOf: (k: number) => number | undefined,
   sentAt: readonly number[],
-  latencies: number[],
+  delays: number[][],
 ): void {
   for (const mine of arrivals) {
     let at = 0;
@@ -141,7 +168,7 @@ function attribute(
       if (revision === undefined) continue; // the change made no event: nothing to deliver
       while (at < mine.length && mine[at]!.revision < revision) at++;
       if (at === mine.length) break;
-      latencies.push(mine[at]!.now - sentAt[k]!);
+      delays[k]!.push(mine[at]!.now - sentAt[k]!);
     }
   }
 }

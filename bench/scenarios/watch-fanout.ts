@@ -23,12 +23,18 @@ export interface FanoutRun {
   /** Server CPU time per delivery: robust to the shared machine's contention. */
   serverCpuMicrosPerDelivery: number;
   serverCpuMicrosPerPush: number;
+  /** With a warm-up: the p99 of the warm-up changes (a server's first seconds), not counted above. */
+  coldP99?: number;
 }
 
-/** Runs one fan-out against a started server with the given client script. */
-export async function fanout(proc: Proc, clientScript: string, subscribers: number, perSecond: number, seconds: number): Promise<FanoutRun> {
+/**
+ * Runs one fan-out against a started server with the given client script. With
+ * `warmup` changes, those run first and only the changes after them are measured
+ * (delays and the server's CPU); their p99 is reported as coldP99.
+ */
+export async function fanout(proc: Proc, clientScript: string, subscribers: number, perSecond: number, seconds: number, warmup = 0): Promise<FanoutRun> {
   const rssBefore = rssOf(proc.child.pid!);
-  const client = spawn("taskset", ["-c", String(CLIENT_CORE), process.execPath, clientScript, String(proc.port), String(subscribers), "16", String(perSecond), String(seconds)], {
+  const client = spawn("taskset", ["-c", String(CLIENT_CORE), process.execPath, clientScript, String(proc.port), String(subscribers), "16", String(perSecond), String(seconds), String(warmup)], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: client.stdout! })[Symbol.asyncIterator]();
@@ -36,9 +42,11 @@ export async function fanout(proc: Proc, clientScript: string, subscribers: numb
   if ((await next()).phase !== "ready") throw new Error("fan-out client did not get ready");
   await new Promise((r) => setTimeout(r, 1000)); // let the server settle before reading its memory
   const rssIdle = rssOf(proc.child.pid!);
+  client.stdin!.write("go\n");
+  if (warmup > 0 && (await next()).phase !== "warm") throw new Error("fan-out client did not finish its warm-up");
   const cpuBefore = cpuSecondsOf(proc.child.pid!);
   const started = Date.now();
-  client.stdin!.write("go\n");
+  if (warmup > 0) client.stdin!.write("measure\n");
   const done = await next();
   const cpu = cpuSecondsOf(proc.child.pid!) - cpuBefore;
   const latencies = done.latencies as { p50: number; p99: number; max: number };
@@ -54,6 +62,7 @@ export async function fanout(proc: Proc, clientScript: string, subscribers: numb
     serverCpuShare: round(cpu / ((Date.now() - started) / 1000), 2),
     serverCpuMicrosPerDelivery: round((cpu * 1e6) / Math.max(1, done.delivered as number), 2),
     serverCpuMicrosPerPush: round((cpu * 1e6) / Math.max(1, (done.pushes as number | undefined) ?? (done.delivered as number)), 2),
+    ...(done.cold === undefined ? {} : { coldP99: round((done.cold as { p99: number }).p99, 1) }),
   };
 }
 
