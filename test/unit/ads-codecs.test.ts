@@ -52,6 +52,10 @@ test.each([
   ["a first request without node", { typeUrl: TYPE.listener, resourceNames: [] }],
   ["a request with node (read by protobuf-es)", { typeUrl: TYPE.cluster, node: { id: "n-1", cluster: "c" } }],
   ["a NACK (read by protobuf-es)", { versionInfo: "1", typeUrl: TYPE.cluster, responseNonce: "2", errorDetail: { code: 3, message: "no" } }],
+  ["a non-ASCII name (read by protobuf-es)", { versionInfo: "3", typeUrl: TYPE.endpoint, resourceNames: ["usérs"], responseNonce: "5" }],
+  ["a name past 127 bytes (a two-byte length)", { versionInfo: "3", typeUrl: TYPE.endpoint, resourceNames: ["u".repeat(300)], responseNonce: "5" }],
+  ["a name past 16383 bytes (read by protobuf-es)", { typeUrl: TYPE.endpoint, resourceNames: ["u".repeat(20_000)] }],
+  ["an empty request", {}],
 ])("%s decodes as protobuf-es decodes it", (_name, init) => {
   const bytes = toBinary(DiscoveryRequestSchema, create(DiscoveryRequestSchema, init));
   const decoded = discoveryRequestCodec().decode(bytes) as DiscoveryRequest;

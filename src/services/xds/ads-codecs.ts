@@ -3,10 +3,9 @@
 // that sends the same resources array (streams with one subscription share it,
 // see resource-sets.ts); each stream adds only its version and nonce. The bytes
 // are those protobuf-es writes (fields in number order, empty ones left out).
-// Requests: an ACK carries only strings, read by hand. Anything else goes
-// through protobuf-es.
+// Requests: an ACK carries only ASCII strings, read by hand. Anything else
+// goes through protobuf-es.
 import { create, isMessage } from "@bufbuild/protobuf";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { AggregatedDiscoveryService } from "../../../gen/envoy/service/discovery/v3/ads_pb";
 import { DiscoveryRequestSchema, DiscoveryResponseSchema, type DiscoveryRequest } from "../../../gen/envoy/service/discovery/v3/discovery_pb";
@@ -20,6 +19,8 @@ const VERSION_INFO = 0x0a;
 const RESOURCES = 0x12;
 const TYPE_URL = 0x22;
 const NONCE = 0x2a;
+/** In a DiscoveryRequest: resource_names (3). Fields 1, 4 and 5 share the response's tags. */
+const RESOURCE_NAMES = 0x1a;
 const ANY_TYPE_URL = 0x0a;
 const ANY_VALUE = 0x12;
 
@@ -28,40 +29,47 @@ export function createAdsCodecs(): ServiceCodecs<typeof AggregatedDiscoveryServi
   return { streamAggregatedResources: { request: discoveryRequestCodec(), response: discoveryResponseCodec() } };
 }
 
-/** Decodes version_info (1), resource_names (3), type_url (4) and response_nonce (5) by hand; a request with any other field, or bad bytes, goes to protobuf-es. */
+/**
+ * Decodes version_info (1), resource_names (3), type_url (4) and response_nonce
+ * (5) by hand when they are all ASCII, as every ACK we have seen is; a request
+ * with any other field, other bytes, or anything malformed goes to protobuf-es,
+ * which decodes it (validating UTF-8) or says what is wrong.
+ */
 export function discoveryRequestCodec(): MessageCodec {
   const generic = protobufCodec(DiscoveryRequestSchema);
-  const strict = DiscoveryRequestSchema.fields.every((field) => field.utf8Validation);
-  const decode = (bytes: Uint8Array): DiscoveryRequest | undefined => {
-    const reader = new BinaryReader(bytes);
-    let versionInfo = "";
-    let typeUrl = "";
-    let responseNonce = "";
-    const resourceNames: string[] = [];
-    while (reader.pos < reader.len) {
-      const [field, wireType] = reader.tag();
-      if (wireType !== WireType.LengthDelimited) return undefined;
-      if (field === 1) versionInfo = reader.string(strict);
-      else if (field === 3) resourceNames.push(reader.string(strict));
-      else if (field === 4) typeUrl = reader.string(strict);
-      else if (field === 5) responseNonce = reader.string(strict);
-      else return undefined;
+  return { ...generic, decode: (bytes) => decodeAsciiRequest(bytes) ?? generic.decode(bytes) };
+}
+
+function decodeAsciiRequest(bytes: Uint8Array): DiscoveryRequest | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let versionInfo = "";
+  let typeUrl = "";
+  let responseNonce = "";
+  const resourceNames: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    const tag = text[at++]!;
+    // A length below 2^14: one or two varint bytes.
+    let length = text[at++];
+    if (length === undefined) return undefined;
+    if (length >= 0x80) {
+      const high = text[at++];
+      if (high === undefined || high >= 0x80) return undefined;
+      length = (length & 0x7f) | (high << 7);
     }
-    // The shape protobuf-es gives the same bytes (test/unit/ads-codecs.test.ts compares them).
-    return { $typeName: DiscoveryRequestSchema.typeName, versionInfo, resourceNames, resourceLocators: [], typeUrl, responseNonce } as DiscoveryRequest;
-  };
-  return {
-    ...generic,
-    decode: (bytes) => {
-      let message: DiscoveryRequest | undefined;
-      try {
-        message = decode(bytes);
-      } catch {
-        message = undefined; // protobuf-es says what is wrong
-      }
-      return message ?? generic.decode(bytes);
-    },
-  };
+    const end = at + length;
+    if (end > text.length) return undefined;
+    for (let i = at; i < end; i++) if (text[i]! >= 0x80) return undefined;
+    const value = text.toString("latin1", at, end);
+    at = end;
+    if (tag === VERSION_INFO) versionInfo = value;
+    else if (tag === RESOURCE_NAMES) resourceNames.push(value);
+    else if (tag === TYPE_URL) typeUrl = value;
+    else if (tag === NONCE) responseNonce = value;
+    else return undefined;
+  }
+  // The shape protobuf-es gives the same bytes (test/unit/ads-codecs.test.ts compares them).
+  return { $typeName: DiscoveryRequestSchema.typeName, versionInfo, resourceNames, resourceLocators: [], typeUrl, responseNonce } as DiscoveryRequest;
 }
 
 export function discoveryResponseCodec(): MessageCodec {

@@ -42,6 +42,9 @@ interface TypeState {
 
 export type DiscoveryResponseInit = MessageInitShape<typeof DiscoveryResponseSchema>;
 
+/** Shared by every stream: a change's responses all carry one revision. */
+let lastVersion = { revision: Number.NaN, text: "" };
+
 export class AdsStream {
   private readonly types = new Map<TypeUrl, TypeState>();
   private nonces = 0;
@@ -96,7 +99,8 @@ export class AdsStream {
       ? current !== undefined
       : current === undefined || (!sameList(asked, state.asked) && !sameNames(current, new Set(asked)));
     if (changed) state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
-    state.asked = asked;
+    // An ACK names what the stream holds: the array kept is the older, so ACKs leave nothing behind for the collector to promote.
+    if (changed || !sameList(asked, state.asked)) state.asked = asked;
     // A new stream gets its resources even when it names a version it already has.
     if (request.responseNonce === "" || changed) this.due(state);
   }
@@ -125,9 +129,16 @@ export class AdsStream {
       state.nonce = String(++this.nonces);
       this.observer.pushed?.(type, delay);
       // The version is the registry revision: it says which changes a response carries (and is the same on every node of a cluster).
-      return { versionInfo: String(this.source.revision()), typeUrl: type, nonce: state.nonce, resources: state.sent.resources as Any[] };
+      return { versionInfo: this.versionText(), typeUrl: type, nonce: state.nonce, resources: state.sent.resources as Any[] };
     }
     return undefined;
+  }
+
+  /** The revision as text, made once per revision however many responses carry it. */
+  private versionText(): string {
+    const revision = this.source.revision();
+    if (revision !== lastVersion.revision) lastVersion = { revision, text: String(revision) };
+    return lastVersion.text;
   }
 
   /** The stream ended: its subscriptions go. */
