@@ -48,8 +48,9 @@ export class XdsClientProcess {
   private read = 0;
   readonly answers: { at: number; name: string | undefined; line: string }[] = [];
 
-  constructor(kind: XdsClientKind, bootstrap: string, service: string) {
-    const env = { GRPC_XDS_BOOTSTRAP: bootstrap, SERVICE: service, INTERVAL_MS: "10" };
+  /** `waitForReady` (Python only): calls wait, up to their 1 s deadline, for an endpoint instead of failing at once. */
+  constructor(kind: XdsClientKind, bootstrap: string, service: string, options: { waitForReady?: boolean } = {}) {
+    const env = { GRPC_XDS_BOOTSTRAP: bootstrap, SERVICE: service, INTERVAL_MS: "10", WAIT_FOR_READY: options.waitForReady === true ? "1" : "0" };
     this.child =
       kind === "grpc-js-xds"
         ? spawnChild(process.execPath, [path.join(ROOT, "test/fixtures/xds-client.js")], env)
@@ -62,6 +63,12 @@ export class XdsClientProcess {
       const line = this.child.lines[this.read]!;
       this.answers.push({ at: now, name: line.startsWith("ok ") ? line.slice(3) : undefined, line });
     }
+  }
+
+  /** The last `count` lines the client printed ("ok NAME" or "error CODE DETAILS"). */
+  lines(count: number): string[] {
+    this.poll();
+    return this.answers.slice(-count).map((a) => a.line);
   }
 
   /** The names that answered the last `count` calls (undefined for a failed call). */

@@ -31,6 +31,18 @@ export class TestResourceSource implements ResourceSource {
   generation() {
     return this.changes;
   }
+  /** How many subscriptions name each service. */
+  readonly followers = new Map<string, number>();
+  follow(names: Iterable<string>) {
+    for (const name of names) this.followers.set(name, (this.followers.get(name) ?? 0) + 1);
+  }
+  unfollow(names: Iterable<string>) {
+    for (const name of names) {
+      const count = (this.followers.get(name) ?? 0) - 1;
+      if (count > 0) this.followers.set(name, count);
+      else this.followers.delete(name);
+    }
+  }
   onChange(listener: CatalogListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -98,7 +98,11 @@ export class AdsStream {
     const changed = wildcard
       ? current !== undefined
       : current === undefined || (!sameList(asked, state.asked) && !sameNames(current, new Set(asked)));
-    if (changed) state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
+    if (changed) {
+      if (state.subscription.names !== undefined) this.source.unfollow(state.subscription.names);
+      state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
+      if (state.subscription.names !== undefined) this.source.follow(state.subscription.names);
+    }
     // An ACK names what the stream holds: the array kept is the older, so ACKs leave nothing behind for the collector to promote.
     if (changed || !sameList(asked, state.asked)) state.asked = asked;
     // A new stream gets its resources even when it names a version it already has.
@@ -143,7 +147,10 @@ export class AdsStream {
 
   /** The stream ended: its subscriptions go. */
   close(): void {
-    for (const type of this.types.keys()) this.observer.unsubscribed?.(type);
+    for (const [type, state] of this.types) {
+      if (state.subscription.names !== undefined) this.source.unfollow(state.subscription.names);
+      this.observer.unsubscribed?.(type);
+    }
     this.types.clear();
   }
 

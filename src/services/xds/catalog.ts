@@ -4,7 +4,11 @@
 // instance maps and are coalesced per service and per turn of the event loop;
 // a service's resources are rebuilt when a stream asks for them (never for a
 // service no client follows), once per change, and shared, as the same Any
-// objects, by every stream that sends them.
+// objects, by every stream that sends them. A service that loses its last
+// instance while a stream follows it by name keeps its resources, with no
+// endpoints: clients fail calls at once, keep their watches, and resume as soon
+// as an instance registers (deleting the Listener and Cluster instead left
+// grpc-js-xds failing for good). A name that never had instances does not exist.
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { InstanceView } from "../../core/types";
@@ -38,6 +42,10 @@ export class XdsCatalog {
   private staging: Map<string, Map<string, InstanceView>> | undefined;
   private readonly resources = new Map<string, ServiceResources>();
   private readonly dirty = new Map<string, number>();
+  /** How many stream subscriptions name each service (bounded by streams × XDS_MAX_RESOURCES_PER_STREAM). */
+  private readonly followers = new Map<string, number>();
+  /** Followed services whose last instance left: served with no endpoints until one registers or nobody follows them. */
+  private readonly emptied = new Set<string>();
   /** The registry revision of the last item applied to `instances`. */
   private appliedRevision = 0;
   /** The revision streams are told (as their version_info): advanced when changes are published, so it never runs ahead of them. */
@@ -73,8 +81,8 @@ export class XdsCatalog {
 
   /** The resource of `type` named `name`, or undefined when there is no such service. */
   get(type: TypeUrl, name: string): Any | undefined {
-    const of = this.instances.get(name);
-    if (of === undefined || of.size === 0) return undefined;
+    const of = this.instances.get(name) ?? (this.emptied.has(name) ? NO_INSTANCES : undefined);
+    if (of === undefined) return undefined;
     const built = this.resources.get(name);
     return (built === undefined || built.stale ? this.rebuild(name, of, built) : built).byType[type];
   }
@@ -89,9 +97,26 @@ export class XdsCatalog {
     return this.publications;
   }
 
-  /** Every service with instances (for wildcard subscriptions). */
-  names(): IterableIterator<string> {
-    return this.instances.keys();
+  /** Every service with instances, and the followed ones that lost them (for wildcard subscriptions). */
+  names(): Iterable<string> {
+    return this.emptied.size === 0 ? this.instances.keys() : [...this.instances.keys(), ...this.emptied];
+  }
+
+  follow(names: Iterable<string>): void {
+    for (const name of names) this.followers.set(name, (this.followers.get(name) ?? 0) + 1);
+  }
+
+  unfollow(names: Iterable<string>): void {
+    for (const name of names) {
+      const count = (this.followers.get(name) ?? 0) - 1;
+      if (count > 0) {
+        this.followers.set(name, count);
+        continue;
+      }
+      this.followers.delete(name);
+      // Nobody follows it by name any more: an emptied service is gone (wildcard subscribers hear so).
+      if (this.emptied.delete(name)) this.markDirty(name);
+    }
   }
 
   onChange(listener: CatalogListener): () => void {
@@ -109,7 +134,10 @@ export class XdsCatalog {
       case "snapshot": {
         const target = this.staging ?? this.instances;
         place(target, item.instance);
-        if (this.staging === undefined) this.markDirty(item.instance.serviceName);
+        if (this.staging === undefined) {
+          this.noteEmptied(item.instance.serviceName);
+          this.markDirty(item.instance.serviceName);
+        }
         return;
       }
       case "synced":
@@ -117,7 +145,10 @@ export class XdsCatalog {
           const before = this.instances;
           this.instances = this.staging;
           this.staging = undefined;
-          for (const name of new Set([...before.keys(), ...this.instances.keys()])) this.markDirty(name);
+          for (const name of new Set([...before.keys(), ...this.instances.keys()])) {
+            this.noteEmptied(name);
+            this.markDirty(name);
+          }
         }
         return;
       case "event": {
@@ -129,9 +160,16 @@ export class XdsCatalog {
         } else {
           place(this.instances, instance);
         }
+        this.noteEmptied(instance.serviceName);
         this.markDirty(instance.serviceName);
       }
     }
+  }
+
+  /** After `name`'s instances changed: emptied if it has none and is followed, else not. */
+  private noteEmptied(name: string): void {
+    if (!this.instances.has(name) && this.followers.has(name)) this.emptied.add(name);
+    else this.emptied.delete(name);
   }
 
   private hostsInUse(): Set<string> {
@@ -172,7 +210,7 @@ export class XdsCatalog {
     for (const [name] of changed) {
       const built = this.resources.get(name);
       if (built !== undefined) built.stale = true;
-      if (!this.instances.has(name)) this.resources.delete(name);
+      if (!this.instances.has(name) && !this.emptied.has(name)) this.resources.delete(name);
     }
     for (const [name, since] of changed) {
       for (const listener of this.listeners) {
@@ -186,7 +224,7 @@ export class XdsCatalog {
   }
 
   /** Builds one service's resources; keeps the previous objects when what clients see did not change. */
-  private rebuild(name: string, of: Map<string, InstanceView>, before: ServiceResources | undefined): ServiceResources {
+  private rebuild(name: string, of: ReadonlyMap<string, InstanceView>, before: ServiceResources | undefined): ServiceResources {
     const localities = planEndpoints(of.values(), (host) => this.addresses.resolve(host));
     const fingerprint = JSON.stringify(localities);
     if (before !== undefined && before.fingerprint === fingerprint) {
@@ -207,6 +245,8 @@ export class XdsCatalog {
     return built;
   }
 }
+
+const NO_INSTANCES: ReadonlyMap<string, InstanceView> = new Map();
 
 function place(target: Map<string, Map<string, InstanceView>>, instance: InstanceView): void {
   let of = target.get(instance.serviceName);

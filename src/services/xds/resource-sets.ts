@@ -15,6 +15,9 @@ export interface ResourceSource {
   revision(): number;
   /** Changes whenever a resource may have changed (a registry change, or a hostname's new address). */
   generation(): number;
+  /** A stream subscribed to these names (undone by unfollow): a followed service that loses its last instance is kept, with no endpoints. */
+  follow(names: Iterable<string>): void;
+  unfollow(names: Iterable<string>): void;
 }
 
 /** The resources sent for one subscription, shared by the streams that have it. */
