@@ -1,8 +1,9 @@
 // gRPC conformance: the required cases of grpc's interop test descriptions
 // against grpc.testing.TestService mounted on our transport, driven by a
 // grpc-js client (in process) and Debian's python3-grpcio (a child process),
-// plus the compressed cases with gzip and with deflate, and the compression
-// flags and limits read straight off the wire.
+// plus the compressed cases with gzip and with deflate, the compression flags
+// and limits read straight off the wire, and why each Python case has a
+// connection of its own.
 import { execFile } from "node:child_process";
 import * as http2 from "node:http2";
 import * as path from "node:path";
@@ -10,6 +11,7 @@ import * as zlib from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SimpleRequestSchema, SimpleResponseSchema } from "../gen/grpc/testing/messages_pb";
 import { frameBytes } from "../../src/transport/codec";
+import { FRAME, parseFrames, rawConnection, rstStream } from "../helpers/raw-h2";
 import { CASES, COMPRESSED_CASES } from "../interop/grpc-js-cases";
 import { startInteropServer, type InteropServer } from "../interop/interop-server";
 
@@ -62,8 +64,11 @@ function interopSuite(kind: "http2" | "grpc-js", compressed: readonly string[]):
 
   describe("python grpcio client", () => {
     const results = new Map<string, PythonResult>();
+    let connectionsOpened = 0;
     beforeAll(async () => {
+      const before = server.connections;
       for (const [name, result] of await runPython(server.port, "gzip", [...REQUIRED, ...compressed])) results.set(`${name} (gzip)`, result);
+      connectionsOpened = server.connections - before;
       if (compressed.length > 0) for (const [name, result] of await runPython(server.port, "deflate", [...compressed])) results.set(`${name} (deflate)`, result);
     }, 90_000);
     const expectOk = (key: string) => {
@@ -75,6 +80,12 @@ function interopSuite(kind: "http2" | "grpc-js", compressed: readonly string[]):
     for (const compression of ALGORITHMS) {
       if (compressed.length > 0) test.each(compressed)(`%s (${compression})`, (name) => expectOk(`${name} (${compression})`));
     }
+    // grpcio shares one connection between channels to a target; a case that
+    // has its connection ended (see "a RST_STREAM for a stream never opened")
+    // then failed the next case's calls with UNAVAILABLE "GOAWAY received".
+    test("each case runs on connections of its own, as in grpc's interop runner", () => {
+      expect(connectionsOpened).toBeGreaterThanOrEqual(REQUIRED.length + compressed.length);
+    });
   });
 }
 
@@ -164,5 +175,31 @@ describe("compression on the wire (our transport)", () => {
   test("a compressed flag without grpc-encoding is UNIMPLEMENTED, as on the other transports", async () => {
     const answer = await unaryOnTheWire(port(), {}, frame(zlib.gzipSync(request({ responseSize: 1 })), 1));
     expect(answer.headers["grpc-status"] ?? answer.trailers["grpc-status"]).toBe("12");
+  });
+});
+
+/**
+ * What grpcio 1.51 (Debian's) sends when a deadline or a cancel beats its
+ * HEADERS write (grpc/grpc#38758, fixed upstream in 2025 by grpc/grpc#38881):
+ * RST_STREAM for a stream the server never saw. RFC 9113 section 6.4 makes that
+ * a connection error, so node:http2 (under both transports) answers GOAWAY and
+ * ends the connection, and every call on it.
+ */
+describe.each(["http2", "grpc-js"] as const)("a RST_STREAM for a stream never opened (%s)", (kind) => {
+  let server: InteropServer;
+  beforeAll(async () => {
+    server = await startInteropServer(kind);
+  });
+  afterAll(() => server.close());
+
+  test("ends that connection with GOAWAY; the server serves the next one", async () => {
+    const { socket, received, closed } = await rawConnection(server.port);
+    socket.write(rstStream(1));
+    await closed;
+    const goaway = parseFrames(received()).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway).toBeDefined();
+    expect(goaway!.payload.readUInt32BE(0)).toBe(0); // the last stream processed: none
+    const answer = await unaryOnTheWire(server.port, {}, frame(request({ responseSize: 1 })));
+    expect(answer.trailers["grpc-status"]).toBe("0");
   });
 });

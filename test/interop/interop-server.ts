@@ -11,6 +11,8 @@ import { createTestServiceHandlers } from "./test-service";
 
 export interface InteropServer {
   readonly port: number;
+  /** Connections accepted so far: how the clients spread their calls. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -19,9 +21,14 @@ export async function startInteropServer(kind: "http2" | "grpc-js" = "http2"): P
   const transport: Transport = kind === "grpc-js" ? createGrpcJsTransport({ logger }) : new GrpcHttp2Server({ logger });
   transport.addService(TestService, createTestServiceHandlers());
   const front = createFront({ onHttp2: (socket) => transport.accept(socket), onHttp1: (socket) => socket.destroy() });
+  let connections = 0;
+  front.server.on("connection", () => (connections += 1));
   await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
   return {
     port: (front.server.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
     async close() {
       const closed = front.close();
       await transport.drain(500);
