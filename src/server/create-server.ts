@@ -16,7 +16,7 @@ import { DiscoveryError } from "../core/errors";
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
 import type { RegistryStore } from "../core/store";
-import { onStoreAvailability, openStore, probeOwnership, type StoreKind } from "../store/open-store";
+import { onStoreSync, openStore, probeOwnership, type StoreKind } from "../store/open-store";
 import type { EtcdStoreSettings } from "../store/etcd/settings";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
@@ -208,7 +208,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
     signal: lifetime.signal,
   });
   const board = new HealthBoard(store, [DiscoveryService.typeName], { signal: lifetime.signal });
-  onStoreAvailability(store, (available) => board.setStoreAvailable(available));
+  onStoreSync(store, (inSync) => board.setStoreInSync(inSync));
   logRegistryEvents(store, logger.child({ module: "registry" }));
   const metricsRegistry = options.metricsRegistry ?? new PromRegistry();
   const metrics = createMetrics({ register: metricsRegistry, store, hub });

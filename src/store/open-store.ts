@@ -35,18 +35,27 @@ export async function openStore(kind: StoreKind, options: OpenStoreOptions): Pro
 
 /** What a store shared by several nodes adds to the port (the etcd store has it). */
 interface ClusterStore {
-  onAvailability(listener: (available: boolean) => void): () => void;
+  readonly inSync: boolean;
+  onSync(listener: (inSync: boolean) => void): () => void;
   probesHere(serviceName: string, instanceId: string): boolean;
 }
 
 function isClusterStore(store: RegistryStore): store is RegistryStore & ClusterStore {
   const candidate = store as Partial<ClusterStore>;
-  return typeof candidate.onAvailability === "function" && typeof candidate.probesHere === "function";
+  return typeof candidate.onSync === "function" && typeof candidate.probesHere === "function";
 }
 
-/** Stores whose backend can become unreachable (etcd) say so; the memory store never does. */
-export function onStoreAvailability(store: RegistryStore, listener: (available: boolean) => void): (() => void) | undefined {
-  return isClusterStore(store) ? store.onAvailability(listener) : undefined;
+/**
+ * Stores that follow a backend (etcd) say whether their view has caught up with
+ * it: false while it is unreachable, while a reconnected watch replays what was
+ * missed, and while a compaction forces a reload. `listener` hears the current
+ * value at once, then each change. The memory store is always in sync.
+ */
+export function onStoreSync(store: RegistryStore, listener: (inSync: boolean) => void): (() => void) | undefined {
+  if (!isClusterStore(store)) return undefined;
+  const stop = store.onSync(listener);
+  listener(store.inSync);
+  return stop;
 }
 
 /** Which instances this server probes: all of them, except in cluster mode (rendezvous over the live nodes). */

@@ -5,10 +5,9 @@
 // snapshot, and goes on serving live events and writes, neither erroring nor stalling.
 import { DiscoveryService, EventType, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb";
-import { GrpcTestClient, StreamReader } from "../helpers/grpc-client";
-import { startEtcdCluster, type EtcdCluster } from "../helpers/etcd-cluster";
-import { startRegistryNode, type RegistryNode } from "../helpers/registry-nodes";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { StreamReader } from "../helpers/grpc-client";
+import { startCutOffPair, type CutOffPair } from "../helpers/cut-off-pair";
+import type { RegistryNode } from "../helpers/registry-nodes";
 import { waitFor } from "../helpers/wait-for";
 
 jest.setTimeout(120_000);
@@ -16,34 +15,22 @@ const M = DiscoveryService.method;
 const PREFIX = "/cluster-resync/";
 const SERVICE = "resync";
 
-let etcd: EtcdCluster;
-let proxy: TcpProxy;
+let pair: CutOffPair;
 let cut: RegistryNode;
 let other: RegistryNode;
-let cutHealth: GrpcTestClient<typeof Health>;
 
 beforeAll(async () => {
-  etcd = await startEtcdCluster(3);
   // The node under test reaches etcd only through a proxy the test can pause.
-  proxy = await startTcpProxy(etcd.members[0]!.clientPort);
-  [cut, other] = await Promise.all([
-    startRegistryNode({ endpoints: proxy.url, prefix: PREFIX, nodeId: "resync-cut" }),
-    startRegistryNode({ endpoints: etcd.endpoints, prefix: PREFIX, nodeId: "resync-other" }),
-  ]);
-  cutHealth = new GrpcTestClient(Health, `127.0.0.1:${cut.port}`);
+  pair = await startCutOffPair({ prefix: PREFIX, name: "resync" });
+  ({ cut, other } = pair);
 });
 
-afterAll(async () => {
-  cutHealth?.close();
-  await Promise.all([cut?.stop(), other?.stop()]);
-  await proxy?.close();
-  await etcd?.close();
-});
+afterAll(() => pair?.close());
 
 const register = (node: RegistryNode, instanceId: string) =>
   node.client.unary(M.register, { serviceName: SERVICE, instanceId, host: "10.0.0.1", port: 8080, ttl: { seconds: 60n } });
 const list = async (node: RegistryNode) => (await node.client.unary(M.listInstances, { serviceName: SERVICE })).instances.map((i) => i.instanceId).sort();
-const serverHealth = async () => (await cutHealth.unary(Health.method.check, { service: "" })).status;
+const serverHealth = async () => (await pair.cutHealth.unary(Health.method.check, { service: "" })).status;
 
 test("a node whose last revision was compacted while etcd was unreachable reloads and RESETs its watchers with a fresh snapshot, then serves on", async () => {
   await register(other, "before-1");
@@ -58,17 +45,17 @@ test("a node whose last revision was compacted while etcd was unreachable reload
   for (initialSynced = await reader.next(10_000); initialSynced.type !== EventType.SYNCED; initialSynced = await reader.next(10_000)) initial.push(initialSynced);
   expect(initial.filter((e) => e.type === EventType.SNAPSHOT).map((e) => e.instance?.instanceId).sort()).toEqual(["before-1", "before-2"]);
 
-  proxy.pause();
+  pair.proxy.pause();
   await waitFor(async () => (await serverHealth()) === Serving.NOT_SERVING, 20_000, "NOT_SERVING while etcd is unreachable");
 
   // Meanwhile the rest of the cluster moves on, and etcd forgets the history in between.
   await other.client.unary(M.unregister, { serviceName: SERVICE, instanceId: "before-1" });
   await register(other, "during-1");
   await register(other, "during-2");
-  const compactedAt = await etcd.compact();
+  const compactedAt = await pair.etcd.compact();
   expect(await list(cut)).toEqual(["before-1", "before-2"]); // still the last known state
 
-  proxy.resume();
+  pair.proxy.resume();
   // The stream stays open: RESET (history-compacted), the new state, SYNCED.
   const reset = await reader.next(30_000);
   expect(EventType[reset.type]).toBe("RESET");

@@ -7,10 +7,8 @@
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { DiscoveryService, EventType, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb";
-import { GrpcTestClient } from "../helpers/grpc-client";
-import { startEtcdCluster, type EtcdCluster } from "../helpers/etcd-cluster";
-import { startRegistryNode, type RegistryNode } from "../helpers/registry-nodes";
-import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
+import { startCutOffPair, type CutOffPair } from "../helpers/cut-off-pair";
+import type { RegistryNode } from "../helpers/registry-nodes";
 import { waitFor } from "../helpers/wait-for";
 import { WatchState } from "../helpers/watch-state";
 
@@ -25,11 +23,9 @@ const CUT_MS = (INSTANCE_LEASE_SECONDS + 4) * 1000;
 const KEPT = ["kept-1", "kept-2"];
 const SILENT = "silent";
 
-let etcd: EtcdCluster;
-let proxy: TcpProxy;
+let pair: CutOffPair;
 let cut: RegistryNode;
 let other: RegistryNode;
-let cutHealth: GrpcTestClient<typeof Health>;
 
 /** Every event one node's Watch sent, and the state it describes. */
 interface Recorded {
@@ -39,28 +35,17 @@ interface Recorded {
 }
 
 beforeAll(async () => {
-  etcd = await startEtcdCluster(3);
-  proxy = await startTcpProxy(etcd.members[0]!.clientPort);
-  const env = { DISCOVERY_INSTANCE_LEASE_SECONDS: String(INSTANCE_LEASE_SECONDS) };
-  [cut, other] = await Promise.all([
-    startRegistryNode({ endpoints: proxy.url, prefix: PREFIX, nodeId: "lease-loss-cut", env }),
-    startRegistryNode({ endpoints: etcd.endpoints, prefix: PREFIX, nodeId: "lease-loss-other", env }),
-  ]);
-  cutHealth = new GrpcTestClient(Health, `127.0.0.1:${cut.port}`);
+  pair = await startCutOffPair({ prefix: PREFIX, name: "lease-loss", env: { DISCOVERY_INSTANCE_LEASE_SECONDS: String(INSTANCE_LEASE_SECONDS) } });
+  ({ cut, other } = pair);
 });
 
-afterAll(async () => {
-  cutHealth?.close();
-  await Promise.all([cut?.stop(), other?.stop()]);
-  await proxy?.close();
-  await etcd?.close();
-});
+afterAll(() => pair?.close());
 
 const register = (node: RegistryNode, instanceId: string, ttlSeconds = 3n) =>
   node.client.unary(M.register, { serviceName: SERVICE, instanceId, host: "10.0.0.1", port: 8080, ttl: { seconds: ttlSeconds } });
 const heartbeat = (node: RegistryNode, instanceId: string) => node.client.unary(M.heartbeat, { serviceName: SERVICE, instanceId });
 const list = async (node: RegistryNode) => (await node.client.unary(M.listInstances, { serviceName: SERVICE })).instances.map((i) => i.instanceId).sort();
-const cutServing = async () => (await cutHealth.unary(Health.method.check, { service: "" })).status === Serving.SERVING;
+const cutServing = async () => (await pair.cutHealth.unary(Health.method.check, { service: "" })).status === Serving.SERVING;
 
 function record(node: RegistryNode): Recorded {
   const stream = node.client.serverStream(M.watch, { serviceNames: [SERVICE] });
@@ -98,7 +83,7 @@ test("a node cut off from etcd longer than its instance lease catches up, takes 
 
   try {
     cutOff = true;
-    proxy.pause();
+    pair.proxy.pause();
     via = other;
     const cutAt = Date.now();
     await waitFor(async () => !(await cutServing()), 20_000, "the cut node NOT_SERVING");
@@ -106,7 +91,7 @@ test("a node cut off from etcd longer than its instance lease catches up, takes 
     // The silent client's instance is adopted by the other node and expires there.
     await waitFor(async () => !(await list(other)).includes(SILENT), 20_000, "the silent instance expired on the other node");
     await new Promise((r) => setTimeout(r, Math.max(0, CUT_MS - (Date.now() - cutAt))));
-    proxy.resume();
+    pair.proxy.resume();
 
     // Writes through the cut node, as soon as it says it serves again.
     await waitFor(cutServing, 30_000, "the cut node SERVING again");

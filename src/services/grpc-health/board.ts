@@ -10,8 +10,8 @@ type Listener = (status: ServingStatus | undefined) => void;
 
 export class HealthBoard {
   private shuttingDown = false;
-  /** False while the store cannot write (cluster mode: etcd unreachable). */
-  private storeAvailable = true;
+  /** False while the store's view may be stale (cluster mode: etcd unreachable, or not yet caught up with it). */
+  private storeInSync = true;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly unsubscribe: () => void;
 
@@ -40,7 +40,7 @@ export class HealthBoard {
 
   /** The status of a name, or undefined when the name is unknown. */
   status(name: string): ServingStatus | undefined {
-    if (name === "" || this.serverNames.includes(name)) return this.shuttingDown || !this.storeAvailable ? "not-serving" : "serving";
+    if (name === "" || this.serverNames.includes(name)) return this.shuttingDown || !this.storeInSync ? "not-serving" : "serving";
     const summary = this.store.summaryOf(name);
     if (summary === undefined) return undefined;
     return summary.healthyCount > 0 ? "serving" : "not-serving";
@@ -76,10 +76,10 @@ export class HealthBoard {
     for (const name of [...this.listeners.keys()]) this.notify(name);
   }
 
-  /** The store lost (false) or regained (true) its backend: the server's own names follow. */
-  setStoreAvailable(available: boolean): void {
-    if (available === this.storeAvailable) return;
-    this.storeAvailable = available;
+  /** The store fell behind its backend (false) or caught up (true): the server's own names follow. */
+  setStoreInSync(inSync: boolean): void {
+    if (inSync === this.storeInSync) return;
+    this.storeInSync = inSync;
     for (const name of ["", ...this.serverNames]) this.notify(name);
   }
 

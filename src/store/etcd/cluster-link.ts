@@ -1,17 +1,19 @@
 // One node's link to etcd: the client, the node's two leases (a short membership
 // lease whose key says "this node is alive", a longer one its instance keys hang
-// on), the one watch of ETCD_PREFIX that feeds the view, whether etcd is reachable,
-// and the adoption of a dead node's instances by one elected survivor.
+// on), the one watch of ETCD_PREFIX that feeds the view, whether etcd is reachable
+// and the view caught up with it, and the adoption of a dead node's instances by
+// one elected survivor.
 import type { Logger } from "pino";
 import type { StoredInstance } from "../../core/store";
 import type { InstanceView } from "../../core/types";
+import { CatchUp, type SyncState } from "./catch-up";
 import { decodeChange, type InstanceChange } from "./change-decoder";
 import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
 import { createBackoff, sleep } from "../../client/backoff";
 import { watchRange } from "./client/watch-stream";
-import { createIfAbsent, guardedWriteWithRetry } from "./etcd-writes";
+import { createIfAbsent, guardedWriteWithRetry, WRITE_ATTEMPT_TIMEOUT_MS } from "./etcd-writes";
 import { decodeRecord, encodeRecord } from "./instance-record";
 import { keyLayout, type KeyLayout } from "./key-layout";
 import { NodeLeases } from "./node-leases";
@@ -45,11 +47,11 @@ export interface ClusterLinkOptions extends EtcdStoreSettings {
 export class ClusterLink {
   readonly members = new Set<string>();
   private readonly lifetime = new AbortController();
-  private readonly availabilityListeners = new Set<(available: boolean) => void>();
   private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
   private seen: number;
   private up = true;
   private outageStartedAt = 0;
+  private readonly catchUp: CatchUp;
 
   private constructor(
     readonly client: EtcdClient,
@@ -60,6 +62,17 @@ export class ClusterLink {
     readonly leases: NodeLeases,
   ) {
     this.seen = startRevision;
+    this.catchUp = new CatchUp({
+      seen: () => this.seen,
+      writeMark: async (signal) => {
+        // On the membership lease: the mark goes when the node does (a fresh lease after a rejoin is picked up on retry).
+        const put = await client.put({ key: layout.catchUpMarkKey(options.nodeId), value: new Uint8Array(), lease: leases.membership }, { signal, timeoutMs: WRITE_ATTEMPT_TIMEOUT_MS });
+        return Number(put.header!.revision);
+      },
+      now: options.now,
+      signal: this.lifetime.signal,
+      logger: options.logger,
+    });
   }
 
   get nodeId(): string {
@@ -79,9 +92,14 @@ export class ClusterLink {
     return this.up ? 0 : this.options.now() - this.outageStartedAt;
   }
 
-  onAvailability(listener: (available: boolean) => void): () => void {
-    this.availabilityListeners.add(listener);
-    return () => this.availabilityListeners.delete(listener);
+  /** Whether the view has caught up with etcd (see catch-up.ts), and why not. */
+  get sync(): SyncState {
+    return this.catchUp.state;
+  }
+
+  /** Hears each change between caught up (true) and behind etcd (false). */
+  onSync(listener: (inSync: boolean) => void): () => void {
+    return this.catchUp.onChange(listener);
   }
 
   /** Connects and loads; `construct` builds the store on the link before anything is delivered to it. */
@@ -138,13 +156,13 @@ export class ClusterLink {
     if (!up) this.outageStartedAt = this.options.now();
     else this.options.onOutageEnded(this.options.now() - this.outageStartedAt);
     this.options.logger?.[up ? "info" : "warn"]({ nodeId: this.options.nodeId }, up ? "etcd reachable again" : "etcd unreachable: serving the last known state");
-    for (const listener of this.availabilityListeners) listener(up);
   }
 
   private advance(revision: number): void {
     if (revision <= this.seen) return;
     this.seen = revision;
     for (const waiter of [...this.waiters]) if (waiter.revision <= revision) waiter.resolve();
+    this.catchUp.advanced(revision);
   }
 
   /** Follows ETCD_PREFIX from the loaded revision; starts over from a fresh load when etcd compacted past it. */
@@ -192,15 +210,18 @@ export class ClusterLink {
       switch (item.t) {
         case "connected":
           this.setAvailable(true);
+          this.catchUp.connected(item.revision);
           break;
         case "disconnected":
           this.setAvailable(false);
+          this.catchUp.watchLost();
           break;
         case "progress":
           if (item.vouched) this.advance(item.revision);
           break;
         case "compacted":
           // Only after an outage longer than etcd's compaction window: the events in between are gone.
+          this.catchUp.resyncing();
           return item.compactRevision;
         case "events": {
           let nodesLeft = false;

@@ -101,8 +101,13 @@ export class EtcdStore extends LocalView implements RegistryStore {
     return this.link.available;
   }
 
-  onAvailability(listener: (available: boolean) => void): () => void {
-    return this.link.onAvailability(listener);
+  /** True once this node's view has caught up with etcd; false while unreachable, catching up or reloading. */
+  get inSync(): boolean {
+    return this.link.sync.t === "current";
+  }
+
+  onSync(listener: (inSync: boolean) => void): () => void {
+    return this.link.onSync(listener);
   }
 
   /** The live nodes (membership keys), this one included. */

@@ -17,6 +17,8 @@ export interface KeyLayout {
   adoptionKey(deadNodeId: string): Uint8Array;
   /** A node's mark that ends a history catch-up (see history-replay.ts). */
   replayMarkKey(nodeId: string): Uint8Array;
+  /** A node's mark that ends its live watch's catch-up after a reconnect (see catch-up.ts); on its membership lease. */
+  catchUpMarkKey(nodeId: string): Uint8Array;
   /** What a key under the prefix names, or undefined for a key cluster mode does not own. */
   parse(key: Uint8Array): { t: "instance"; serviceName: string; instanceId: string } | { t: "node"; nodeId: string } | { t: "other" };
 }
@@ -34,6 +36,7 @@ export function keyLayout(prefix: string): KeyLayout {
     nodeKey: (nodeId) => utf8(`${nodesPrefix}${nodeId}`),
     adoptionKey: (deadNodeId) => utf8(`${prefix}adoptions/${deadNodeId}`),
     replayMarkKey: (nodeId) => utf8(`${prefix}replay-marks/${nodeId}`),
+    catchUpMarkKey: (nodeId) => utf8(`${prefix}catch-up-marks/${nodeId}`),
     parse(bytes) {
       const key = fromUtf8(bytes);
       if (key.startsWith(instancesPrefix)) {
