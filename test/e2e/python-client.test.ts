@@ -4,12 +4,10 @@
 // KeepAlive stream with its load, registers again after NOT_FOUND, and drains
 // then unregisters at exit on SIGTERM; watch() resumes after a cut without a
 // new snapshot; healthy_view() follows the serving set.
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { RegistryEvent } from "../../src/core/types";
-import { ROOT, spawnChild, type Child } from "../helpers/child-process";
+import { ROOT, type Child } from "../helpers/child-process";
+import { installPythonClient, type PythonPackage } from "../helpers/python-package";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { seedInstance } from "../helpers/seed-instance";
@@ -18,24 +16,15 @@ import { waitFor } from "../helpers/wait-for";
 const SCRIPT = path.join(ROOT, "test/python/client_check.py");
 
 describe("clients/python", () => {
-  let scratch: string;
-  let site: string;
+  let pythonClient: PythonPackage;
   let server: TestServer;
   let proxy: TcpProxy;
   const children: Child[] = [];
 
   beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), "py-client-"));
-    site = path.join(scratch, "site");
-    // pip builds in the source folder: build a copy, leave the checkout clean.
-    cpSync(path.join(ROOT, "clients/python"), path.join(scratch, "src"), { recursive: true });
-    execFileSync("/usr/bin/python3", ["-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target", site, path.join(scratch, "src")], {
-      stdio: "pipe",
-      timeout: 120_000,
-      env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
-    });
+    pythonClient = installPythonClient();
   }, 150_000);
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => pythonClient.remove());
   beforeEach(async () => {
     server = await startTestServer();
     proxy = await startTcpProxy(server.port);
@@ -48,7 +37,7 @@ describe("clients/python", () => {
 
   /** Runs the check script from a folder outside the repository, so only the installed package can be imported. */
   const python = (env: Record<string, string>) => {
-    const child = spawnChild("/usr/bin/python3", [SCRIPT], {}, { PATH: process.env.PATH, PYTHONPATH: site, PYTHONDONTWRITEBYTECODE: "1", ...env });
+    const child = pythonClient.run(SCRIPT, env);
     children.push(child);
     return child;
   };
