@@ -3,7 +3,8 @@
 // /usr/bin/python3 against the real server. register() keeps the lease on a
 // KeepAlive stream with its load, registers again after NOT_FOUND, and drains
 // then unregisters at exit on SIGTERM; watch() resumes after a cut without a
-// new snapshot; healthy_view() follows the serving set.
+// new snapshot; healthy_view() follows the serving set. Given two registry
+// processes, both move to the second when the first dies.
 import * as path from "node:path";
 import type { RegistryEvent } from "../../src/core/types";
 import { ROOT, type Child } from "../helpers/child-process";
@@ -11,6 +12,7 @@ import { installPythonClient, type PythonPackage } from "../helpers/python-packa
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { seedInstance } from "../helpers/seed-instance";
+import { startTwoRegistries } from "../helpers/two-registries";
 import { waitFor } from "../helpers/wait-for";
 
 const SCRIPT = path.join(ROOT, "test/python/client_check.py");
@@ -86,4 +88,30 @@ describe("clients/python", () => {
     // One snapshot only: the reconnect resumed after the last revision.
     expect(child.lines.filter((l) => /^event (SNAPSHOT|RESET)/.test(l))).toEqual([expect.stringMatching(/^event SNAPSHOT a \d+$/)]);
   }, 20_000);
+
+  test("given two registry processes with registries of their own, register() and watch() move to the second when the first is killed: registered again there, RESET and that node's snapshot", async () => {
+    const registries = await startTwoRegistries();
+    const listedOnB = () => registries.listedOnSecond("py-two");
+    try {
+      const registrant = python({ MODE: "register", REGISTRY: registries.both, SERVICE: "py-two", INSTANCE_ID: "p2", DRAIN_SECONDS: "0" });
+      await registrant.waitForLine(/^registered p2 every 1\.0s$/, 10_000);
+      const follower = python({ MODE: "follow", REGISTRY: registries.both, SERVICE: "py-two" });
+      await follower.waitForLine(/^event SYNCED - \d+$/, 10_000);
+      expect(await listedOnB()).toEqual([]);
+      registries.first.child.kill("SIGKILL");
+      // B never heard of p2: the first heartbeat there gets NOT_FOUND, and register() registers it there.
+      await registrant.waitForLine(/^re-registered 1$/, 5_000);
+      expect(await listedOnB()).toEqual(["p2"]);
+      // B has revisions of its own: the resume is answered with RESET, then B's snapshot.
+      const reconnected = await follower.waitForLine(new RegExp(`^reconnected 127\\.0\\.0\\.1:${registries.second.port} \\d+$`), 5_000);
+      const after = () => follower.lines.slice(follower.lines.indexOf(reconnected) + 1).filter((l) => l.startsWith("event "));
+      await waitFor(() => after().some((l) => l.startsWith("event SYNCED")), 5_000, "the second process's snapshot");
+      expect(after()[0]).toMatch(/^event RESET - \d+$/);
+      registrant.kill("SIGTERM");
+      expect(await registrant.exited).toBe(0);
+      expect(await listedOnB()).toEqual([]);
+    } finally {
+      await registries.close();
+    }
+  }, 30_000);
 });
