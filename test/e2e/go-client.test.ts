@@ -2,10 +2,12 @@
 // heartbeats on a KeepAlive stream with its load, registers again when the
 // registry loses the lease, watches its service, and drains then unregisters
 // on SIGTERM. Built offline with Debian's Go, grpc-go and protobuf (GOPATH mode).
+// Given two registry processes, it moves to the second when the first dies.
 import type { RegistryEvent } from "../../src/core/types";
 import { spawnChild, type Child } from "../helpers/child-process";
 import { createGoWorkspace, type GoWorkspace } from "../helpers/go-build";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
+import { startTwoRegistries } from "../helpers/two-registries";
 import { waitFor } from "../helpers/wait-for";
 
 describe("clients/go", () => {
@@ -58,5 +60,30 @@ describe("clients/go", () => {
     expect(child.lines.filter((l) => !l.startsWith("log ")).slice(-2)).toEqual(["draining", "unregistered"]);
     await waitFor(() => server.store.get("go-users", "go-1") === undefined, 2000, "removed");
     expect(events.filter((e) => e.type === "registered" || e.type === "unregistered").map((e) => e.type)).toEqual(["registered", "unregistered", "registered", "unregistered"]);
+  }, 30_000);
+
+  test("given two registry processes with registries of their own, it moves to the second when the first is killed: registers again there, and its watch gets RESET and that node's snapshot", async () => {
+    const registries = await startTwoRegistries();
+    const listedOnB = () => registries.listedOnSecond("go-two");
+    try {
+      child = spawnChild(example, [], { REGISTRY: registries.both, SERVICE: "go-two", INSTANCE_ID: "go-1", PORT: "7102", TTL: "3s", DRAIN: "0s" });
+      await child.waitForLine(/^registered go-two go-1$/, 10_000);
+      await child.waitForLine(/^event EVENT_TYPE_SYNCED  rev \d+$/);
+      expect(await listedOnB()).toEqual([]);
+      registries.first.child.kill("SIGKILL");
+      // B never heard of go-1: its first heartbeat there gets NOT_FOUND, and Register runs again there.
+      await child.waitForLine(/^log registry lost the lease of go-two\/go-1; registering again$/, 5_000);
+      await waitFor(async () => (await listedOnB()).includes("go-1"), 5_000, "go-1 on the second process");
+      // B has revisions of its own: the resume is answered with RESET, then B's snapshot.
+      const reconnected = await child.waitForLine(new RegExp(`^watch reconnected to 127\\.0\\.0\\.1:${registries.second.port} after rev \\d+$`), 5_000);
+      const firstEvent = await waitFor(() => child!.lines.slice(child!.lines.indexOf(reconnected) + 1).find((l) => l.startsWith("event ")), 5_000, "an event after the reconnect");
+      expect(firstEvent).toMatch(/^event EVENT_TYPE_RESET  rev \d+$/);
+      await waitFor(() => child!.lines.slice(child!.lines.indexOf(firstEvent)).some((l) => l.startsWith("event EVENT_TYPE_SYNCED")), 5_000, "the second process's snapshot");
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      expect(await listedOnB()).toEqual([]);
+    } finally {
+      await registries.close();
+    }
   }, 30_000);
 });

@@ -3,39 +3,30 @@
 // /usr/bin/python3 against the real server. register() keeps the lease on a
 // KeepAlive stream with its load, registers again after NOT_FOUND, and drains
 // then unregisters at exit on SIGTERM; watch() resumes after a cut without a
-// new snapshot; healthy_view() follows the serving set.
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// new snapshot; healthy_view() follows the serving set. Given two registry
+// processes, both move to the second when the first dies.
 import * as path from "node:path";
 import type { RegistryEvent } from "../../src/core/types";
-import { ROOT, spawnChild, type Child } from "../helpers/child-process";
+import { ROOT, type Child } from "../helpers/child-process";
+import { installPythonClient, type PythonPackage } from "../helpers/python-package";
 import { startTestServer, type TestServer } from "../helpers/server-fixture";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
 import { seedInstance } from "../helpers/seed-instance";
+import { startTwoRegistries } from "../helpers/two-registries";
 import { waitFor } from "../helpers/wait-for";
 
 const SCRIPT = path.join(ROOT, "test/python/client_check.py");
 
 describe("clients/python", () => {
-  let scratch: string;
-  let site: string;
+  let pythonClient: PythonPackage;
   let server: TestServer;
   let proxy: TcpProxy;
   const children: Child[] = [];
 
   beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), "py-client-"));
-    site = path.join(scratch, "site");
-    // pip builds in the source folder: build a copy, leave the checkout clean.
-    cpSync(path.join(ROOT, "clients/python"), path.join(scratch, "src"), { recursive: true });
-    execFileSync("/usr/bin/python3", ["-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "--target", site, path.join(scratch, "src")], {
-      stdio: "pipe",
-      timeout: 120_000,
-      env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
-    });
+    pythonClient = installPythonClient();
   }, 150_000);
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => pythonClient.remove());
   beforeEach(async () => {
     server = await startTestServer();
     proxy = await startTcpProxy(server.port);
@@ -48,7 +39,7 @@ describe("clients/python", () => {
 
   /** Runs the check script from a folder outside the repository, so only the installed package can be imported. */
   const python = (env: Record<string, string>) => {
-    const child = spawnChild("/usr/bin/python3", [SCRIPT], {}, { PATH: process.env.PATH, PYTHONPATH: site, PYTHONDONTWRITEBYTECODE: "1", ...env });
+    const child = pythonClient.run(SCRIPT, env);
     children.push(child);
     return child;
   };
@@ -97,4 +88,30 @@ describe("clients/python", () => {
     // One snapshot only: the reconnect resumed after the last revision.
     expect(child.lines.filter((l) => /^event (SNAPSHOT|RESET)/.test(l))).toEqual([expect.stringMatching(/^event SNAPSHOT a \d+$/)]);
   }, 20_000);
+
+  test("given two registry processes with registries of their own, register() and watch() move to the second when the first is killed: registered again there, RESET and that node's snapshot", async () => {
+    const registries = await startTwoRegistries();
+    const listedOnB = () => registries.listedOnSecond("py-two");
+    try {
+      const registrant = python({ MODE: "register", REGISTRY: registries.both, SERVICE: "py-two", INSTANCE_ID: "p2", DRAIN_SECONDS: "0" });
+      await registrant.waitForLine(/^registered p2 every 1\.0s$/, 10_000);
+      const follower = python({ MODE: "follow", REGISTRY: registries.both, SERVICE: "py-two" });
+      await follower.waitForLine(/^event SYNCED - \d+$/, 10_000);
+      expect(await listedOnB()).toEqual([]);
+      registries.first.child.kill("SIGKILL");
+      // B never heard of p2: the first heartbeat there gets NOT_FOUND, and register() registers it there.
+      await registrant.waitForLine(/^re-registered 1$/, 5_000);
+      expect(await listedOnB()).toEqual(["p2"]);
+      // B has revisions of its own: the resume is answered with RESET, then B's snapshot.
+      const reconnected = await follower.waitForLine(new RegExp(`^reconnected 127\\.0\\.0\\.1:${registries.second.port} \\d+$`), 5_000);
+      const after = () => follower.lines.slice(follower.lines.indexOf(reconnected) + 1).filter((l) => l.startsWith("event "));
+      await waitFor(() => after().some((l) => l.startsWith("event SYNCED")), 5_000, "the second process's snapshot");
+      expect(after()[0]).toMatch(/^event RESET - \d+$/);
+      registrant.kill("SIGTERM");
+      expect(await registrant.exited).toBe(0);
+      expect(await listedOnB()).toEqual([]);
+    } finally {
+      await registries.close();
+    }
+  }, 30_000);
 });

@@ -4,7 +4,9 @@ MODE=register: registers SERVICE/INSTANCE_ID (TTL 3 s, load LOAD) and prints a
 line per re-registration; SIGTERM exits through register()'s own handler, so
 close() (drain, then unregister) runs at exit.
 MODE=follow: prints every watch() event of SERVICE from REGISTRY, each break
-("disconnected"), and each change of a healthy_view() of the same service.
+("disconnected") and resumption ("reconnected ADDRESS SINCE"), and each change
+of a healthy_view() of the same service.
+REGISTRY may name several nodes, comma-separated.
 """
 import os
 import sys
@@ -42,7 +44,12 @@ def follow_mode():
     view.on_change(lambda instances: say("view " + ",".join(i.instance_id for i in instances)))
 
     def follow():
-        for event in grpc_discovery.watch(REGISTRY, [SERVICE], on_disconnect=lambda error: say("disconnected")):
+        for event in grpc_discovery.watch(
+            REGISTRY,
+            [SERVICE],
+            on_disconnect=lambda error: say("disconnected"),
+            on_reconnect=lambda address, since: say(f"reconnected {address} {since}"),
+        ):
             name = pb.EventType.Name(event.type).replace("EVENT_TYPE_", "")
             say(f"event {name} {event.instance.instance_id or '-'} {event.revision}")
 

@@ -37,6 +37,7 @@ type RegisterOptions struct {
 // Registration is a registered instance kept alive in the background until Close.
 type Registration struct {
 	client    discoveryv1.DiscoveryServiceClient
+	conn      *Conn // the client's nodes when it is a Conn (failover), else nil
 	opts      RegisterOptions
 	backoff   *Backoff
 	stop      context.CancelFunc
@@ -48,14 +49,20 @@ type Registration struct {
 	instance     *discoveryv1.Instance
 	interval     time.Duration
 	reRegistered int64
+	// brokenInARow counts KeepAlive streams that broke since the last answer:
+	// each moves to the next node at once; once every node was tried, backoff.
+	brokenInARow int32
 }
 
 // Register registers the instance (retrying with backoff while the registry is
 // unreachable, until ctx ends) and heartbeats on a KeepAlive stream at the
 // interval the registry asks for. When the registry answers NOT_FOUND (it lost
 // the lease: expiry, restart) the instance is registered again under its id.
+// With a Conn (Dial) over several nodes, a broken stream moves to the next
+// node at once, where the first heartbeat takes the lease (cluster mode) or
+// gets NOT_FOUND and registers again (a node with a registry of its own).
 func Register(ctx context.Context, client discoveryv1.DiscoveryServiceClient, opts RegisterOptions) (*Registration, error) {
-	r := &Registration{client: client, opts: opts, backoff: opts.Backoff, stopped: make(chan struct{})}
+	r := &Registration{client: client, conn: connOf(client), opts: opts, backoff: opts.Backoff, stopped: make(chan struct{})}
 	if r.backoff == nil {
 		r.backoff = DefaultBackoff()
 	}
@@ -139,6 +146,7 @@ func (r *Registration) registerWithRetry(ctx context.Context) error {
 func (r *Registration) run(ctx context.Context) {
 	defer close(r.stopped)
 	for ctx.Err() == nil {
+		from := r.conn.position()
 		err := r.keepAlive(ctx)
 		if ctx.Err() != nil {
 			return
@@ -153,9 +161,23 @@ func (r *Registration) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return // Close came while registering again: it unregisters by id
 			}
+			// Refused for good: the next heartbeat gets NOT_FOUND at once, so wait before it.
+			delay := r.backoff.next()
+			r.logf("register refused (%v); retrying in %v", err, delay)
+			sleep(ctx, delay)
+			continue
 		}
-		delay := r.backoff.next()
-		r.logf("keep-alive broke (%v); retrying in %v", err, delay)
+		// Another registry node may hold up: move there at once, once per node, then back off.
+		r.conn.moveOn(from)
+		delay := time.Duration(0)
+		if int(atomic.AddInt32(&r.brokenInARow, 1)) >= r.conn.size() {
+			delay = r.backoff.next()
+		}
+		if r.conn != nil {
+			r.logf("keep-alive broke (%v); retrying on %s in %v", err, r.conn.Current(), delay)
+		} else {
+			r.logf("keep-alive broke (%v); retrying in %v", err, delay)
+		}
 		sleep(ctx, delay)
 	}
 }
@@ -180,6 +202,7 @@ func (r *Registration) keepAlive(ctx context.Context) error {
 				return
 			}
 			atomic.StoreInt32(&answered, 1)
+			atomic.StoreInt32(&r.brokenInARow, 0)
 			r.mu.Lock()
 			r.instance = resp.Instance
 			r.mu.Unlock()

@@ -36,9 +36,3 @@ def call_metadata(secret):
     """The bearer token the registry asks for when it has a secret (SERVICE_DISCOVERY_SECRET)."""
     return (("authorization", "Bearer " + secret),) if secret else None
 
-
-def open_channel(target, channel):
-    """The caller's channel, or a plain-text one of our own (closed by us)."""
-    if channel is not None:
-        return channel, False
-    return grpc.insecure_channel(target), True

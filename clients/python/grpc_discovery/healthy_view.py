@@ -84,7 +84,11 @@ class HealthyView:
 
 
 def healthy_view(target, service, *, avoid_critical_load=False, secret=None, channel=None, backoff=None):
-    """Starts following `service`; returns a HealthyView (call wait_ready() before the first read)."""
+    """Starts following `service`; returns a HealthyView (call wait_ready() before the first read).
+
+    target: host:port; several registry nodes as a list or comma-separated (the
+    view's watch moves to the next when its node goes away).
+    """
     view = HealthyView(service, avoid_critical_load)
     options = {"secret": secret, "channel": channel, "backoff": backoff}
     threading.Thread(target=view._run, args=(target, options), name="grpc-discovery-healthy-view", daemon=True).start()

@@ -3,9 +3,12 @@
 Heartbeats travel on one KeepAlive stream from a background thread, carrying
 the load the caller reports; NOT_FOUND (the registry lost the lease: expiry,
 restart) registers the instance again under its id; an unreachable registry is
-retried with backoff. close() half-closes the stream, unregisters with a drain
-period (DRAINING: gateways stop sending new calls) and waits for it; by default
-close() also runs at interpreter exit and on SIGTERM.
+retried with backoff. Given several registry nodes, a broken stream moves to
+the next node at once (backoff only once every node was tried), where the
+first heartbeat takes the lease (cluster mode) or gets NOT_FOUND and registers
+again (a node with a registry of its own). close() half-closes the stream,
+unregisters with a drain period (DRAINING: gateways stop sending new calls) and
+waits for it; by default close() also runs at interpreter exit and on SIGTERM.
 """
 import atexit
 import logging
@@ -18,9 +21,9 @@ import grpc
 from google.protobuf import duration_pb2
 
 from discovery.v1 import discovery_pb2 as pb
-from discovery.v1 import discovery_pb2_grpc as pb_grpc
 
-from ._common import PERMANENT, Backoff, call_metadata, open_channel
+from ._common import PERMANENT, Backoff, call_metadata
+from ._nodes import Nodes
 
 #: How long close() gives its Unregister call.
 UNREGISTER_TIMEOUT_SECONDS = 2.0
@@ -38,8 +41,8 @@ def _duration(seconds):
 class Registration:
     """A registered instance, kept alive until close()."""
 
-    def __init__(self, stub, request, load, drain, metadata, backoff):
-        self._stub = stub
+    def __init__(self, nodes, request, load, drain, metadata, backoff):
+        self._nodes = nodes
         self._request = request
         self._load = load
         self._drain = drain
@@ -53,6 +56,8 @@ class Registration:
         self.instance = None
         self.interval = 1.0
         self.re_registrations = 0
+        # KeepAlive streams broken since the last answer: each moves to the next node; once all were tried, backoff.
+        self._broken_in_a_row = 0
         self._thread = None
         self._on_close = []
 
@@ -71,7 +76,7 @@ class Registration:
             if load is not None:
                 request.load_percentage = load
             try:
-                response = self._stub.Register(request, timeout=REGISTER_TIMEOUT_SECONDS, metadata=self._metadata)
+                response = self._nodes.call("Register", request, timeout=REGISTER_TIMEOUT_SECONDS, metadata=self._metadata)
             except grpc.RpcError as error:
                 if error.code() in PERMANENT or self._stop.is_set():
                     raise
@@ -110,12 +115,13 @@ class Registration:
         """Runs one KeepAlive stream until it breaks (raises grpc.RpcError) or close() ends it."""
         answered = threading.Event()
         answered.set()
-        call = self._stub.KeepAlive(self._heartbeats(answered), metadata=self._metadata)
+        call = self._nodes.stub.KeepAlive(self._heartbeats(answered), metadata=self._metadata)
         with self._lock:
             self._call = call
         try:
             for response in call:
                 answered.set()
+                self._broken_in_a_row = 0
                 self.instance = response.instance
                 self._backoff.reset()
         finally:
@@ -124,11 +130,13 @@ class Registration:
 
     def _run(self):
         while not self._stop.is_set():
+            at = self._nodes.position()
             try:
                 self._keep_alive_once()
                 if self._stop.is_set():
                     return
-                log.warning("keep-alive stream ended by the registry; reconnecting")
+                self._move_on(at, "ended by the registry")
+                continue
             except grpc.RpcError as error:
                 if self._stop.is_set():
                     return
@@ -143,8 +151,17 @@ class Registration:
                             return
                         log.error("register refused (%s); retrying", refused.code().name)
                 else:
-                    log.warning("keep-alive broke (%s); retrying", error.code().name)
+                    self._move_on(at, error.code().name)
+                    continue
             self._stop.wait(self._backoff.next())
+
+    def _move_on(self, at, why):
+        """Another registry node may hold up: move there at once, once per node, then back off."""
+        self._nodes.move_on(at)
+        self._broken_in_a_row += 1
+        delay = 0 if self._broken_in_a_row < self._nodes.size else self._backoff.next()
+        log.warning("keep-alive broke (%s); retrying on %s in %.2fs", why, self._nodes.address, delay)
+        self._stop.wait(delay)
 
     def close(self, drain=None):
         """Stops heartbeating, unregisters with the drain period (seconds; default: register()'s) and waits it out."""
@@ -162,10 +179,12 @@ class Registration:
         if drain > 0:
             request.drain.CopyFrom(_duration(drain))
         try:
-            self._stub.Unregister(request, timeout=UNREGISTER_TIMEOUT_SECONDS, metadata=self._metadata)
+            self._nodes.call("Unregister", request, timeout=UNREGISTER_TIMEOUT_SECONDS, metadata=self._metadata)
         except grpc.RpcError as error:
             log.warning("unregister failed (%s); the lease will run out", error.code().name)
             return
+        finally:
+            self._nodes.close()
         threading.Event().wait(drain)
 
     def __enter__(self):
@@ -193,23 +212,29 @@ def register(
 ):
     """Registers an instance and keeps it registered; returns once the registry accepted it.
 
-    target: the registry, host:port (or pass `channel`, e.g. one with TLS).
+    target: the registry, host:port; several nodes as a list or comma-separated
+    ("a:3004,b:3004"): a broken stream moves to the next at once. Or pass
+    `channel` (e.g. one with TLS), or a list of channels, one per node.
     load: a callable returning the current load (0 to 1), read at every heartbeat.
     ttl: lease length in seconds (default: the registry's).
     drain: seconds the instance stays DRAINING on close() before it is removed.
     unregister_on_exit: close() at interpreter exit, and SIGTERM exits (when
     called from the main thread and SIGTERM has no handler of the application's).
     """
-    channel, _ = open_channel(target, channel)
+    nodes = Nodes(target, channel)
     request = pb.RegisterRequest(
         service_name=service, instance_id=instance_id or str(uuid.uuid4()), host=host, port=port, metadata=metadata or {}
     )
     if ttl is not None:
         request.ttl.CopyFrom(_duration(ttl))
     registration = Registration(
-        pb_grpc.DiscoveryServiceStub(channel), request, load, drain, call_metadata(secret), backoff or Backoff()
+        nodes, request, load, drain, call_metadata(secret), backoff or Backoff()
     )
-    registration._register()
+    try:
+        registration._register()
+    except BaseException:
+        nodes.close()
+        raise
     registration._thread = threading.Thread(target=registration._run, name="grpc-discovery-keep-alive", daemon=True)
     registration._thread.start()
     if unregister_on_exit:

@@ -1,8 +1,9 @@
 """watch(): the registry's Watch stream as one endless iterator across disconnects.
 
-It reconnects with backoff and resumes after the last revision the caller has
-fully seen (the SYNCED revision, then each live event's), so nothing is missed
-or repeated; when it cannot resume (the server sends RESET, or the link broke
+It reconnects (to the next registry node at once when given several, with
+backoff once every node was tried) and resumes after the last revision the
+caller has fully seen (the SYNCED revision, then each live event's), so nothing
+is missed or repeated; when it cannot resume (the server sends RESET, or the link broke
 in the middle of a snapshot) the caller gets a RESET first and a fresh snapshot.
 """
 import logging
@@ -11,9 +12,9 @@ import threading
 import grpc
 
 from discovery.v1 import discovery_pb2 as pb
-from discovery.v1 import discovery_pb2_grpc as pb_grpc
 
-from ._common import PERMANENT, Backoff, call_metadata, open_channel
+from ._common import PERMANENT, Backoff, call_metadata
+from ._nodes import Nodes
 
 #: The reason on a RESET that watch() itself yields when a stream broke mid-snapshot.
 RECONNECT_RESET_REASON = "reconnected-mid-snapshot"
@@ -21,14 +22,19 @@ RECONNECT_RESET_REASON = "reconnected-mid-snapshot"
 log = logging.getLogger("grpc_discovery")
 
 
-def watch(target, services=(), *, since_revision=0, stop=None, secret=None, channel=None, backoff=None, on_disconnect=None):
+def watch(
+    target, services=(), *, since_revision=0, stop=None, secret=None, channel=None, backoff=None, on_disconnect=None, on_reconnect=None
+):
     """Yields WatchEvent messages until `stop` (a threading.Event) is set or the iterator is closed.
 
+    target: host:port; several registry nodes as a list or comma-separated. Or
+    pass `channel` (or a list of channels, one per node).
     Raises grpc.RpcError for a refused request (a bad service name, a bad secret).
     on_disconnect(error) is called each time the stream breaks, before the reconnect.
+    on_reconnect(address, since_revision) is called when a stream opened after a
+    break delivers its first event: where, and the revision it resumed after (0: a snapshot).
     """
-    channel, own_channel = open_channel(target, channel)
-    stub = pb_grpc.DiscoveryServiceStub(channel)
+    nodes = Nodes(target, channel)
     stop = stop or threading.Event()
     backoff = backoff or Backoff()
     metadata = call_metadata(secret)
@@ -48,13 +54,23 @@ def watch(target, services=(), *, since_revision=0, stop=None, secret=None, chan
     resume_from = since_revision
     resumable = resume_from > 0
     partial_snapshot = False
+    # Breaks since the last event: each moves to the next node, and once all were tried, backoff.
+    broken_in_a_row = 0
+    broken = False
     try:
         while not stop.is_set():
-            request = pb.WatchRequest(service_names=list(services), since_revision=resume_from if resumable else 0)
-            call = stub.Watch(request, metadata=metadata)
+            since = resume_from if resumable else 0
+            request = pb.WatchRequest(service_names=list(services), since_revision=since)
+            at = nodes.position()
+            call = nodes.stub.Watch(request, metadata=metadata)
             current["call"] = call
             try:
                 for event in call:
+                    broken_in_a_row = 0
+                    if broken:
+                        broken = False
+                        if on_reconnect is not None:
+                            on_reconnect(nodes.address, since)
                     if event.type == pb.EVENT_TYPE_RESET:
                         resumable, partial_snapshot = False, False
                     elif event.type == pb.EVENT_TYPE_SNAPSHOT:
@@ -77,8 +93,11 @@ def watch(target, services=(), *, since_revision=0, stop=None, secret=None, chan
                 raise error
             if on_disconnect is not None:
                 on_disconnect(error)
-            delay = backoff.next()
-            log.warning("watch broke (%s); reconnecting in %.2fs", error.code().name if error else "ended", delay)
+            broken = True
+            nodes.move_on(at)
+            broken_in_a_row += 1
+            delay = 0 if broken_in_a_row < nodes.size else backoff.next()
+            log.warning("watch broke (%s); reconnecting to %s in %.2fs", error.code().name if error else "ended", nodes.address, delay)
             if stop.wait(delay):
                 return
             if not resumable and partial_snapshot:
@@ -89,5 +108,4 @@ def watch(target, services=(), *, since_revision=0, stop=None, secret=None, chan
         call = current["call"]
         if call is not None:
             call.cancel()
-        if own_channel:
-            channel.close()
+        nodes.close()

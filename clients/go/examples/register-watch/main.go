@@ -1,8 +1,10 @@
 // Command register-watch registers an instance with a grpc-discovery registry,
 // heartbeats on a KeepAlive stream, prints the service's Watch events, and on
-// SIGTERM or SIGINT drains, unregisters and exits 0.
+// SIGTERM or SIGINT drains, unregisters and exits 0. REGISTRY names one
+// registry node or several (comma-separated): when the one in use goes away,
+// heartbeats and the watch move to the next.
 //
-//	REGISTRY=127.0.0.1:3004 SERVICE=go-users go run ./examples/register-watch
+//	REGISTRY=127.0.0.1:3004,127.0.0.1:3005 SERVICE=go-users go run ./examples/register-watch
 package main
 
 import (
@@ -29,12 +31,11 @@ func main() {
 	drain, _ := time.ParseDuration(env("DRAIN", "1s"))
 	ttl, _ := time.ParseDuration(env("TTL", "0s"))
 
-	conn, err := grpc.Dial(registry, grpc.WithInsecure())
+	client, err := discovery.Dial([]string{registry}, grpc.WithInsecure())
 	if err != nil {
-		log.Fatalf("dial %s: %v", registry, err)
+		log.Fatalf("registry %s: %v", registry, err)
 	}
-	defer conn.Close()
-	client := discoveryv1.NewDiscoveryServiceClient(conn)
+	defer client.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -51,7 +52,14 @@ func main() {
 
 	watched := make(chan error, 1)
 	go func() {
-		watched <- discovery.Watch(ctx, client, discovery.WatchOptions{Services: []string{service}}, func(e *discoveryv1.WatchEvent) error {
+		options := discovery.WatchOptions{
+			Services:     []string{service},
+			OnDisconnect: func(err error) { fmt.Printf("watch disconnected (%v)\n", err) },
+			OnReconnect: func(address string, since uint64) {
+				fmt.Printf("watch reconnected to %s after rev %d\n", address, since)
+			},
+		}
+		watched <- discovery.Watch(ctx, client, options, func(e *discoveryv1.WatchEvent) error {
 			fmt.Printf("event %s %s rev %d\n", e.Type, e.GetInstance().GetInstanceId(), e.Revision)
 			return nil
 		})
