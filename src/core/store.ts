@@ -159,10 +159,11 @@ export interface RegistryStore {
    * Hears that the view was replaced by a fresh load without events (etcd: this
    * node's watch fell behind a compaction, so the changes in between are lost to
    * it): whatever was built from events must be rebuilt from reads, and every
-   * Watch subscriber starts over with a RESET and a snapshot. The memory store
-   * never does this.
+   * Watch subscriber starts over with a RESET and a snapshot. What differs
+   * between the old view and the new comes with it (the sinks publish it). The
+   * memory store never does this.
    */
-  onResync(listener: () => void): () => void;
+  onResync(listener: (resync: StoreResync) => void): () => void;
 
   // --- Lessor: the leases this node holds ----------------------------------
 
@@ -181,6 +182,27 @@ export interface RegistryStore {
 
   /** Releases what the store holds (connections, watches); the memory store has nothing to release. */
   close(): Promise<void>;
+}
+
+/** One instance the fresh load of a resync found different from the view before it. */
+export interface ResyncDifference {
+  /** As this node knew it before; undefined: new to this node. */
+  readonly before: InstanceView | undefined;
+  /** As loaded; undefined: gone from the registry. */
+  readonly after: InstanceView | undefined;
+  /** The revision of its last write (`after`), or the load's for one that is gone. */
+  readonly revision: number;
+}
+
+/** A view replaced by a fresh load at `revision` (see onResync). */
+export interface StoreResync {
+  readonly revision: number;
+  /**
+   * The instances that appeared, left, or were written again since the view last
+   * heard of them (a write that changed nothing observable is among them too:
+   * its revision moved). Sorted by revision. Bounded by the registry's size.
+   */
+  readonly differences: readonly ResyncDifference[];
 }
 
 /** What eventsSince answers: the events and the revision they bring a watcher to, or why not. */

@@ -4,7 +4,7 @@
 // delivered (etcd); the reads of the RegistryStore port are answered from here.
 import { EventLog } from "../core/event-log";
 import { ServiceIndex, type IndexSlot } from "../core/service-index";
-import type { ReplayAnswer, SoftState, StoreListener, StoreSnapshot, StoredInstance } from "../core/store";
+import type { ReplayAnswer, ResyncDifference, SoftState, StoreListener, StoreResync, StoreSnapshot, StoredInstance } from "../core/store";
 import type { InstanceView, RegistryEvent, ServiceSummary } from "../core/types";
 
 export interface LocalViewOptions {
@@ -18,7 +18,7 @@ export class LocalView {
   private readonly index = new ServiceIndex();
   private history: EventLog;
   private readonly listeners = new Set<StoreListener>();
-  private readonly resyncListeners = new Set<() => void>();
+  private readonly resyncListeners = new Set<(resync: StoreResync) => void>();
   private readonly historySize: number;
   private current: number;
 
@@ -95,7 +95,7 @@ export class LocalView {
     return () => this.listeners.delete(listener);
   }
 
-  onResync(listener: () => void): () => void {
+  onResync(listener: (resync: StoreResync) => void): () => void {
     this.resyncListeners.add(listener);
     return () => this.resyncListeners.delete(listener);
   }
@@ -104,19 +104,32 @@ export class LocalView {
    * Replaces the whole view with a fresh load at `revision`, without events (etcd:
    * its watch fell behind a compaction, so the changes in between are gone). The
    * retained history restarts at `revision`: a resume from before it must not be
-   * answered from events with a hole in them. Then the resync listeners hear it.
+   * answered from events with a hole in them. Then the resync listeners hear it,
+   * with what differs between the view before and the load.
    */
   replaceAll(loaded: readonly StoredInstance[], revision: number): void {
-    const kept = new Set(loaded.map((s) => `${s.instance.serviceName}/${s.instance.instanceId}`));
-    const gone: [string, string][] = [];
-    for (const name of this.index.names()) {
-      for (const instance of this.index.instancesOf(name)) if (!kept.has(`${name}/${instance.instanceId}`)) gone.push([name, instance.instanceId]);
+    const differences: ResyncDifference[] = [];
+    const kept = new Set<string>();
+    for (const stored of loaded) {
+      const { serviceName, instanceId } = stored.instance;
+      kept.add(`${serviceName}/${instanceId}`);
+      const before = this.index.get(serviceName, instanceId);
+      // The same revision is the same write: nothing happened to it in the gap.
+      if (before?.revision !== stored.revision) differences.push({ before: before === undefined ? undefined : this.index.view(serviceName, instanceId), after: stored.instance, revision: stored.revision });
     }
-    for (const [serviceName, instanceId] of gone) this.index.remove(serviceName, instanceId);
-    for (const stored of loaded) this.index.put(stored.instance, stored.revision);
     this.current = Math.max(this.current, revision);
+    for (const name of [...this.index.names()]) {
+      for (const instance of [...this.index.instancesOf(name)]) {
+        if (kept.has(`${name}/${instance.instanceId}`)) continue;
+        differences.push({ before: instance, after: undefined, revision: this.current });
+        this.index.remove(name, instance.instanceId);
+      }
+    }
+    for (const stored of loaded) this.index.put(stored.instance, stored.revision);
     this.history = new EventLog(this.historySize, this.current);
-    for (const listener of [...this.resyncListeners]) listener();
+    differences.sort((a, b) => a.revision - b.revision);
+    const resync: StoreResync = { revision: this.current, differences };
+    for (const listener of [...this.resyncListeners]) listener(resync);
   }
 
   /**
