@@ -349,7 +349,8 @@ function liftKeepAliveLost(draft: InstanceDraft, reported: HealthStatus | undefi
   return true;
 }
 
-function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+/** True when two metadata maps hold the same keys and values. */
+export function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) if (a[key] !== b[key]) return false;

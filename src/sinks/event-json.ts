@@ -1,13 +1,17 @@
 // What the sinks send: a registry event as the Connect JSON form of WatchEvent
 // (the JSON a Connect Watch client receives), and the periodic health summaries.
-import { toJson, type JsonValue } from "@bufbuild/protobuf";
+import { toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { WatchEventSchema } from "../../gen/discovery/v1/discovery_pb";
 import type { RegistryEvent, ServiceSummary } from "../core/types";
 import { watchItemToProto } from "../services/discovery/proto-mapping";
 
-/** The event as Connect's JSON of discovery.v1.WatchEvent (camelCase, enum names). */
-export function eventToJson(event: RegistryEvent): JsonValue {
-  return toJson(WatchEventSchema, watchItemToProto({ t: "event", event }));
+/**
+ * The event as Connect's JSON of discovery.v1.WatchEvent (camelCase, enum names);
+ * `reason` (WatchEvent.reason) marks one the sinks reconstructed after a resync.
+ */
+export function eventToJson(event: RegistryEvent, reason?: string): JsonValue {
+  const json = toJson(WatchEventSchema, watchItemToProto({ t: "event", event })) as JsonObject;
+  return reason === undefined ? json : { ...json, reason };
 }
 
 /** The wire name of an event type, as DISCOVERY_WEBHOOK_EVENTS lists them ("LOAD_CRITICAL"). */

@@ -12,6 +12,7 @@ import type { RegistryEvent } from "../core/types";
 import { BoundedQueue } from "./bounded-queue";
 import { eventToJson, summariesOf } from "./event-json";
 import { SINGLE_NODE, type SinkOwnership } from "./ownership";
+import { onSinkEvents } from "./resync-events";
 import type { SinkMetrics } from "./sink-metrics";
 import {
   DEFAULT_NATS_BUFFER_LIMIT,
@@ -34,7 +35,7 @@ export interface NatsSinkOptions {
   reconnectWaitMs?: number;
   ownership?: SinkOwnership;
   metrics?: SinkMetrics;
-  /** Wall clock for the summaries' time field. */
+  /** Wall clock for the summaries' time field and the occurredAt of events reconstructed after a resync. */
   now?: () => number;
 }
 
@@ -99,9 +100,9 @@ export function startNatsSink(options: NatsSinkOptions): NatsSink {
     }
   }
 
-  const unsubscribe = registry.store.onEvent((event: RegistryEvent) => {
+  const unsubscribe = onSinkEvents(registry.store, now, (event: RegistryEvent, reason?: string) => {
     if (!ownership.ownsEvent(event)) return;
-    enqueue({ subject: `${prefix}.events.${event.instance.serviceName}`, data: JSON.stringify(eventToJson(event)) });
+    enqueue({ subject: `${prefix}.events.${event.instance.serviceName}`, data: JSON.stringify(eventToJson(event, reason)) });
   });
 
   const publishSummaries = () => {

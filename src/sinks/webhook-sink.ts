@@ -11,6 +11,7 @@ import type { RegistryEvent } from "../core/types";
 import { BoundedQueue } from "./bounded-queue";
 import { eventToJson, eventTypeName } from "./event-json";
 import { SINGLE_NODE, type SinkOwnership } from "./ownership";
+import { onSinkEvents } from "./resync-events";
 import type { SinkMetrics } from "./sink-metrics";
 import { attemptDelivery, resolveAnyAddress, signBody, type WebhookTargetCheck } from "./webhook-delivery";
 import { backoffDelayMs } from "./backoff";
@@ -46,6 +47,8 @@ export interface WebhookSinkOptions {
   metrics?: SinkMetrics;
   /** Jitter source, [0, 1). */
   random?: () => number;
+  /** Wall clock for the occurredAt of events reconstructed after a resync. */
+  now?: () => number;
 }
 
 interface Delivery {
@@ -143,10 +146,10 @@ export function startWebhookSink(options: WebhookSinkOptions): WebhookSink {
     waiting.set(next, timer);
   };
 
-  const unsubscribe = registry.store.onEvent((event: RegistryEvent) => {
+  const unsubscribe = onSinkEvents(registry.store, options.now ?? Date.now, (event: RegistryEvent, reason?: string) => {
     const type = eventTypeName(event);
     if (!wanted.has(type) || !ownership.ownsEvent(event)) return;
-    const body = JSON.stringify(eventToJson(event));
+    const body = JSON.stringify(eventToJson(event, reason));
     for (const url of options.urls) enqueue({ id: randomUUID(), url, type, body, attempt: 1 });
   });
 

@@ -19,12 +19,12 @@ export interface CutOffPair {
   close(): Promise<void>;
 }
 
-/** Nodes `${name}-cut` and `${name}-other` under `prefix`, both with `env`. */
-export async function startCutOffPair(options: { prefix: string; name: string; env?: Record<string, string> }): Promise<CutOffPair> {
+/** Nodes `${name}-cut` and `${name}-other` under `prefix`, both with `env`, the cut one also with `cutEnv`. */
+export async function startCutOffPair(options: { prefix: string; name: string; env?: Record<string, string>; cutEnv?: Record<string, string> }): Promise<CutOffPair> {
   const etcd = await startEtcdCluster(3);
   const proxy = await startTcpProxy(etcd.members[0]!.clientPort);
   const nodes = await Promise.allSettled([
-    startRegistryNode({ endpoints: proxy.url, prefix: options.prefix, nodeId: `${options.name}-cut`, env: options.env }),
+    startRegistryNode({ endpoints: proxy.url, prefix: options.prefix, nodeId: `${options.name}-cut`, env: { ...options.env, ...options.cutEnv } }),
     startRegistryNode({ endpoints: etcd.endpoints, prefix: options.prefix, nodeId: `${options.name}-other`, env: options.env }),
   ]);
   const [cut, other] = nodes.map((n) => (n.status === "fulfilled" ? n.value : undefined));

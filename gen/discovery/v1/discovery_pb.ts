@@ -942,6 +942,9 @@ export type WatchEvent = Message<"discovery.v1.WatchEvent"> & {
 
   /**
    * Why a RESET was sent (history-compacted, revision-unknown, slow-consumer).
+   * On NATS and webhooks, history-compacted also marks an event a cluster node
+   * reconstructed after reloading the registry (the changes' own events were
+   * compacted away while it was cut off from etcd).
    *
    * @generated from field: string reason = 6;
    */

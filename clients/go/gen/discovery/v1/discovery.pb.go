@@ -2117,6 +2117,9 @@ type WatchEvent struct {
 	PreviousStatus HealthStatus           `protobuf:"varint,4,opt,name=previous_status,json=previousStatus,proto3,enum=discovery.v1.HealthStatus" json:"previous_status,omitempty"`
 	OccurredAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	// Why a RESET was sent (history-compacted, revision-unknown, slow-consumer).
+	// On NATS and webhooks, history-compacted also marks an event a cluster node
+	// reconstructed after reloading the registry (the changes' own events were
+	// compacted away while it was cut off from etcd).
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 }
 
