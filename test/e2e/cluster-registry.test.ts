@@ -5,7 +5,8 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { DiscoveryService, EventType, type WatchEvent } from "../../gen/discovery/v1/discovery_pb";
 import { StreamReader } from "../helpers/grpc-client";
 import { startEtcdCluster, type EtcdCluster } from "../helpers/etcd-cluster";
-import { startRegistryNodes, type RegistryNode } from "../helpers/registry-nodes";
+import { startRegistryNode, startRegistryNodes, type RegistryNode } from "../helpers/registry-nodes";
+import { utf8 } from "../../src/store/etcd/client/keys";
 import { waitFor } from "../helpers/wait-for";
 
 jest.setTimeout(60_000);
@@ -96,6 +97,30 @@ test("a gateway that reconnects to another node resumes from its revision: nothi
     ["REGISTERED", "i4"],
   ]);
   expect(replay.every((e) => e.revision > resumeFrom)).toBe(true);
+});
+
+test("a node started after the changes resumes a watch from etcd's history; the mark it writes for that goes with the node", async () => {
+  const first = watch(nodes[0]!, ["history"]);
+  await untilSynced(first.reader);
+  await register(nodes[0]!, "history", "h1");
+  const [seen] = await first.reader.take(1, 5_000);
+  first.cancel();
+  await register(nodes[1]!, "history", "h2");
+  // A node with no memory of those changes: it replays them from etcd.
+  const late = await startRegistryNode({ endpoints: etcd.endpoints, prefix: PREFIX, nodeId: "late" });
+  try {
+    const resumed = watch(late, ["history"], seen!.revision);
+    const replay = await untilSynced(resumed.reader);
+    resumed.cancel();
+    expect(replay.map((e) => [EventType[e.type], e.instance?.instanceId])).toEqual([["REGISTERED", "h2"]]);
+    const kv = await etcd.client();
+    const [mark] = (await kv.range({ key: utf8(`${PREFIX}replay-marks/late`) })).kvs;
+    expect(mark?.lease).toBeGreaterThan(0n);
+    await late.stop();
+    expect((await kv.range({ key: utf8(`${PREFIX}replay-marks/late`) })).kvs).toEqual([]);
+  } finally {
+    await late.stop();
+  }
 });
 
 test("DISCOVERY_MAX_INSTANCES counts every node's instances: the third Register is refused on any node", async () => {

@@ -17,7 +17,10 @@ export async function replayFromEtcd(link: ClusterLink, from: number, to: number
   try {
     // The last instance change at or before `to` may be followed by none: a mark written
     // now is an event past `to` that tells the catch-up when it has seen everything up to it.
-    const mark = await link.client.put({ key: link.layout.replayMarkKey(link.nodeId), value: new Uint8Array() });
+    // On the membership lease, so the key goes with the node (ids are new per process by default).
+    // A failed write (etcd away, the lease just lost) is a replay we cannot finish: the watcher starts over.
+    const mark = await link.client.put({ key: link.layout.replayMarkKey(link.nodeId), value: new Uint8Array(), lease: link.leases.membership }, { signal: controller.signal }).catch(() => undefined);
+    if (mark === undefined) return { t: "refused", reason: "history-compacted" };
     const markRevision = Number(mark.header!.revision);
     for await (const item of watchRange(link.client, { ...link.layout.all, startRevision: from + 1, signal: controller.signal, prevKv: true })) {
       if (item.t === "compacted") return { t: "refused", reason: "history-compacted" };

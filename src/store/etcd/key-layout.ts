@@ -15,7 +15,7 @@ export interface KeyLayout {
   nodeKey(nodeId: string): Uint8Array;
   /** The election key of the survivors that adopt a dead node's instances. */
   adoptionKey(deadNodeId: string): Uint8Array;
-  /** A node's mark that ends a history catch-up (see history-replay.ts). */
+  /** A node's mark that ends a history catch-up (see history-replay.ts); on its membership lease. */
   replayMarkKey(nodeId: string): Uint8Array;
   /** A node's mark that ends its live watch's catch-up after a reconnect (see catch-up.ts); on its membership lease. */
   catchUpMarkKey(nodeId: string): Uint8Array;
