@@ -11,6 +11,21 @@ import type { InstanceView, RegistryEvent } from "../core/types";
 export const RESYNC_REASON = "history-compacted";
 
 /**
+ * What a sink hears: every registry event as the store takes it in, and after a
+ * resync the events resyncEvents() makes of it, with RESYNC_REASON. Returns the unsubscribe.
+ */
+export function onSinkEvents(store: RegistryStore, now: () => number, listener: (event: RegistryEvent, reason?: string) => void): () => void {
+  const stopEvents = store.onEvent((event) => listener(event));
+  const stopResyncs = store.onResync((resync) => {
+    for (const event of resyncEvents(resync, now())) listener(event, RESYNC_REASON);
+  });
+  return () => {
+    stopEvents();
+    stopResyncs();
+  };
+}
+
+/**
  * The events for a resync, in revision order:
  * - new to this node → REGISTERED;
  * - gone → UNREGISTERED: whether it was unregistered or expired is lost with the
@@ -26,21 +41,6 @@ export const RESYNC_REASON = "history-compacted";
  * its last write (the load's, when gone) and `occurredAt`: when this node
  * found the difference, since when it happened is not known.
  */
-/**
- * What a sink hears: every registry event as the store takes it in, and after a
- * resync the events resyncEvents() makes of it, with RESYNC_REASON. Returns the unsubscribe.
- */
-export function onSinkEvents(store: RegistryStore, now: () => number, listener: (event: RegistryEvent, reason?: string) => void): () => void {
-  const stopEvents = store.onEvent((event) => listener(event));
-  const stopResyncs = store.onResync((resync) => {
-    for (const event of resyncEvents(resync, now())) listener(event, RESYNC_REASON);
-  });
-  return () => {
-    stopEvents();
-    stopResyncs();
-  };
-}
-
 export function resyncEvents(resync: StoreResync, occurredAt: number): RegistryEvent[] {
   const events: RegistryEvent[] = [];
   for (const difference of resync.differences) events.push(...eventsOf(difference, occurredAt));
