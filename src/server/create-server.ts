@@ -16,7 +16,7 @@ import { DiscoveryError } from "../core/errors";
 import { DEFAULT_MAX_WATCHERS, DEFAULT_WATCH_HISTORY_SIZE, DEFAULT_WATCH_QUEUE_LIMIT, type RegistryLimits } from "../core/limits";
 import { Registry } from "../core/registry";
 import type { RegistryStore } from "../core/store";
-import { onStoreSync, openStore, probeOwnership, type StoreKind } from "../store/open-store";
+import { clusterMembership, onStoreSync, openStore, probeOwnership, type StoreKind } from "../store/open-store";
 import type { EtcdStoreSettings } from "../store/etcd/settings";
 import { createMetrics, type Metrics } from "../metrics/metrics";
 import { startExpiryTimer } from "../runtime/expiry-timer";
@@ -191,7 +191,8 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   const store = await openStore(options.store ?? "memory", {
     baseRevision: clock.now() * 1000,
     historySize: options.limits?.historySize ?? DEFAULT_WATCH_HISTORY_SIZE,
-    etcd: options.etcd,
+    // Told to the other nodes: each event goes to a sink from one node that has it.
+    etcd: { ...options.etcd, sinks: [...(options.sinks?.nats ? ["nats"] : []), ...(options.sinks?.webhooks ? ["webhook"] : [])] },
     now: () => clock.now(),
     logger: logger.child({ module: "store" }),
   });
@@ -346,6 +347,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
   startExpiryTimer(registry, { signal: lifetime.signal, onError: (error) => expiryLogger.warn({ err: error }, "expired leases not removed; retrying") });
   // Webhooks dial only where probes may: the probe address policy, after resolution.
   const sinks: SinksOptions = {
+    cluster: clusterMembership(store),
     ...options.sinks,
     checkWebhookTarget: options.sinks?.checkWebhookTarget ?? ((host, signal) => resolveAllowed(probePolicy, host, { lookup: options.probeLookup, signal })),
   };

@@ -100,10 +100,9 @@ export function startNatsSink(options: NatsSinkOptions): NatsSink {
     }
   }
 
-  const unsubscribe = onSinkEvents(registry.store, now, (event: RegistryEvent, reason?: string) => {
-    if (!ownership.ownsEvent(event)) return;
+  const publish = (event: RegistryEvent, reason?: string) =>
     enqueue({ subject: `${prefix}.events.${event.instance.serviceName}`, data: JSON.stringify(eventToJson(event, reason)) });
-  });
+  const unsubscribe = onSinkEvents(registry.store, now, (event: RegistryEvent, reason?: string) => ownership.admit(event, reason, publish));
 
   const publishSummaries = () => {
     if (!ownership.ownsSummaries()) return;

@@ -1,14 +1,97 @@
-// Which node publishes what to the sinks. A single node publishes everything;
-// in cluster mode (etcd store) every node sees every event, and exactly one of
-// them must publish each, so the cluster passes an ownership that decides.
+// Which node publishes what to the sinks. A single node publishes everything.
+// In cluster mode (etcd store) every node sees every event, and one of them
+// must publish each: among the live nodes that have the sink (each says so in
+// its membership key), the one rendezvous hashing picks for the event's
+// service (so one service's events keep their order). The others hold
+// what they did not publish for a while: when its owner leaves the cluster (a
+// crash: its membership key expires a node TTL later), the events it may not
+// have published in that time go out from the service's new owner, so a node's
+// death costs at most a duplicate, never a lost event.
+import { rendezvousOwner } from "../store/etcd/rendezvous";
 import type { RegistryEvent } from "../core/types";
 
+export type Publish = (event: RegistryEvent, reason?: string) => void;
+
 export interface SinkOwnership {
-  /** True when this node publishes this event to the sinks. */
-  ownsEvent(event: RegistryEvent): boolean;
+  /** Hands `publish` the event when this node publishes it: now, or later if its owner leaves. */
+  admit(event: RegistryEvent, reason: string | undefined, publish: Publish): void;
   /** True when this node publishes the periodic health summaries. */
   ownsSummaries(): boolean;
 }
 
-/** The default: one node, it publishes everything. */
-export const SINGLE_NODE: SinkOwnership = { ownsEvent: () => true, ownsSummaries: () => true };
+/** The default: one node, it publishes everything at once. */
+export const SINGLE_NODE: SinkOwnership = { admit: (event, reason, publish) => publish(event, reason), ownsSummaries: () => true };
+
+/** The live nodes of a cluster that publish to one sink, as a node sees them. */
+export interface ClusterMembership {
+  readonly nodeId: string;
+  members(): ReadonlySet<string>;
+  onMembersChange(listener: () => void): () => void;
+  /** How long a dead node stays a member (its membership lease), in ms. */
+  readonly nodeTtlMs: number;
+}
+
+export interface ClusterOwnershipOptions {
+  membership: ClusterMembership;
+  /** At most this many events held for other owners; past it the oldest go (counted). */
+  maxHeld: number;
+  now: () => number;
+  signal: AbortSignal;
+  onDropped?: () => void;
+}
+
+interface Held {
+  event: RegistryEvent;
+  reason: string | undefined;
+  owner: string;
+  at: number;
+  publish: Publish;
+}
+
+const SUMMARIES_KEY = "\0health-summaries";
+
+export function clusterOwnership(options: ClusterOwnershipOptions): SinkOwnership {
+  const { membership, now } = options;
+  // An owner that died just before an event left no trace for a node TTL; then its key expires.
+  const holdMs = 2 * membership.nodeTtlMs + 5_000;
+  let held: Held[] = [];
+  const ownerOf = (serviceName: string) => rendezvousOwner(serviceName, membership.members()) ?? membership.nodeId;
+  const prune = () => {
+    const cutoff = now() - holdMs;
+    let first = 0;
+    while (first < held.length && held[first]!.at <= cutoff) first++;
+    if (first > 0) held = held.slice(first);
+  };
+  const stop = membership.onMembersChange(() => {
+    prune();
+    const members = membership.members();
+    const kept: Held[] = [];
+    for (const h of held) {
+      if (members.has(h.owner)) kept.push(h);
+      // Its owner left: the service's new owner publishes it; any other live node drops it (that owner holds it too).
+      else if (ownerOf(h.event.instance.serviceName) === membership.nodeId) h.publish(h.event, h.reason);
+    }
+    held = kept;
+  });
+  options.signal.addEventListener(
+    "abort",
+    () => {
+      stop();
+      held = [];
+    },
+    { once: true },
+  );
+  return {
+    admit(event, reason, publish) {
+      const owner = ownerOf(event.instance.serviceName);
+      if (owner === membership.nodeId) return publish(event, reason);
+      prune();
+      held.push({ event, reason, owner, at: now(), publish });
+      if (held.length > options.maxHeld) {
+        held.shift();
+        options.onDropped?.();
+      }
+    },
+    ownsSummaries: () => ownerOf(SUMMARIES_KEY) === membership.nodeId,
+  };
+}

@@ -146,11 +146,12 @@ export function startWebhookSink(options: WebhookSinkOptions): WebhookSink {
     waiting.set(next, timer);
   };
 
-  const unsubscribe = onSinkEvents(registry.store, options.now ?? Date.now, (event: RegistryEvent, reason?: string) => {
-    const type = eventTypeName(event);
-    if (!wanted.has(type) || !ownership.ownsEvent(event)) return;
+  const publish = (event: RegistryEvent, reason?: string) => {
     const body = JSON.stringify(eventToJson(event, reason));
-    for (const url of options.urls) enqueue({ id: randomUUID(), url, type, body, attempt: 1 });
+    for (const url of options.urls) enqueue({ id: randomUUID(), url, type: eventTypeName(event), body, attempt: 1 });
+  };
+  const unsubscribe = onSinkEvents(registry.store, options.now ?? Date.now, (event: RegistryEvent, reason?: string) => {
+    if (wanted.has(eventTypeName(event))) ownership.admit(event, reason, publish);
   });
 
   const closed = new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { MemoryStore } from "./memory/memory-store";
 import type { EtcdStoreSettings } from "./etcd/settings";
 import type { StoreKind } from "./store-kinds";
+import type { ClusterMembership } from "../sinks/ownership";
 
 export { STORE_KINDS, type StoreKind } from "./store-kinds";
 
@@ -38,6 +39,10 @@ interface ClusterStore {
   readonly inSync: boolean;
   onSync(listener: (inSync: boolean) => void): () => void;
   probesHere(serviceName: string, instanceId: string): boolean;
+  readonly nodeId: string;
+  membersPublishing(sink: string): ReadonlySet<string>;
+  onMembersChange(listener: () => void): () => void;
+  readonly nodeTtlMs: number;
 }
 
 function isClusterStore(store: RegistryStore): store is RegistryStore & ClusterStore {
@@ -61,4 +66,10 @@ export function onStoreSync(store: RegistryStore, listener: (inSync: boolean) =>
 /** Which instances this server probes: all of them, except in cluster mode (rendezvous over the live nodes). */
 export function probeOwnership(store: RegistryStore): ((serviceName: string, instanceId: string) => boolean) | undefined {
   return isClusterStore(store) ? (serviceName, instanceId) => store.probesHere(serviceName, instanceId) : undefined;
+}
+
+/** Per sink, the live nodes that publish to it, to share out the events (cluster mode); undefined for a store of one node. */
+export function clusterMembership(store: RegistryStore): ((sink: string) => ClusterMembership) | undefined {
+  if (!isClusterStore(store)) return undefined;
+  return (sink) => ({ nodeId: store.nodeId, members: () => store.membersPublishing(sink), onMembersChange: (listener) => store.onMembersChange(listener), nodeTtlMs: store.nodeTtlMs });
 }

@@ -155,7 +155,7 @@ describe("NATS sink", () => {
   test("with an ownership that declines, this node publishes nothing (cluster mode's hook)", async () => {
     const { received } = await listen(nats.port, "discovery.>");
     const owned = (event: RegistryEvent) => event.instance.serviceName === "mine";
-    start({ url: `127.0.0.1:${nats.port}`, ownership: { ownsEvent: owned, ownsSummaries: () => false } });
+    start({ url: `127.0.0.1:${nats.port}`, ownership: { admit: (event, reason, publish) => owned(event) && publish(event, reason), ownsSummaries: () => false } });
     register(registry, "theirs", "t-1");
     register(registry, "mine", "m-1");
     await waitFor(() => received.length >= 1, 5000, "the owned event");

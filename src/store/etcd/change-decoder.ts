@@ -22,7 +22,7 @@ export interface InstanceChange {
 
 export type Change =
   | ({ readonly t: "instance" } & InstanceChange)
-  | { readonly t: "node-up"; readonly nodeId: string }
+  | { readonly t: "node-up"; readonly nodeId: string; readonly sinks: readonly string[] }
   | { readonly t: "node-down"; readonly nodeId: string }
   | { readonly t: "ignored"; readonly why: string };
 
@@ -36,7 +36,7 @@ export function decodeChange(layout: KeyLayout, event: Event, known: (serviceNam
   if (kv === undefined) return { t: "ignored", why: "event without a key" };
   const key = layout.parse(kv.key);
   const revision = Number(kv.modRevision);
-  if (key.t === "node") return event.type === Event_EventType.DELETE ? { t: "node-down", nodeId: key.nodeId } : { t: "node-up", nodeId: key.nodeId };
+  if (key.t === "node") return event.type === Event_EventType.DELETE ? { t: "node-down", nodeId: key.nodeId } : { t: "node-up", nodeId: key.nodeId, sinks: sinksOfMember(kv.value) };
   if (key.t !== "instance") return { t: "ignored", why: "not an instance key" };
   const { serviceName, instanceId } = key;
   if (event.type === Event_EventType.DELETE) {
@@ -51,4 +51,14 @@ export function decodeChange(layout: KeyLayout, event: Event, known: (serviceNam
   const event_ = record.event === undefined ? undefined : { revision, type: record.event.type, instance: record.instance, previousStatus: record.event.previousStatus, occurredAt: record.event.occurredAt };
   if (record.removed) return { t: "instance", serviceName, instanceId, revision, next: undefined, holder: undefined, lease: 0n, event: event_ };
   return { t: "instance", serviceName, instanceId, revision, next: record.instance, holder: record.holder, lease: kv.lease, event: event_ };
+}
+
+/** The sinks a membership key says its node publishes to ({"nodeId", "sinks"}); none when it does not say (an older node). */
+export function sinksOfMember(value: Uint8Array): readonly string[] {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(value)) as { sinks?: unknown };
+    return Array.isArray(parsed.sinks) ? parsed.sinks.filter((sink): sink is string => typeof sink === "string") : [];
+  } catch {
+    return [];
+  }
 }

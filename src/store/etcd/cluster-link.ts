@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { StoredInstance } from "../../core/store";
 import type { InstanceView } from "../../core/types";
 import { CatchUp, type SyncState } from "./catch-up";
-import { decodeChange, type InstanceChange } from "./change-decoder";
+import { decodeChange, sinksOfMember, type InstanceChange } from "./change-decoder";
 import { createEtcdClient, type EtcdClient } from "./client/etcd-client";
 import { grpcTargetOf, parseEtcdEndpoints } from "./client/endpoints";
 import { utf8 } from "./client/keys";
@@ -46,6 +46,9 @@ export interface ClusterLinkOptions extends EtcdStoreSettings {
 
 export class ClusterLink {
   readonly members = new Set<string>();
+  /** The sinks each live node publishes to, as its membership key says. */
+  private readonly sinksOf = new Map<string, readonly string[]>();
+  private readonly membersListeners = new Set<() => void>();
   private readonly lifetime = new AbortController();
   private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
   private seen: number;
@@ -115,7 +118,7 @@ export class ClusterLink {
     const leases = await NodeLeases.grant(client, { membershipTtlSeconds: options.nodeTtlSeconds, instanceTtlSeconds: instanceLeaseSecondsOf(options), nodeId: options.nodeId, logger: options.logger });
     const { revision, changes, members } = await load(client, layout);
     const link = new ClusterLink(client, layout, options, revision, leases);
-    for (const m of members) link.members.add(m);
+    link.setMembers(members);
     construct(link);
     options.onLoad(changes);
     await link.join(leases.membership);
@@ -146,8 +149,42 @@ export class ClusterLink {
 
   /** Puts this node's membership key on `membershipLease` (at start, and after etcd dropped the previous lease). */
   private async join(membershipLease: bigint): Promise<void> {
-    await this.client.put({ key: this.layout.nodeKey(this.options.nodeId), value: utf8(JSON.stringify({ nodeId: this.options.nodeId })), lease: membershipLease });
+    await this.client.put({ key: this.layout.nodeKey(this.options.nodeId), value: utf8(JSON.stringify({ nodeId: this.options.nodeId, sinks: this.options.sinks })), lease: membershipLease });
     this.members.add(this.options.nodeId);
+    this.sinksOf.set(this.options.nodeId, this.options.sinks);
+    this.membersChanged();
+  }
+
+  /** The live nodes that publish to `sink`. */
+  membersPublishing(sink: string): Set<string> {
+    const publishing = new Set<string>();
+    for (const member of this.members) if (this.sinksOf.get(member)?.includes(sink) === true) publishing.add(member);
+    return publishing;
+  }
+
+  private setMembers(members: readonly { nodeId: string; sinks: readonly string[] }[]): void {
+    this.members.clear();
+    this.sinksOf.clear();
+    for (const { nodeId, sinks } of members) {
+      this.members.add(nodeId);
+      this.sinksOf.set(nodeId, sinks);
+    }
+  }
+
+  /** Hears each change of the live nodes (a node joined or left, or the view was reloaded). */
+  onMembersChange(listener: () => void): () => void {
+    this.membersListeners.add(listener);
+    return () => this.membersListeners.delete(listener);
+  }
+
+  private membersChanged(): void {
+    for (const listener of [...this.membersListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.logger?.error({ err: error }, "a membership listener failed");
+      }
+    }
   }
 
   private setAvailable(up: boolean): void {
@@ -189,10 +226,10 @@ export class ClusterLink {
       try {
         const { revision, changes, members } = await load(this.client, this.layout);
         if (signal.aborted) return undefined;
-        this.members.clear();
-        for (const m of members) this.members.add(m);
+        this.setMembers(members);
         this.options.onReload(changes, revision);
         this.advance(revision);
+        this.membersChanged();
         void this.adoptOrphans(false);
         return revision;
       } catch (error) {
@@ -225,16 +262,22 @@ export class ClusterLink {
           return item.compactRevision;
         case "events": {
           let nodesLeft = false;
+          let membersMoved = false;
           for (const event of item.events) {
             const change = decodeChange(this.layout, event, this.options.knownInstance, this.options.now());
             if (change.t === "instance") this.options.onChange(change);
-            else if (change.t === "node-up") this.members.add(change.nodeId);
-            else if (change.t === "node-down") {
+            else if (change.t === "node-up") {
+              membersMoved ||= !this.members.has(change.nodeId) || String(this.sinksOf.get(change.nodeId)) !== String(change.sinks);
+              this.members.add(change.nodeId);
+              this.sinksOf.set(change.nodeId, change.sinks);
+            } else if (change.t === "node-down") {
               this.members.delete(change.nodeId);
+              this.sinksOf.delete(change.nodeId);
               nodesLeft = true;
             }
           }
           this.advance(item.revision);
+          if (nodesLeft || membersMoved) this.membersChanged();
           if (nodesLeft) void this.adoptOrphans(false);
           break;
         }
@@ -274,10 +317,13 @@ export class ClusterLink {
 }
 
 /** The instances and members at one revision, paged so no response grows past ETCD_MAX_RECEIVE_BYTES. */
-async function load(client: EtcdClient, layout: KeyLayout): Promise<{ revision: number; changes: InstanceChange[]; members: string[] }> {
+async function load(client: EtcdClient, layout: KeyLayout): Promise<{ revision: number; changes: InstanceChange[]; members: { nodeId: string; sinks: readonly string[] }[] }> {
   const first = await client.range({ key: layout.nodes.key, rangeEnd: layout.nodes.rangeEnd });
   const revision = Number(first.header!.revision);
-  const members = first.kvs.map((kv) => layout.parse(kv.key)).flatMap((k) => (k.t === "node" ? [k.nodeId] : []));
+  const members = first.kvs.flatMap((kv) => {
+    const key = layout.parse(kv.key);
+    return key.t === "node" ? [{ nodeId: key.nodeId, sinks: sinksOfMember(kv.value) }] : [];
+  });
   const changes: InstanceChange[] = [];
   let from = layout.instances.key;
   for (;;) {

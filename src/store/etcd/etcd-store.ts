@@ -115,6 +115,21 @@ export class EtcdStore extends LocalView implements RegistryStore {
     return this.link.members;
   }
 
+  /** The live nodes that publish to `sink` (as their membership keys say), this one included if it does. */
+  membersPublishing(sink: string): ReadonlySet<string> {
+    return this.link.membersPublishing(sink);
+  }
+
+  /** Hears each change of the live nodes. */
+  onMembersChange(listener: () => void): () => void {
+    return this.link.onMembersChange(listener);
+  }
+
+  /** How long a node that died stays a member: its membership lease. */
+  get nodeTtlMs(): number {
+    return this.settings.nodeTtlSeconds * 1000;
+  }
+
   /** True when this node is the one that probes the instance (rendezvous hashing over the live nodes). */
   probesHere(serviceName: string, instanceId: string): boolean {
     return rendezvousOwner(keyOf(serviceName, instanceId), this.link.members) === this.settings.nodeId;

@@ -43,6 +43,8 @@ export interface EtcdStoreSettings {
   instanceLeaseSeconds: number | undefined;
   loadReplicationStep: number;
   loadReplicationIntervalMs: number;
+  /** The sinks this node publishes to ("nats", "webhook"), told in its membership key: each event goes out from one node that has the sink. */
+  sinks: readonly string[];
 }
 
 export const DEFAULT_ETCD_STORE_SETTINGS: Readonly<EtcdStoreSettings> = {
@@ -53,4 +55,5 @@ export const DEFAULT_ETCD_STORE_SETTINGS: Readonly<EtcdStoreSettings> = {
   instanceLeaseSeconds: undefined,
   loadReplicationStep: DEFAULT_LOAD_REPLICATION_STEP,
   loadReplicationIntervalMs: DEFAULT_LOAD_REPLICATION_INTERVAL_SECONDS * 1000,
+  sinks: [],
 };
