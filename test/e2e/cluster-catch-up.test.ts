@@ -107,3 +107,28 @@ test("a node whose watch position was compacted away stays NOT_SERVING through t
     health.cancel();
   }
 });
+
+test("a catch-up larger than one gRPC message (ETCD_MAX_RECEIVE_BYTES) still completes: etcd sends it in fragments", async () => {
+  // 300 instances with the largest metadata the registry takes: about 11 MB of records missed, more than 8 MiB.
+  const biggest = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`key-${String(i).padStart(2, "0")}`, "v".repeat(512)]));
+  const ids = Array.from({ length: 300 }, (_, i) => `big-${String(i).padStart(3, "0")}`);
+  const health = await cutOff();
+  try {
+    const queue = [...ids];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift())
+          await other.client.unary(M.register, { serviceName: "catch-up-big", instanceId: id, host: "10.0.0.1", port: 8080, ttl: { seconds: 120n }, metadata: biggest });
+      }),
+    );
+    const written = await other.client.unary(M.listServices, {});
+    pair.proxy.resume();
+    expect((await health.reader.next(90_000)).status).toBe(Serving.SERVING);
+    // (A ListInstances of them all would pass the test client's own 4 MiB limit.)
+    const seen = await cut.client.unary(M.listServices, {});
+    expect(seen.services.find((s) => s.serviceName === "catch-up-big")?.instanceCount).toBe(ids.length);
+    expect(seen.revision).toBeGreaterThanOrEqual(written.revision);
+  } finally {
+    health.cancel();
+  }
+});

@@ -4,6 +4,9 @@
 // drop mid catch-up would skip the batches in between: the etcd3 package's bug).
 // It reads only as fast as its consumer pulls (grpc-js stream + HTTP/2 flow
 // control), retries with jittered backoff, and reports compaction instead of failing.
+// It asks etcd to fragment large responses: a catch-up batch (up to 1000 revisions)
+// of large records is otherwise one message past ETCD_MAX_RECEIVE_BYTES, refused
+// by grpc-js on every retry, and the node never catches up.
 import type { ClientDuplexStream } from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { Watch, type WatchRequest, type WatchResponse } from "../../../../gen-etcd/etcd/etcdserverpb/rpc_pb";
@@ -68,11 +71,13 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
         create(Watch.method.watch.input, {
           requestUnion: {
             case: "createRequest",
-            value: { key: options.key, rangeEnd: options.rangeEnd, startRevision: BigInt(next), prevKv: options.prevKv ?? false, progressNotify: options.progressNotify ?? false },
+            value: { key: options.key, rangeEnd: options.rangeEnd, startRevision: BigInt(next), prevKv: options.prevKv ?? false, progressNotify: options.progressNotify ?? false, fragment: true },
           },
         }),
       );
       let failure: unknown = new Error("watch stream ended");
+      /** Events of a fragmented response not yet yielded: the last revision so far may go on in the next fragment. */
+      let pending: Event[] = [];
       try {
         for await (const response of call as AsyncIterable<WatchResponse>) {
           if (response.canceled) {
@@ -86,10 +91,17 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
           if (response.created) {
             backoff.reset();
             yield { t: "connected", revision: headerRevision };
-          } else if (response.events.length > 0) {
-            const revision = Number(response.events[response.events.length - 1]!.kv?.modRevision ?? 0n);
-            next = revision + 1;
-            yield { t: "events", revision, events: response.events };
+          } else if (response.events.length > 0 || pending.length > 0) {
+            if (pending.length > 0) for (const event of response.events) pending.push(event);
+            else pending = response.events;
+            const whole = response.fragment ? wholeRevisions(pending) : pending.length;
+            if (whole > 0) {
+              const events = whole === pending.length ? pending : pending.slice(0, whole);
+              pending = whole === pending.length ? [] : pending.slice(whole);
+              const revision = revisionOf(events[events.length - 1]!);
+              next = revision + 1;
+              yield { t: "events", revision, events };
+            }
           } else if (headerRevision > 0) {
             // etcd 3.4 answers a progress request on the control stream (watch_id -1) without
             // checking that the watcher caught up: only a periodic notification moves the resume point.
@@ -120,4 +132,16 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
       return next;
     },
   };
+}
+
+function revisionOf(event: Event): number {
+  return Number(event.kv?.modRevision ?? 0n);
+}
+
+/** How many leading events form whole revisions: all but those of the last revision, which may go on. */
+function wholeRevisions(events: readonly Event[]): number {
+  const last = revisionOf(events[events.length - 1]!);
+  let end = events.length;
+  while (end > 0 && revisionOf(events[end - 1]!) === last) end--;
+  return end;
 }
