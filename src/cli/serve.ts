@@ -106,6 +106,8 @@ export function serverOptions(config: Config, logger: pino.Logger): ServerOption
       dnsMaxHosts: config.xdsDnsMaxHosts,
       dnsConcurrency: config.xdsDnsConcurrency,
       dnsTimeoutMs: config.xdsDnsTimeoutMs,
+      emptyServiceRetainMs: config.xdsEmptyServiceRetainMs,
+      maxEmptyServices: config.xdsMaxEmptyServices,
     },
     peerLimits: {
       maxMessageBytes: config.maxMessageBytes,

@@ -131,6 +131,10 @@ export interface XdsOptions {
   dnsConcurrency?: number;
   /** A slower lookup counts as failed (XDS_DNS_TIMEOUT_SECONDS). */
   dnsTimeoutMs?: number;
+  /** A service that lost its last instance keeps its resources at least this long (XDS_EMPTY_SERVICE_RETAIN_SECONDS). */
+  emptyServiceRetainMs?: number;
+  /** Such services kept at most (XDS_MAX_EMPTY_SERVICES). */
+  maxEmptyServices?: number;
   /** Resolves instance hostnames (default: the system resolver). */
   lookup?: HostLookup;
 }
@@ -261,6 +265,7 @@ export async function startServer(options: ServerOptions): Promise<DiscoveryServ
         lbPolicy: options.xds?.lbPolicy ?? "ROUND_ROBIN",
         logger: xdsLogger,
         signal: lifetime.signal,
+        emptyServices: { retainMs: options.xds?.emptyServiceRetainMs, max: options.xds?.maxEmptyServices },
         dns: {
           refreshMs: options.xds?.dnsRefreshMs,
           maxHosts: options.xds?.dnsMaxHosts,

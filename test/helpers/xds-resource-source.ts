@@ -33,6 +33,8 @@ export class TestResourceSource implements ResourceSource {
   }
   /** How many subscriptions name each service. */
   readonly followers = new Map<string, number>();
+  /** Names whose followers dropped to none, in order. */
+  readonly letGo: string[] = [];
   follow(names: Iterable<string>) {
     for (const name of names) this.followers.set(name, (this.followers.get(name) ?? 0) + 1);
   }
@@ -40,7 +42,10 @@ export class TestResourceSource implements ResourceSource {
     for (const name of names) {
       const count = (this.followers.get(name) ?? 0) - 1;
       if (count > 0) this.followers.set(name, count);
-      else this.followers.delete(name);
+      else {
+        this.followers.delete(name);
+        this.letGo.push(name);
+      }
     }
   }
   onChange(listener: CatalogListener): () => void {

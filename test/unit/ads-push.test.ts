@@ -105,6 +105,24 @@ test("an ACK naming the same names in another order changes nothing: no response
   expect(stream.next()).toBeUndefined();
 });
 
+test("a stream follows the names it subscribes to: a name kept across a change is never let go, and all are let go when the stream closes", () => {
+  const source = new TestResourceSource();
+  source.set("users", "users@1");
+  const stream = new AdsStream(source, 100);
+  stream.receive(request(["users"]));
+  expect(source.followers).toEqual(new Map([["users", 1]]));
+  const sent = stream.next()!;
+  stream.receive(request(["users", "billing"], sent.nonce!));
+  expect(source.letGo).toEqual([]); // "users" stayed followed through the change
+  expect(source.followers).toEqual(new Map([["users", 1], ["billing", 1]]));
+  stream.receive(request(["users"], "", TYPE.cluster));
+  expect(source.followers).toEqual(new Map([["users", 2], ["billing", 1]]));
+  stream.close();
+  expect(source.followers).toEqual(new Map());
+  stream.receive(request(["late"])); // a request still in flight when the stream ended
+  expect(source.followers).toEqual(new Map());
+});
+
 // Requests iterated (other transports) or fed as they arrive (ours): the stream behaves alike.
 describe.each([["iterated", false], ["fed", true]])("requests %s", (_, fed) => {
   test("a due response is written at once, within the change that made it due", async () => {

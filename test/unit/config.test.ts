@@ -33,6 +33,8 @@ describe("loadConfig", () => {
       xdsDnsMaxHosts: 10_000,
       xdsDnsConcurrency: 4,
       xdsDnsTimeoutMs: 5_000,
+      xdsEmptyServiceRetainMs: 600_000,
+      xdsMaxEmptyServices: 10_000,
       maxMessageBytes: 4 * 1024 * 1024,
       http2MaxConcurrentStreams: 1_000,
       headersTimeoutMs: 10_000,

@@ -48,6 +48,7 @@ let lastVersion = { revision: Number.NaN, text: "" };
 export class AdsStream {
   private readonly types = new Map<TypeUrl, TypeState>();
   private nonces = 0;
+  private closed = false;
   private wake: (() => void) | undefined;
   private onDue: (() => void) | undefined;
   /** The client's node id, for logs. */
@@ -64,6 +65,7 @@ export class AdsStream {
 
   /** Takes one DiscoveryRequest: a subscription, an ACK or a NACK. */
   receive(request: DiscoveryRequest): void {
+    if (this.closed) return; // a request still in flight when the stream ended
     if (request.node !== undefined && request.node.id !== "") this.node = request.node.id;
     const type = request.typeUrl as TypeUrl;
     if (!TYPE_URLS.includes(type)) {
@@ -99,9 +101,11 @@ export class AdsStream {
       ? current !== undefined
       : current === undefined || (!sameList(asked, state.asked) && !sameNames(current, new Set(asked)));
     if (changed) {
-      if (state.subscription.names !== undefined) this.source.unfollow(state.subscription.names);
+      const before = state.subscription.names;
       state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
+      // Followed again before let go: a name in both never drops to no followers in between.
       if (state.subscription.names !== undefined) this.source.follow(state.subscription.names);
+      if (before !== undefined) this.source.unfollow(before);
     }
     // An ACK names what the stream holds: the array kept is the older, so ACKs leave nothing behind for the collector to promote.
     if (changed || !sameList(asked, state.asked)) state.asked = asked;
@@ -147,6 +151,7 @@ export class AdsStream {
 
   /** The stream ended: its subscriptions go. */
   close(): void {
+    this.closed = true;
     for (const [type, state] of this.types) {
       if (state.subscription.names !== undefined) this.source.unfollow(state.subscription.names);
       this.observer.unsubscribed?.(type);

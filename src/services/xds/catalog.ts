@@ -5,9 +5,10 @@
 // a service's resources are rebuilt when a stream asks for them (never for a
 // service no client follows), once per change, and shared, as the same Any
 // objects, by every stream that sends them. A service that loses its last
-// instance while a stream follows it by name keeps its resources, with no
-// endpoints: clients fail calls at once, keep their watches, and resume as soon
-// as an instance registers (deleting the Listener and Cluster instead left
+// instance keeps its resources, with no endpoints, for a while and while a
+// stream follows it by name: clients fail calls at once, keep their watches,
+// and resume as soon as an instance registers, also after they reconnect or
+// move to another node (deleting the Listener and Cluster instead left
 // grpc-js-xds failing for good). A name that never had instances does not exist.
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
@@ -15,6 +16,7 @@ import type { InstanceView } from "../../core/types";
 import type { WatchHub } from "../../watch/watch-hub";
 import type { WatchItem } from "../../watch/subscription";
 import { AddressBook, type AddressBookOptions } from "./address-book";
+import { DEFAULT_EMPTY_SERVICE_RETAIN_MS, DEFAULT_MAX_EMPTY_SERVICES } from "./xds-defaults";
 import { planEndpoints } from "./endpoints";
 import { clusterResource, endpointResource, listenerResource, routeResource, TYPE, type LbPolicyName, type TypeUrl } from "./resources";
 
@@ -34,6 +36,9 @@ export interface XdsCatalogOptions {
   logger: Logger;
   signal: AbortSignal;
   dns?: Pick<AddressBookOptions, "refreshMs" | "maxHosts" | "maxLookups" | "lookupTimeoutMs" | "lookup" | "timers">;
+  /** Services that lost their last instance: kept at least `retainMs` and while followed, at most `max`. */
+  emptyServices?: { retainMs?: number | undefined; max?: number | undefined };
+  now?: () => number;
 }
 
 export class XdsCatalog {
@@ -44,8 +49,11 @@ export class XdsCatalog {
   private readonly dirty = new Map<string, number>();
   /** How many stream subscriptions name each service (bounded by streams × XDS_MAX_RESOURCES_PER_STREAM). */
   private readonly followers = new Map<string, number>();
-  /** Followed services whose last instance left: served with no endpoints until one registers or nobody follows them. */
-  private readonly emptied = new Set<string>();
+  /** Services whose last instance left, and when (oldest first): served with no endpoints until one registers, or until forgotten. */
+  private readonly emptied = new Map<string, number>();
+  private readonly emptyRetainMs: number;
+  private readonly maxEmpty: number;
+  private readonly now: () => number;
   /** The registry revision of the last item applied to `instances`. */
   private appliedRevision = 0;
   /** The revision streams are told (as their version_info): advanced when changes are published, so it never runs ahead of them. */
@@ -61,6 +69,9 @@ export class XdsCatalog {
   constructor(options: XdsCatalogOptions) {
     this.lbPolicy = options.lbPolicy;
     this.logger = options.logger;
+    this.emptyRetainMs = options.emptyServices?.retainMs ?? DEFAULT_EMPTY_SERVICE_RETAIN_MS;
+    this.maxEmpty = options.emptyServices?.max ?? DEFAULT_MAX_EMPTY_SERVICES;
+    this.now = options.now ?? Date.now;
     this.addresses = new AddressBook({
       ...options.dns,
       logger: options.logger,
@@ -97,9 +108,9 @@ export class XdsCatalog {
     return this.publications;
   }
 
-  /** Every service with instances, and the followed ones that lost them (for wildcard subscriptions). */
+  /** Every service with instances, and those kept after losing them (for wildcard subscriptions). */
   names(): Iterable<string> {
-    return this.emptied.size === 0 ? this.instances.keys() : [...this.instances.keys(), ...this.emptied];
+    return this.emptied.size === 0 ? this.instances.keys() : [...this.instances.keys(), ...this.emptied.keys()];
   }
 
   follow(names: Iterable<string>): void {
@@ -114,9 +125,8 @@ export class XdsCatalog {
         continue;
       }
       this.followers.delete(name);
-      // Nobody follows it by name any more: an emptied service is gone (wildcard subscribers hear so).
-      if (this.emptied.delete(name)) this.markDirty(name);
     }
+    this.forgetEmptied();
   }
 
   onChange(listener: CatalogListener): () => void {
@@ -135,7 +145,7 @@ export class XdsCatalog {
         const target = this.staging ?? this.instances;
         place(target, item.instance);
         if (this.staging === undefined) {
-          this.noteEmptied(item.instance.serviceName);
+          this.emptied.delete(item.instance.serviceName);
           this.markDirty(item.instance.serviceName);
         }
         return;
@@ -146,7 +156,8 @@ export class XdsCatalog {
           this.instances = this.staging;
           this.staging = undefined;
           for (const name of new Set([...before.keys(), ...this.instances.keys()])) {
-            this.noteEmptied(name);
+            if (this.instances.has(name)) this.emptied.delete(name);
+            else this.markEmptied(name);
             this.markDirty(name);
           }
         }
@@ -156,20 +167,41 @@ export class XdsCatalog {
         if (type === "unregistered" || type === "expired") {
           const of = this.instances.get(instance.serviceName);
           of?.delete(instance.instanceId);
-          if (of?.size === 0) this.instances.delete(instance.serviceName);
+          if (of?.size === 0) {
+            this.instances.delete(instance.serviceName);
+            this.markEmptied(instance.serviceName);
+          }
         } else {
           place(this.instances, instance);
+          this.emptied.delete(instance.serviceName);
         }
-        this.noteEmptied(instance.serviceName);
         this.markDirty(instance.serviceName);
       }
     }
   }
 
-  /** After `name`'s instances changed: emptied if it has none and is followed, else not. */
-  private noteEmptied(name: string): void {
-    if (!this.instances.has(name) && this.followers.has(name)) this.emptied.add(name);
-    else this.emptied.delete(name);
+  /** `name` lost its last instance: kept, with no endpoints, from now. */
+  private markEmptied(name: string): void {
+    this.emptied.delete(name); // to the end: the newest
+    this.emptied.set(name, this.now());
+  }
+
+  /**
+   * Forgets the emptied services kept past XDS_EMPTY_SERVICE_RETAIN_SECONDS that
+   * no stream follows, and past XDS_MAX_EMPTY_SERVICES the oldest (followed or
+   * not): wildcard subscribers hear that they are gone.
+   */
+  private forgetEmptied(): void {
+    const cutoff = this.now() - this.emptyRetainMs;
+    let over = this.emptied.size - this.maxEmpty;
+    for (const [name, since] of this.emptied) {
+      if (over <= 0 && since > cutoff) break; // oldest first: the rest are younger
+      if (over > 0 || !this.followers.has(name)) {
+        this.emptied.delete(name);
+        over--;
+        this.markDirty(name);
+      }
+    }
   }
 
   private hostsInUse(): Set<string> {
@@ -202,6 +234,7 @@ export class XdsCatalog {
 
   private flush(): void {
     this.flushScheduled = false;
+    this.forgetEmptied();
     // Before the listeners run: the responses they cause carry this revision.
     this.publishedRevision = this.appliedRevision;
     const changed = [...this.dirty];

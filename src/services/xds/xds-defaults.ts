@@ -14,6 +14,10 @@ export const DEFAULT_DNS_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_XDS_STREAMS = 10_000;
 /** Resource names one stream may subscribe to per type (XDS_MAX_RESOURCES_PER_STREAM). */
 export const DEFAULT_MAX_RESOURCES_PER_STREAM = 1_000;
+/** A service that lost its last instance keeps its resources (with no endpoints) at least this long (XDS_EMPTY_SERVICE_RETAIN_SECONDS). */
+export const DEFAULT_EMPTY_SERVICE_RETAIN_MS = 600_000;
+/** Such services kept at most; past it the oldest is forgotten (XDS_MAX_EMPTY_SERVICES). */
+export const DEFAULT_MAX_EMPTY_SERVICES = 10_000;
 /** The cluster load-balancing policies an operator may choose (XDS_LB_POLICY). */
 export const LB_POLICIES = ["ROUND_ROBIN", "RING_HASH", "LEAST_REQUEST", "RANDOM", "MAGLEV"] as const;
 export type LbPolicyName = (typeof LB_POLICIES)[number];
