@@ -37,7 +37,8 @@ export interface ClusterOwnershipOptions {
   maxHeld: number;
   now: () => number;
   signal: AbortSignal;
-  onDropped?: () => void;
+  /** An event left the hold early, to keep it under maxHeld: its owner most likely published it, but a crash now could lose it. */
+  onEvicted?: () => void;
 }
 
 interface Held {
@@ -54,30 +55,46 @@ export function clusterOwnership(options: ClusterOwnershipOptions): SinkOwnershi
   const { membership, now } = options;
   // An owner that died just before an event left no trace for a node TTL; then its key expires.
   const holdMs = 2 * membership.nodeTtlMs + 5_000;
+  // Oldest first; entries before `head` are gone (a queue without a shift per event).
   let held: Held[] = [];
+  let head = 0;
   const ownerOf = (serviceName: string) => rendezvousOwner(serviceName, membership.members()) ?? membership.nodeId;
+  const compact = () => {
+    if (head > 1_024 && head * 2 > held.length) {
+      held = held.slice(head);
+      head = 0;
+    }
+  };
   const prune = () => {
     const cutoff = now() - holdMs;
-    let first = 0;
-    while (first < held.length && held[first]!.at <= cutoff) first++;
-    if (first > 0) held = held.slice(first);
+    while (head < held.length && held[head]!.at <= cutoff) head++;
+    compact();
   };
   const stop = membership.onMembersChange(() => {
     prune();
     const members = membership.members();
     const kept: Held[] = [];
-    for (const h of held) {
-      if (members.has(h.owner)) kept.push(h);
-      // Its owner left: the service's new owner publishes it; any other live node drops it (that owner holds it too).
-      else if (ownerOf(h.event.instance.serviceName) === membership.nodeId) h.publish(h.event, h.reason);
+    for (let i = head; i < held.length; i++) {
+      const h = held[i]!;
+      if (members.has(h.owner)) {
+        kept.push(h);
+        continue;
+      }
+      // Its owner left: the service's next owner publishes it. Others keep it under that
+      // owner, which may be dead too (its key not yet expired): then they try again.
+      h.owner = ownerOf(h.event.instance.serviceName);
+      if (h.owner === membership.nodeId) h.publish(h.event, h.reason);
+      else kept.push(h);
     }
     held = kept;
+    head = 0;
   });
   options.signal.addEventListener(
     "abort",
     () => {
       stop();
       held = [];
+      head = 0;
     },
     { once: true },
   );
@@ -87,9 +104,10 @@ export function clusterOwnership(options: ClusterOwnershipOptions): SinkOwnershi
       if (owner === membership.nodeId) return publish(event, reason);
       prune();
       held.push({ event, reason, owner, at: now(), publish });
-      if (held.length > options.maxHeld) {
-        held.shift();
-        options.onDropped?.();
+      if (held.length - head > options.maxHeld) {
+        head++;
+        options.onEvicted?.();
+        compact();
       }
     },
     ownsSummaries: () => ownerOf(SUMMARIES_KEY) === membership.nodeId,

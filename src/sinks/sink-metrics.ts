@@ -4,8 +4,11 @@ import { Counter, Gauge, type Registry as PromRegistry } from "prom-client";
 import { METRIC_PREFIX } from "../metrics/metrics";
 
 export type SinkName = "nats" | "webhook";
-/** How a message left a sink: sent, failed after its last attempt, or dropped from a full queue. */
-export type SinkResult = "delivered" | "failed" | "dropped";
+/**
+ * How a message left a sink: sent, failed after its last attempt, dropped from
+ * a full queue, or (cluster mode) let go early from the hold for another owner.
+ */
+export type SinkResult = "delivered" | "failed" | "dropped" | "hold_evicted";
 
 export interface SinkMetrics {
   count(sink: SinkName, result: SinkResult, n?: number): void;
@@ -18,7 +21,7 @@ export function createSinkMetrics(register: PromRegistry, prefix = METRIC_PREFIX
   const registers = [register];
   const messages = new Counter({
     name: `${prefix}sink_messages_total`,
-    help: "Messages each sink handled, by result: delivered, failed (after its last attempt) or dropped (queue full).",
+    help: "Messages each sink handled, by result: delivered, failed (after its last attempt), dropped (queue full) or hold_evicted (cluster mode: held for another node, let go early).",
     labelNames: ["sink", "result"] as const,
     registers,
   });

@@ -28,7 +28,7 @@ export function startSinks(options: SinksOptions, context: { registry: Registry;
   const ownership = (sink: SinkName, maxHeld: number): SinkOwnership =>
     options.cluster === undefined
       ? SINGLE_NODE
-      : clusterOwnership({ membership: options.cluster(sink), maxHeld, now: Date.now, signal: context.signal, onDropped: () => metrics.count(sink, "dropped") });
+      : clusterOwnership({ membership: options.cluster(sink), maxHeld, now: Date.now, signal: context.signal, onEvicted: () => metrics.count(sink, "hold_evicted") });
   if (options.nats !== undefined) {
     const logger = context.logger.child({ module: "nats-sink" });
     stopped.push(startNatsSink({ ...common, ...options.nats, ownership: ownership("nats", options.nats.bufferLimit ?? DEFAULT_NATS_BUFFER_LIMIT), logger }).closed);

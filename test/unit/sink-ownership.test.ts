@@ -25,7 +25,7 @@ function cluster(nodes: string[]) {
     };
     const published: string[] = [];
     let dropped = 0;
-    const ownership = clusterOwnership({ membership, maxHeld: 3, now: () => now, signal: shutdown.signal, onDropped: () => dropped++ });
+    const ownership = clusterOwnership({ membership, maxHeld: 3, now: () => now, signal: shutdown.signal, onEvicted: () => dropped++ });
     const take = (event: RegistryEvent) => ownership.admit(event, undefined, (e) => published.push(`${e.instance.serviceName}/${e.instance.instanceId}`));
     return { ownership, take, published, dropped: () => dropped };
   };
@@ -94,4 +94,28 @@ test("what a node holds goes after twice the node TTL (plus 5 s), and past maxHe
   expect(b2.published).toEqual([`${mine}/2`, `${mine}/3`, `${mine}/4`]);
   c.close();
   c2.close();
+});
+
+test("two owners die together: the event held for the first goes to the second, and to the survivor when that one's key expires too", () => {
+  const c = cluster(["a", "b", "c"]);
+  const survivor = c.node("c");
+  let service = "";
+  for (let i = 0; service === ""; i++) if (rendezvousOwner(`svc-${i}`, ["a", "b", "c"]) === "a" && rendezvousOwner(`svc-${i}`, ["b", "c"]) === "b") service = `svc-${i}`;
+  survivor.take(event(service, "x"));
+  c.leave("a"); // b is dead too, its key not yet expired
+  expect(survivor.published).toEqual([]);
+  c.leave("b");
+  expect(survivor.published).toEqual([`${service}/x`]);
+  c.close();
+});
+
+test("held events go out, in order, when their owner leaves: before anything the same node takes after it left", () => {
+  const c = cluster(["a", "b"]);
+  const b = c.node("b");
+  const service = serviceOwnedBy("a", ["a", "b"]);
+  b.take(event(service, "r1-registered"));
+  c.leave("a"); // the cluster link tells its listeners at once, before the batch's next change
+  b.take(event(service, "r3-unregistered"));
+  expect(b.published).toEqual([`${service}/r1-registered`, `${service}/r3-unregistered`]);
+  c.close();
 });

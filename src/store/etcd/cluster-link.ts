@@ -262,22 +262,23 @@ export class ClusterLink {
           return item.compactRevision;
         case "events": {
           let nodesLeft = false;
-          let membersMoved = false;
           for (const event of item.events) {
             const change = decodeChange(this.layout, event, this.options.knownInstance, this.options.now());
             if (change.t === "instance") this.options.onChange(change);
             else if (change.t === "node-up") {
-              membersMoved ||= !this.members.has(change.nodeId) || String(this.sinksOf.get(change.nodeId)) !== String(change.sinks);
+              const moved = !this.members.has(change.nodeId) || String(this.sinksOf.get(change.nodeId)) !== String(change.sinks);
               this.members.add(change.nodeId);
               this.sinksOf.set(change.nodeId, change.sinks);
+              // At once, before the batch's next change: what listeners decide per change (the sinks' owner) follows the membership of its revision.
+              if (moved) this.membersChanged();
             } else if (change.t === "node-down") {
               this.members.delete(change.nodeId);
               this.sinksOf.delete(change.nodeId);
               nodesLeft = true;
+              this.membersChanged();
             }
           }
           this.advance(item.revision);
-          if (nodesLeft || membersMoved) this.membersChanged();
           if (nodesLeft) void this.adoptOrphans(false);
           break;
         }
