@@ -76,8 +76,7 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
         }),
       );
       let failure: unknown = new Error("watch stream ended");
-      /** Events of a fragmented response not yet yielded: the last revision so far may go on in the next fragment. */
-      let pending: Event[] = [];
+      const fragments = new FragmentJoiner();
       try {
         for await (const response of call as AsyncIterable<WatchResponse>) {
           if (response.canceled) {
@@ -91,13 +90,9 @@ export function watchRange(client: EtcdClient, options: WatchRangeOptions): Etcd
           if (response.created) {
             backoff.reset();
             yield { t: "connected", revision: headerRevision };
-          } else if (response.events.length > 0 || pending.length > 0) {
-            if (pending.length > 0) for (const event of response.events) pending.push(event);
-            else pending = response.events;
-            const whole = response.fragment ? wholeRevisions(pending) : pending.length;
-            if (whole > 0) {
-              const events = whole === pending.length ? pending : pending.slice(0, whole);
-              pending = whole === pending.length ? [] : pending.slice(whole);
+          } else if (response.events.length > 0 || fragments.pending) {
+            const events = fragments.take(response.events, response.fragment);
+            if (events.length > 0) {
               const revision = revisionOf(events[events.length - 1]!);
               next = revision + 1;
               yield { t: "events", revision, events };
@@ -138,10 +133,29 @@ function revisionOf(event: Event): number {
   return Number(event.kv?.modRevision ?? 0n);
 }
 
-/** How many leading events form whole revisions: all but those of the last revision, which may go on. */
-function wholeRevisions(events: readonly Event[]): number {
-  const last = revisionOf(events[events.length - 1]!);
-  let end = events.length;
-  while (end > 0 && revisionOf(events[end - 1]!) === last) end--;
-  return end;
+/**
+ * Joins the fragments of a large watch response (etcd marks all but the last
+ * `fragment`) into whole revisions: a revision may go on in the next fragment,
+ * so its events wait for it; everything before it is handed on at once.
+ */
+export class FragmentJoiner {
+  private held: Event[] = [];
+
+  get pending(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** The events of whole revisions this response completes (maybe none). */
+  take(events: readonly Event[], fragment: boolean): Event[] {
+    const all = this.held.length === 0 ? [...events] : [...this.held, ...events];
+    if (!fragment || all.length === 0) {
+      this.held = [];
+      return all;
+    }
+    const last = revisionOf(all[all.length - 1]!);
+    let end = all.length;
+    while (end > 0 && revisionOf(all[end - 1]!) === last) end--;
+    this.held = all.slice(end);
+    return all.slice(0, end);
+  }
 }
