@@ -177,10 +177,7 @@ async function* iterateStream({ stream, close }: OpenStream, requests: AsyncIter
   else context.shutdownSignal.addEventListener("abort", shutdown, { once: true });
   void (async () => {
     try {
-      for await (const request of requests) {
-        if (ended) return;
-        stream.receive(request);
-      }
+      for await (const request of requests) stream.receive(request);
     } catch (error) {
       failure ??= error;
     } finally {

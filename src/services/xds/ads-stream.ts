@@ -42,9 +42,6 @@ interface TypeState {
 
 export type DiscoveryResponseInit = MessageInitShape<typeof DiscoveryResponseSchema>;
 
-/** Shared by every stream: a change's responses all carry one revision. */
-let lastVersion = { revision: Number.NaN, text: "" };
-
 export class AdsStream {
   private readonly types = new Map<TypeUrl, TypeState>();
   private nonces = 0;
@@ -97,9 +94,8 @@ export class AdsStream {
       (request.resourceNames.includes("*") || (request.resourceNames.length === 0 && (first || state.subscription.names === undefined)));
     const asked = request.resourceNames;
     const current = state.subscription.names;
-    const changed = wildcard
-      ? current !== undefined
-      : current === undefined || (!sameList(asked, state.asked) && !sameNames(current, new Set(asked)));
+    const sameAsked = sameList(asked, state.asked);
+    const changed = wildcard ? current !== undefined : current === undefined || (!sameAsked && !sameNames(current, new Set(asked)));
     if (changed) {
       const before = state.subscription.names;
       state.subscription = subscriptionOf(type, wildcard ? undefined : new Set(asked));
@@ -108,7 +104,7 @@ export class AdsStream {
       if (before !== undefined) this.source.unfollow(before);
     }
     // An ACK names what the stream holds: the array kept is the older, so ACKs leave nothing behind for the collector to promote.
-    if (changed || !sameList(asked, state.asked)) state.asked = asked;
+    if (changed || !sameAsked) state.asked = asked;
     // A new stream gets its resources even when it names a version it already has.
     if (request.responseNonce === "" || changed) this.due(state);
   }
@@ -137,16 +133,9 @@ export class AdsStream {
       state.nonce = String(++this.nonces);
       this.observer.pushed?.(type, delay);
       // The version is the registry revision: it says which changes a response carries (and is the same on every node of a cluster).
-      return { versionInfo: this.versionText(), typeUrl: type, nonce: state.nonce, resources: state.sent.resources as Any[] };
+      return { versionInfo: this.sets.version(), typeUrl: type, nonce: state.nonce, resources: state.sent.resources as Any[] };
     }
     return undefined;
-  }
-
-  /** The revision as text, made once per revision however many responses carry it. */
-  private versionText(): string {
-    const revision = this.source.revision();
-    if (revision !== lastVersion.revision) lastVersion = { revision, text: String(revision) };
-    return lastVersion.text;
   }
 
   /** The stream ended: its subscriptions go. */

@@ -47,7 +47,7 @@ export class XdsCatalog {
   private staging: Map<string, Map<string, InstanceView>> | undefined;
   private readonly resources = new Map<string, ServiceResources>();
   private readonly dirty = new Map<string, number>();
-  /** How many stream subscriptions name each service (bounded by streams × XDS_MAX_RESOURCES_PER_STREAM). */
+  /** How many stream subscriptions name each service (bounded by streams × 4 types × XDS_MAX_RESOURCES_PER_STREAM). */
   private readonly followers = new Map<string, number>();
   /** Services whose last instance left, and when (oldest first): served with no endpoints until one registers, or until forgotten. */
   private readonly emptied = new Map<string, number>();

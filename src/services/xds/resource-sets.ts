@@ -42,8 +42,16 @@ export class ResourceSets {
   private generation = Number.NaN;
   /** This generation's sets by type and key: at most one per distinct subscription of the open streams. */
   private readonly sets = new Map<string, ResourceSet>();
+  private versionOf = { revision: Number.NaN, text: "" };
 
   constructor(private readonly source: ResourceSource) {}
+
+  /** The revision as a response's version_info: one string per revision, however many streams send it. */
+  version(): string {
+    const revision = this.source.revision();
+    if (revision !== this.versionOf.revision) this.versionOf = { revision, text: String(revision) };
+    return this.versionOf.text;
+  }
 
   get(subscription: Subscription): ResourceSet {
     const generation = this.source.generation();
